@@ -1,0 +1,205 @@
+"""Plotly figure builders. Colour scales, cell sizes and fonts live here, once.
+
+Figures are written as plain specs and wrapped with ``go.Figure(spec, _validate=False)``:
+plotly's per-property validation costs ~10 ms a grid and ~150 ms for an animation, which is
+most of a page's rerun time; the specs below only use properties plotly.js knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import get_colorscale
+
+# Diverging scale for signed values (kernels, ±1 grids, feature maps): blue < 0 < red.
+DIVERGING: list = get_colorscale("RdBu_r")
+PAD_COLOUR = "rgba(160,160,160,0.45)"  # padding cells, drawn over the heatmap
+WINDOW_COLOUR = "#ff8c00"  # the kernel's footprint on the input
+CELL_COLOUR = "#2ca02c"  # the output cell being computed
+CELL_PX = 38  # pixel size of one grid cell
+MAX_SIDE_PX = 420  # cap on a grid figure's side
+FONT_SIZE = 12
+
+
+def fmt(value: float) -> str:
+    """Compact number for a cell: integers without decimals, else up to 2 decimals."""
+    if abs(value - round(value)) < 1e-9:
+        return str(int(round(value)))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _side(n: int) -> int:
+    return int(min(MAX_SIDE_PX, max(140, n * CELL_PX))) + 40
+
+
+def _symmetric_range(values: np.ndarray) -> float:
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
+def _heatmap(z: np.ndarray, text: list | None, zmax: float, **extra) -> dict:
+    """A heatmap trace with the value written in each cell, 0 white, signed colours."""
+    h, w = np.shape(z)
+    trace = {"type": "heatmap", "z": np.asarray(z, dtype=float), "colorscale": DIVERGING,
+             "zmin": -zmax, "zmax": zmax, "xgap": 1, "ygap": 1, "showscale": False,
+             "hovertemplate": "row %{y}, col %{x}: %{z:.3g}<extra></extra>", **extra}
+    if text is not None:
+        trace.update(text=text, texttemplate="%{text}",
+                     textfont={"size": FONT_SIZE if max(h, w) <= 12 else 9})
+    return trace
+
+
+def _rect(r0: float, r1: float, c0: float, c1: float, **style) -> dict:
+    """A rectangle covering rows r0..r1 and columns c0..c1 (inclusive cell indices)."""
+    return {"type": "rect", "x0": c0 - 0.5, "x1": c1 + 0.5, "y0": r0 - 0.5, "y1": r1 + 0.5,
+            "layer": "above", **style}
+
+
+def _pad_rects(h: int, w: int, pads: tuple[int, int, int, int], x_offset: int = 0) -> list:
+    """Grey bands over the padding rows/columns of an (h, w) padded grid."""
+    top, bottom, left, right = pads
+    bands = ((0, top, 0, w), (h - bottom, h, 0, w), (0, h, 0, left), (0, h, w - right, w))
+    return [_rect(r0, r1 - 1, c0 + x_offset, c1 - 1 + x_offset, fillcolor=PAD_COLOUR,
+                  line={"width": 0})
+            for r0, r1, c0, c1 in bands if r1 > r0 and c1 > c0]
+
+
+def _grid_axes(h: int, w: int, ticks: bool = True) -> dict:
+    axis = {"showgrid": False, "zeroline": False, "showticklabels": ticks}
+    return {"yaxis": {**axis, "autorange": "reversed", "scaleanchor": "x",
+                      **({"dtick": 1} if h <= 12 else {})},
+            "xaxis": {**axis, "side": "top", **({"dtick": 1} if w <= 12 else {})}}
+
+
+def grid_figure(
+    values: np.ndarray,
+    title: str = "",
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0),
+    show_values: bool = True,
+    zmax: float | None = None,
+) -> go.Figure:
+    """A 2D grid as a heatmap with each cell's value written in it.
+
+    values: (H, W) numbers; 0 is white, negatives blue, positives red. pads: (top, bottom, left,
+    right) rows/columns of ``values`` that are padding, shaded grey. Row 0 is drawn at the top.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    h, w = values.shape
+    text = [[fmt(v) for v in row] for row in values] if show_values else None
+    layout = {
+        "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
+        "width": _side(w), "height": _side(h) + 30, "plot_bgcolor": "white",
+        "margin": {"l": 30, "r": 10, "t": 30, "b": 40},
+        "shapes": _pad_rects(h, w, pads), **_grid_axes(h, w),
+    }
+    trace = _heatmap(values, text, zmax or _symmetric_range(values))
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+
+
+def add_box(fig: go.Figure, rows: Sequence[int], cols: Sequence[int], colour: str) -> go.Figure:
+    """Outline the cells at the given rows × cols (for dilation, each tap gets its own box)."""
+    rows, cols = list(rows), list(cols)
+    contiguous = np.all(np.diff(rows) == 1) and np.all(np.diff(cols) == 1)
+    boxes = [(rows[0], rows[-1], cols[0], cols[-1])] if contiguous else [
+        (r, r, c, c) for r in rows for c in cols
+    ]
+    shapes = list(fig.layout.shapes) + [_rect(*box, line={"color": colour, "width": 4})
+                                        for box in boxes]
+    fig.layout.shapes = shapes
+    return fig
+
+
+def sliding_window_animation(
+    padded_input: np.ndarray,
+    output: np.ndarray,
+    windows: Sequence[tuple[range, range]],
+    pads: tuple[int, int, int, int],
+    frame_ms: int = 500,
+) -> go.Figure:
+    """A client-side animation (Plotly frames; no server work while it plays) of a kernel
+    sliding over ``padded_input`` (Hp, Wp) and filling ``output`` (H', W') cell by cell.
+
+    windows[n] = (rows, cols) of padded-input cells read by output cell n in row-major order.
+    """
+    hp, wp = padded_input.shape
+    ho, wo = output.shape
+    offset = wp + 2  # the output grid is drawn two columns right of the input
+    zout = _symmetric_range(output)
+    values = output.ravel()
+    cell_text = [fmt(v) for v in values]
+    input_trace = _heatmap(padded_input / _symmetric_range(padded_input),
+                           [[fmt(v) for v in row] for row in padded_input], 1.0,
+                           hoverinfo="skip")
+    input_trace.pop("hovertemplate")
+
+    def output_trace(filled: int) -> dict:
+        shown = np.full(values.size, np.nan)
+        shown[:filled] = values[:filled] / zout
+        text = cell_text[:filled] + [""] * (values.size - filled)
+        trace = _heatmap(shown.reshape(ho, wo), np.reshape(text, (ho, wo)).tolist(), 1.0,
+                         x=np.arange(wo) + offset, y=np.arange(ho), hoverinfo="skip")
+        trace.pop("hovertemplate")
+        return trace
+
+    background = _pad_rects(hp, wp, pads)
+
+    def shapes(n: int) -> list[dict]:
+        rows, cols = windows[n]
+        i, j = divmod(n, wo)
+        return background + [
+            _rect(rows[0], rows[-1], cols[0], cols[-1], line={"color": WINDOW_COLOUR, "width": 4}),
+            _rect(i, i, j + offset, j + offset, line={"color": CELL_COLOUR, "width": 4}),
+        ]
+
+    frames = [{"name": str(n), "data": [input_trace, output_trace(n + 1)],
+               "layout": {"shapes": shapes(n)}} for n in range(len(windows))]
+    step_args = {"frame": {"duration": frame_ms, "redraw": True}, "mode": "immediate",
+                 "transition": {"duration": 0}}
+    layout = {
+        "shapes": shapes(0), "plot_bgcolor": "white",
+        "width": min(900, (offset + wo) * CELL_PX + 80), "height": max(hp, ho) * CELL_PX + 150,
+        "margin": {"l": 20, "r": 20, "t": 20, "b": 90},
+        **_grid_axes(max(hp, ho), offset + wo, ticks=False),
+        "updatemenus": [{
+            "type": "buttons", "direction": "left", "x": 0, "y": -0.08, "xanchor": "left",
+            "buttons": [
+                {"label": "▶ Play", "method": "animate",
+                 "args": [None, {**step_args, "fromcurrent": True}]},
+                {"label": "⏸ Pause", "method": "animate",
+                 "args": [[None], {**step_args, "frame": {"duration": 0, "redraw": False}}]},
+            ],
+        }],
+        "sliders": [{
+            "x": 0.25, "len": 0.75, "y": -0.05, "currentvalue": {"prefix": "output cell "},
+            "steps": [{"label": f"{divmod(n, wo)}", "method": "animate",
+                       "args": [[str(n)], step_args]} for n in range(len(windows))],
+        }],
+    }
+    data = [input_trace, output_trace(1)]
+    return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
+
+
+def to_uint8(values: np.ndarray, mode: str = "clip") -> np.ndarray:
+    """Filter responses (float, any range) -> uint8 for display.
+
+    mode: "clip" (values outside 0..255 saturate, as a saved photo would), "rescale" (min..max
+    stretched to 0..255) or "absolute" (|v| clipped, showing edge strength of either sign).
+    """
+    v = np.asarray(values, dtype=np.float32)
+    if mode == "absolute":
+        v = np.abs(v)
+    elif mode == "rescale":
+        lo, hi = float(v.min()), float(v.max())
+        v = (v - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(v)
+    elif mode != "clip":
+        raise ValueError(f"unknown display mode {mode!r}")
+    return np.clip(np.rint(v), 0, 255).astype(np.uint8)
+
+
+DISPLAY_MODES: dict[str, str] = {
+    "clip": "clip to 0–255 (as saved)",
+    "rescale": "stretch min–max to 0–255",
+    "absolute": "absolute value |y|",
+}

@@ -1,0 +1,207 @@
+"""Real-browser fixtures: `streamlit run app.py` on a free port, driven by Playwright + Chromium.
+
+- ``app_url`` (session): starts the app once for the whole run and stops it afterwards.
+- ``browser`` (session): Debian's Chromium at /usr/bin/chromium (Playwright's own browser
+  downloads are never used). A missing Chromium FAILS the run instead of skipping it, so a broken
+  setup cannot pass unnoticed.
+- ``page`` (function): a fresh browser context per test, so every test is a new Streamlit session
+  (no widget state or cell edits leak between tests). A failing test leaves a screenshot in
+  ``test-artifacts/``.
+- ``save_screenshot`` (function): whole-page PNGs into ``test-artifacts/`` and, when
+  ``CNNPLAY_SCREENSHOT_DIR`` is set, a copy there too (``CNNPLAY_SCREENSHOT_DIR=docs pytest
+  tests/e2e`` refreshes the README's ``docs/kernels.png``; a relative path counts from the
+  repository root).
+
+Every test collected under tests/e2e gets the ``e2e`` marker (``pytest -m "not e2e"`` skips them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+E2E_DIR = Path(__file__).resolve().parent
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+TIMEOUT_MS = 30_000  # actions, navigation and expect(): generous for a loaded CI machine
+STARTUP_TIMEOUT_S = 90.0
+PORT_ATTEMPTS = 3  # a free port can be taken between our probe and streamlit's bind
+
+# Playwright's expect() waits 5 s by default; a Streamlit rerun on a busy machine can take longer.
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Keep each phase's report on the item, so ``page`` can screenshot failed tests."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL (no trailing slash) of a fresh `streamlit run app.py`."""
+    log_dir = tmp_path_factory.mktemp("streamlit")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    failures: list[str] = []
+    server: subprocess.Popen | None = None
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        log_path = log_dir / f"server-{attempt}.log"
+        command = [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.port", str(port), "--server.address", "127.0.0.1",
+            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            # Others may edit the sources while the tests run: no watcher, no reruns on save.
+            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+        ]
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while process.poll() is None and time.monotonic() < deadline:
+            if _healthy(url):
+                server = process
+                break
+            time.sleep(0.25)
+        if server is not None:
+            break
+        died = process.poll() is not None
+        _stop(process)
+        output = log_path.read_text(errors="replace")
+        reason = (f"exited with code {process.returncode}" if died
+                  else f"was not healthy after {STARTUP_TIMEOUT_S:.0f} s")
+        failures.append(f"attempt {attempt}, port {port}: `{' '.join(command[1:])}` {reason}. "
+                        f"Its output:\n{output}")
+        if "is not available" not in output:  # only a lost race for the port is worth a retry
+            break
+    if server is None:
+        pytest.fail("streamlit could not start.\n" + "\n".join(failures), pytrace=False)
+
+    try:
+        yield url
+    finally:
+        _stop(server)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium. Run the README's "
+            "`make test`, which installs it (apt-get install chromium); Playwright's own browser "
+            "downloads are not used.",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS_DIR.mkdir(exist_ok=True)
+            try:
+                page.screenshot(path=ARTIFACTS_DIR / f"FAILED-{request.node.name}.png")
+            except Exception as err:  # noqa: BLE001 - the test's own failure matters more
+                print(f"could not screenshot the failed test: {err}", file=sys.stderr)
+        context.close()
+
+
+def full_page_screenshot(page: Page, path: Path, max_height: int = 8000) -> None:
+    """A PNG of the whole page. Streamlit scrolls inside ``stMain`` (the document itself is one
+    viewport tall), so Playwright's ``full_page`` alone only captures the viewport: grow the
+    viewport to the content's height first, then restore it."""
+    original = page.viewport_size or VIEWPORT
+    height_js = """() => Math.max(document.scrollingElement.scrollHeight, ...[
+        ...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]'),
+    ].map(e => e.scrollHeight))"""
+    height = 0
+    for _ in range(5):  # a taller viewport can reflow the page; stop when the height settles
+        new_height = min(int(page.evaluate(height_js)), max_height)
+        if new_height <= height:
+            break
+        height = new_height
+        page.set_viewport_size({"width": original["width"], "height": height})
+        page.wait_for_timeout(300)
+    page.screenshot(path=path, full_page=True, animations="disabled")
+    page.set_viewport_size(original)
+
+
+@pytest.fixture
+def save_screenshot() -> Callable[[Page, str], list[Path]]:
+    """``save_screenshot(page, "kernels.png")`` -> the paths written: test-artifacts/NAME, plus
+    $CNNPLAY_SCREENSHOT_DIR/NAME when that variable is set."""
+
+    def save(page: Page, name: str) -> list[Path]:
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        path = ARTIFACTS_DIR / name
+        full_page_screenshot(page, path)
+        paths = [path]
+        if extra := os.environ.get("CNNPLAY_SCREENSHOT_DIR"):
+            target_dir = REPO_ROOT / extra  # an absolute path stays as it is
+            target_dir.mkdir(parents=True, exist_ok=True)
+            paths.append(Path(shutil.copyfile(path, target_dir / name)))
+        return paths
+
+    return save

@@ -1,0 +1,58 @@
+"""Helpers for reading what an AppTest run shows (text, plotly data, image captions)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    """Values of every element of one kind ("markdown", "error", "caption", ...); LaTeX
+    without its $$ fences."""
+    return [e.value.strip("$\n ") if kind == "latex" else e.value for e in getattr(at, kind)]
+
+
+def button(at: AppTest, label: str):
+    """The button with this label."""
+    return next(b for b in at.button if b.label == label)
+
+
+def joined(at: AppTest) -> str:
+    """All markdown, LaTeX and captions on the page, one string."""
+    return "\n".join(texts(at, "markdown") + texts(at, "latex") + texts(at, "caption"))
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The plotly figure (parsed JSON) of the st.plotly_chart with this user key."""
+    for element in at.get("plotly_chart"):
+        if element.proto.id.endswith(f"-{key}") or f"-{key}-" in element.proto.id:
+            return json.loads(element.proto.spec)
+    raise KeyError(f"no plotly chart with key {key!r}")
+
+
+def plot_array(value) -> np.ndarray:
+    """A plotly data array, whether plain lists or plotly's base64 typed-array encoding."""
+    if isinstance(value, dict) and "bdata" in value:
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        shape = [int(s) for s in str(value.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape)
+    return np.asarray(value, dtype=float)
+
+
+def image_captions(at: AppTest) -> list[str]:
+    """Captions of every st.image on the page."""
+    return [caption for element in at.image for caption in element.captions]
+
+
+def png_bytes(shape: tuple[int, ...] = (60, 80, 3), value: int = 255) -> bytes:
+    """A small PNG: a bright rectangle on black."""
+    arr = np.zeros(shape, np.uint8)
+    arr[10:30, 20:50] = value
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()

@@ -1,0 +1,152 @@
+"""AppTest of pages/kernels.py: defaults, changed widgets, worked examples, bad uploads."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.apptest_utils import (
+    button,
+    chart,
+    image_captions,
+    joined,
+    plot_array,
+    png_bytes,
+    texts,
+)
+
+PAGE = "../../pages/kernels.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def test_default_reproduces_seed000(at):
+    assert not at.exception
+    md = joined(at)
+    assert "Strongest response **9** at row 0, column 0" in md  # the + is top-left
+    assert "Strongest response **9** at row 3, column 3" in md  # the X is bottom-right
+    assert "H' = H - k + 1 = 6 - 3 + 1 = 4" in md
+    fmap = plot_array(chart(at, "map1")["data"][0]["z"])
+    assert np.array_equal(fmap, [[9, -1, 1, -1], [-1, -1, -1, -5], [1, -1, -1, 5],
+                                 [-1, -5, 5, -7]])
+    assert "F_{0,0}" in md and "f(9)" in md
+
+
+def test_wide_convolution_and_activation(at):
+    at.radio(key="padding").set_value("same")
+    at.number_input(key="bias").set_value(-8.0)
+    at.selectbox(key="act").set_value("ReLU").run()
+    assert not at.exception
+    md = joined(at)
+    assert "= 6" in [t for t in texts(at, "latex") if t.startswith("H'")][0]
+    assert "Strongest response **1** at row 1, column 1" in md  # ReLU(9 - 8)
+    fmap = plot_array(chart(at, "map1")["data"][0]["z"])
+    assert fmap.shape == (6, 6) and fmap.min() == 0  # ReLU clipped the negatives
+
+
+def test_step_buttons_walk_row_major(at):
+    button(at, "next ▶").click().run()
+    assert (at.number_input(key="step_i").value, at.number_input(key="step_j").value) == (0, 1)
+    assert "F_{0,1}" in joined(at) and "f(-1)" in joined(at)
+    button(at, "◀ previous").click().run()
+    button(at, "◀ previous").click().run()  # wraps to the last cell
+    assert (at.number_input(key="step_i").value, at.number_input(key="step_j").value) == (3, 3)
+
+
+def test_seed004_example_and_true_convolution(at):
+    button(at, "004: 5×5 example").click().run()
+    assert at.selectbox(key="k1_preset").value == "Seed 004 kernel (3×3)"
+    assert at.radio(key="padding").value == "same"
+    fmap = plot_array(chart(at, "map1")["data"][0]["z"])
+    np.testing.assert_allclose(fmap[1], [0.8, 0.5, 3.5, -1.8, 0.2], atol=1e-9)
+    at.number_input(key="step_i").set_value(1)
+    at.number_input(key="step_j").set_value(2).run()
+    assert "f(3.5)" in joined(at)
+    at.toggle(key="flip").set_value(True).run()
+    assert "Flipped kernel used by true convolution:" in joined(at)
+    flipped = plot_array(chart(at, "flipped1")["data"][0]["z"])
+    np.testing.assert_allclose(flipped, [[-0.2, -1, 0], [0, 2, -1.5], [1, 0.5, 0.2]])
+
+
+def test_two_channels(at):
+    button(at, "000: grey + depth").click().run()
+    assert at.toggle(key="in_two").value is True
+    md = joined(at)
+    assert "Strongest response **17.5** at row 1, column 1" in md
+    assert "Strongest response **17.5** at row 4, column 4" in md
+    assert len(at.data_editor) == 2 + 2 + 2 + 1  # 2 input channels, 2 slices per kernel, photo
+
+
+def test_editing_a_kernel_cell_changes_the_map(at):
+    key = next(d.key for d in at.data_editor if d.key.startswith("ed_k1_"))
+    at.session_state[key] = {"edited_rows": {1: {"1": 5}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert "Strongest response **13** at row 0, column 0" in joined(at)
+
+
+def test_emptied_cell_counts_as_zero(at):
+    key = next(d.key for d in at.data_editor if d.key.startswith("ed_k2_"))
+    at.session_state[key] = {"edited_rows": {1: {"1": None}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert "Empty cells count as 0." in texts(at, "warning")
+    assert "Strongest response **8** at row 3, column 3" in joined(at)
+
+
+def test_shift_moves_the_response(at):
+    at.number_input(key="in_dy").set_value(1)
+    at.number_input(key="in_dx").set_value(1).run()
+    assert "Strongest response **9** at row 1, column 1" in joined(at)
+
+
+def test_photo_defaults_and_sobel(at):
+    assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
+    md = joined(at)
+    assert "flat areas keep their brightness" in md  # Gaussian sums to 1
+    at.selectbox(key="ph_kernel").set_value("Sobel x (vertical edges)").run()
+    assert "flat areas become 0" in joined(at)
+    assert not at.exception and not at.error
+
+
+def test_upload_good_bad_and_animated(at):
+    at.selectbox(key="ph_kernel").set_value("Laplacian")
+    at.radio(key="ph_source").set_value("Upload").run()
+    assert "No file yet: showing the sample photo." in texts(at, "caption")
+    at.file_uploader(key="ph_upload").set_value(("square.png", png_bytes(), "image/png")).run()
+    assert not at.error
+    assert any("input (square.png), 80×60" in c for c in image_captions(at))
+
+    at.file_uploader(key="ph_upload").set_value(("notes.png", b"hello, not an image",
+                                                 "image/png")).run()
+    errors = texts(at, "error")
+    assert len(errors) == 1 and "notes.png" in errors[0] and "not a supported image" in errors[0]
+    assert "Showing the sample photo instead." in errors[0]
+    assert at.selectbox(key="ph_kernel").value == "Laplacian"  # the user's choice survives
+    assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
+
+    frames = [Image.new("RGB", (32, 24), c) for c in ("red", "green", "blue")]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    at.file_uploader(key="ph_upload").set_value(("anim.gif", buf.getvalue(), "image/gif")).run()
+    assert any("3" in note and "frame" in note for note in texts(at, "info"))
+
+
+def test_kernel_too_large_for_a_tiny_upload(at):
+    at.radio(key="ph_source").set_value("Upload")
+    at.select_slider(key="ph_size").set_value(15)
+    at.selectbox(key="ph_kernel").set_value("Box blur").run()
+    at.file_uploader(key="ph_upload").set_value(("tiny.png", png_bytes((6, 6, 3)),
+                                                 "image/png")).run()
+    errors = texts(at, "error")
+    assert any("too large to mirror" in e for e in errors)
+    at.selectbox(key="ph_pad").set_value("zeros").run()
+    assert not at.error  # the same kernel with zero padding works

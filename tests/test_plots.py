@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from cnnplay.plots import add_box, fmt, grid_figure, sliding_window_animation, to_uint8
+
+
+def test_fmt():
+    assert fmt(3.0) == "3" and fmt(-0.1) == "-0.1" and fmt(17.456) == "17.46" and fmt(-2) == "-2"
+
+
+def test_grid_figure_shows_values_and_padding():
+    values = np.array([[0, 0, 0], [0, 9, -1], [0, 0, 0]], dtype=float)
+    fig = grid_figure(values, "t", pads=(1, 1, 1, 0))
+    heat = fig.data[0]
+    assert heat.text[1][1] == "9" and heat.zmax == 9 and heat.zmin == -9
+    assert len(fig.layout.shapes) == 3  # top, bottom, left padding bands
+    add_box(fig, [0, 1], [1, 2], "red")
+    assert len(fig.layout.shapes) == 4
+    add_box(fig, [0, 2], [0, 2], "red")  # dilated taps: one box each
+    assert len(fig.layout.shapes) == 8
+
+
+def test_animation_has_a_frame_per_output_cell():
+    x = np.arange(16.0).reshape(4, 4)
+    out = np.arange(4.0).reshape(2, 2)
+    windows = [(range(i, i + 3), range(j, j + 3)) for i in range(2) for j in range(2)]
+    fig = sliding_window_animation(x, out, windows, (0, 0, 0, 0))
+    assert len(fig.frames) == 4
+    last = fig.frames[-1].data[1]
+    assert not np.isnan(np.asarray(last.z, dtype=float)).any()
+    first = fig.frames[0].data[1]
+    assert np.isnan(np.asarray(first.z, dtype=float)).sum() == 3
+
+
+def test_to_uint8_modes():
+    y = np.array([-300.0, -10, 0, 100, 400])
+    assert to_uint8(y, "clip").tolist() == [0, 0, 0, 100, 255]
+    assert to_uint8(y, "absolute").tolist() == [255, 10, 0, 100, 255]
+    r = to_uint8(y, "rescale")
+    assert r[0] == 0 and r[-1] == 255
+    assert to_uint8(np.zeros(3), "rescale").tolist() == [0, 0, 0]
+    with pytest.raises(ValueError):
+        to_uint8(y, "sepia")

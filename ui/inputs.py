@@ -1,0 +1,95 @@
+"""Input widgets shared by pages: a photo picker (sample or upload) and a number-grid editor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnplay.images import (
+    MAX_FILE_BYTES,
+    UPLOAD_TYPES,
+    DecodedImage,
+    ImageError,
+    decode_image,
+    load_sample,
+    sample_names,
+)
+
+
+CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
+
+
+@dataclass(frozen=True)
+class PickedImage:
+    pixels: np.ndarray  # (H, W, 3) uint8 RGB
+    label: str  # where it came from, for captions
+    notes: tuple[str, ...] = ()  # intake remarks to show the user
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sample(name: str, max_side: int) -> np.ndarray:
+    return load_sample(name, max_side)
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner="Decoding the image…")
+def _decode(data: bytes, max_side: int) -> DecodedImage:
+    """Cached by the bytes' content, so a rerun does not decode the same upload again."""
+    return decode_image(data, max_side)
+
+
+def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> PickedImage:
+    """A sample-or-upload choice. A bad upload shows its reason with ``st.error`` and the page
+    goes on with the chosen sample, so no other setting is lost."""
+    names = sample_names()
+    source = st.radio("Photo", ["Sample", "Upload"], horizontal=True, key=f"{key}_source")
+    name = st.selectbox("Sample photo", names, key=f"{key}_sample",
+                        index=names.index(default) if default in names else 0,
+                        disabled=source != "Sample")
+    if source == "Upload":
+        upload = st.file_uploader(
+            f"Your image ({', '.join(UPLOAD_TYPES)}; up to {MAX_FILE_BYTES // 2**20} MB)",
+            type=list(UPLOAD_TYPES), key=f"{key}_upload",
+        )
+        if upload is not None:
+            try:
+                decoded = _decode(upload.getvalue(), max_side)
+            except ImageError as err:
+                st.error(f"**{upload.name}**: {err} Showing the sample photo instead.",
+                         icon=":material/broken_image:")
+            else:
+                return PickedImage(decoded.pixels, upload.name, decoded.notes)
+        else:
+            st.caption("No file yet: showing the sample photo.")
+    return PickedImage(_sample(name, max_side), f"sample: {name}")
+
+
+def show_notes(picked: PickedImage) -> None:
+    for note in picked.notes:
+        st.info(note, icon=":material/info:")
+
+
+def matrix_editor(
+    values: np.ndarray, key: str, step: float = 0.1, label: str | None = None
+) -> np.ndarray:
+    """Edit a small (H, W) grid of numbers in a table; returns the edited float64 array.
+
+    Columns are numbered like the array. Emptied cells count as 0, with a warning, so a slip of
+    the keyboard never breaks the page. ``key`` should change when ``values`` should replace
+    the user's edits (e.g. include the preset's name in it).
+    """
+    if label:
+        st.caption(label)
+    frame = pd.DataFrame(np.asarray(values, dtype=np.float64),
+                         columns=[str(c) for c in range(values.shape[1])])
+    config = {c: st.column_config.NumberColumn(c, step=step, format="%g", width=CELL_WIDTH_PX)
+              for c in frame.columns}
+    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed",
+                            width="content")
+    grid = edited.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isnan(grid).any():
+        st.warning("Empty cells count as 0.", icon=":material/warning:")
+        grid = np.nan_to_num(grid, nan=0.0)
+    return grid
