@@ -104,7 +104,7 @@ def test_editing_a_kernel_cell_updates_the_feature_map(page: Page, app_url: str)
     # The + kernel's centre weight 1 -> 5 adds 4 where the + sits: 9 -> 13 at the same place.
     responses = strongest_responses(page)
     expect(responses.nth(0)).to_contain_text("Strongest response 13 at row 0, column 0")
-    expect(responses.nth(0)).to_contain_text("best possible 13")
+    expect(responses.nth(0)).to_contain_text("would give Σ|w| = 13")
     expect(responses.nth(1)).to_contain_text("Strongest response 9 at row 3, column 3")
     assert_no_exception(page)
 
