@@ -22,6 +22,9 @@ from cnnplay.plots import (
     to_uint8,
 )
 from ui.inputs import image_picker, matrix_editor, show_notes
+from ui.setup import ensure_navigation
+
+ensure_navigation()
 
 PADDINGS = {"valid": "valid (no padding)", "same": "zero-padded, same size (\"wide\")"}
 SEED000 = "Seed 000: 6×6 with a + and an X"

@@ -1,6 +1,7 @@
 """Real-browser fixtures: `streamlit run app.py` on a free port, driven by Playwright + Chromium.
 
-- ``app_url`` (session): starts the app once for the whole run and stops it afterwards.
+- ``app_url`` (session): starts the app once for the whole run and stops it afterwards;
+  ``fresh_app_url`` (function): a server of the test's own, for first-request behaviour.
 - ``browser`` (session): Debian's Chromium at /usr/bin/chromium (Playwright's own browser
   downloads are never used). A missing Chromium FAILS the run instead of skipping it, so a broken
   setup cannot pass unnoticed.
@@ -17,6 +18,7 @@ Every test collected under tests/e2e gets the ``e2e`` marker (``pytest -m "not e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -86,10 +88,9 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL (no trailing slash) of a fresh `streamlit run app.py`."""
-    log_dir = tmp_path_factory.mktemp("streamlit")
+@contextlib.contextmanager
+def running_app(log_dir: Path) -> Iterator[str]:
+    """Start `streamlit run app.py` on a free port; yield its base URL (no trailing slash)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     failures: list[str] = []
     server: subprocess.Popen | None = None
@@ -131,6 +132,20 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         _stop(server)
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One app server for the whole run."""
+    with running_app(tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path: Path) -> Iterator[str]:
+    """A server of this test's own, whose first request the test makes."""
+    with running_app(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

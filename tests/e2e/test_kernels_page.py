@@ -167,3 +167,18 @@ def test_photo_upload_and_bad_file(page: Page, app_url: str, tmp_path: Path) -> 
     expect(photos.get_by_test_id("stImage").nth(1)).to_be_visible()
     expect(photos.get_by_text("The weights sum to")).to_be_visible()
     assert_no_exception(page)
+
+
+def test_deep_link_on_a_fresh_server(page: Page, fresh_app_url: str) -> None:
+    """A teacher's link to /kernels as the server's very first request still runs app.py:
+    wide layout, grouped navigation and the device in the sidebar (not Streamlit's legacy
+    pages/ listing with "app" and "home" entries)."""
+    page.goto(f"{fresh_app_url}/kernels")
+    expect(page.get_by_role("heading", name="Kernels", exact=True)).to_be_visible()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text("Computing on:")
+    expect(sidebar).to_contain_text("Foundations")
+    expect(sidebar.get_by_role("link", name="app", exact=True)).to_have_count(0)
+    expect(strongest_responses(page).first).to_contain_text(
+        "Strongest response 9 at row 0, column 0")
+    assert_no_exception(page)
