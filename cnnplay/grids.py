@@ -111,6 +111,15 @@ def flip_pixels(img: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     return out
 
 
+def toggle_cell(img: np.ndarray, row: int, col: int, ink: float = 1.0,
+                background: float = -1.0) -> np.ndarray:
+    """A copy of img (H, W) with one cell flipped: ink becomes background and anything else
+    (background, or a value in between) becomes ink."""
+    out = np.array(img, dtype=np.float64)
+    out[row, col] = background if out[row, col] == ink else ink
+    return out
+
+
 GRID_PRESETS: dict[str, Callable[[], np.ndarray]] = {
     "Seed 000: 6×6 with a + and an X": plus_and_x_image,
     "Seed 003: 9×9 X": lambda: x_image(9),

@@ -98,6 +98,40 @@ def grid_figure(
     return go.Figure({"data": [trace], "layout": layout}, _validate=False)
 
 
+def clickable_grid_figure(values: np.ndarray, title: str = "") -> go.Figure:
+    """The grid as one square marker per cell, so a click selects a cell (plotly heatmaps do not
+    report clicks to Streamlit). values: (H, W); same colours as :func:`grid_figure`.
+
+    Each point's ``x`` is its column and ``y`` its row.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    h, w = values.shape
+    zmax = _symmetric_range(values)
+    rows, cols = np.mgrid[0:h, 0:w]
+    margin = {"l": 30, "r": 10, "t": 30, "b": 40}
+    dark = np.abs(values.ravel()) > 0.6 * zmax  # white text on strong colours
+    trace = {
+        "type": "scatter", "mode": "markers+text", "x": cols.ravel(), "y": rows.ravel(),
+        "text": [fmt(v) for v in values.ravel()],
+        "textfont": {"size": FONT_SIZE, "color": np.where(dark, "white", "black").tolist()},
+        "marker": {"symbol": "square", "size": CELL_PX - 3, "color": values.ravel(),
+                   "colorscale": DIVERGING, "cmin": -zmax, "cmax": zmax,
+                   "line": {"width": 0}},
+        "hovertemplate": "row %{y}, col %{x}: %{text} (click to flip)<extra></extra>",
+    }
+    axes = _grid_axes(h, w)
+    axes["xaxis"].update(range=[-0.5, w - 0.5], fixedrange=True)
+    axes["yaxis"].update(range=[h - 0.5, -0.5], autorange=False, fixedrange=True)
+    layout = {
+        "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
+        "width": w * CELL_PX + margin["l"] + margin["r"],
+        "height": h * CELL_PX + margin["t"] + margin["b"],
+        "margin": margin, "plot_bgcolor": "white", "dragmode": False, "showlegend": False,
+        **axes,
+    }
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+
+
 def add_box(fig: go.Figure, rows: Sequence[int], cols: Sequence[int], colour: str) -> go.Figure:
     """Outline the cells at the given rows × cols (for dilation, each tap gets its own box)."""
     rows, cols = list(rows), list(cols)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from cnnplay.device import get_device
 from cnnplay.filtering import filter_image, to_grayscale
-from cnnplay.grids import GRID_PRESETS, flip_pixels, grey_and_depth_image, shift
+from cnnplay.grids import GRID_PRESETS, flip_pixels, grey_and_depth_image, shift, toggle_cell
 from cnnplay.kernels import PATTERN_KERNELS, PHOTO_KERNELS
 from cnnplay.ops.activations import ACTIVATION_FORMULAS, ACTIVATIONS
 from cnnplay.ops.conv import conv2d_naive, conv_geometry, conv_step, pad2d
@@ -21,7 +21,7 @@ from cnnplay.plots import (
     sliding_window_animation,
     to_uint8,
 )
-from ui.inputs import image_picker, matrix_editor, show_notes
+from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation
 
 ensure_navigation()
@@ -50,7 +50,7 @@ DEFAULTS = dict(in_preset=SEED000, in_two=False, in_dy=0, in_dx=0, in_flips=0, k
 
 def load_example(name: str) -> None:
     """Button callback: reset the controls to DEFAULTS updated by the example's settings."""
-    for key in [k for k in st.session_state if str(k).startswith("ed_")]:
+    for key in [k for k in st.session_state if str(k).startswith(("ed_", "grid_tag"))]:
         del st.session_state[key]  # forget cell edits, so the example shows as in the notes
     st.session_state.update({**DEFAULTS, **EXAMPLES[name]})
 
@@ -71,8 +71,20 @@ st.latex(r"F_{i,j} = f\Big(\sum_{c=1}^{C}\sum_{u=0}^{k-1}\sum_{v=0}^{k-1}"
 grid_tab, photo_tab = st.tabs(["± 1 grids: the notes' + and X", "Photos"])
 
 
+def flip_input_cell(channel: int, row: int, col: int) -> None:
+    """Click callback: flip one cell of the input, then redraw the grids with fresh keys."""
+    base = st.session_state.grid_base
+    st.session_state.grid[channel] = toggle_cell(st.session_state.grid[channel], row, col,
+                                                 ink=base.max(), background=base.min())
+    st.session_state.grid_version += 1
+
+
 def input_grid() -> np.ndarray:
-    """The input as (C, H, W): a preset, shifted/deformed, then edited cell by cell."""
+    """The input as (C, H, W): a preset, shifted/deformed, then edited by clicks or typing.
+
+    The edited grid lives in session state; choosing another preset (or shift, deform, example)
+    starts again from that preset.
+    """
     two = st.toggle("Two input channels (seed 000: grayscale + depth)", key="in_two")
     if two:
         base = grey_and_depth_image()  # (2, 6, 6)
@@ -89,14 +101,22 @@ def input_grid() -> np.ndarray:
         img = GRID_PRESETS[preset]()
         fill = -1.0 if img.min() < 0 else 0.0  # background: -1 for ±1 grids, 0 for [0, 1]
         base = flip_pixels(shift(img, dy, dx, fill), flips)[None]
-    tag = f"{two}_{st.session_state.in_preset}_{st.session_state.in_dy}_" \
-          f"{st.session_state.in_dx}_{st.session_state.in_flips}"
-    st.caption("Edit any cell (double-click it, type a number, press Enter).")
-    return np.stack([
-        matrix_editor(base[c], key=f"ed_in_{tag}_{c}", step=0.1,
-                      label=f"channel {c + 1}" if len(base) > 1 else None)
-        for c in range(len(base))
-    ])
+    tag = repr((two, st.session_state.in_preset, st.session_state.in_dy,
+                st.session_state.in_dx, st.session_state.in_flips))
+    if st.session_state.get("grid_tag") != tag:  # new starting point: forget the edits
+        st.session_state.update(grid=base.copy(), grid_base=base, grid_tag=tag,
+                                grid_version=st.session_state.get("grid_version", 0) + 1)
+    grid, version = st.session_state.grid, st.session_state.grid_version
+    st.caption("Click a cell to flip it between ink and background.")
+    for c in range(len(grid)):
+        clickable_grid(grid[c], key=f"click_{version}_{c}",
+                       on_click=lambda row, col, c=c: flip_input_cell(c, row, col),
+                       title=f"channel {c + 1}" if len(grid) > 1 else "")
+    with st.expander("Type exact values"):
+        for c in range(len(grid)):
+            grid[c] = matrix_editor(grid[c], key=f"ed_in_{version}_{c}", step=0.1,
+                                    label=f"channel {c + 1}" if len(grid) > 1 else None)
+    return grid.copy()
 
 
 def kernel_editor(n: int, channels: int) -> np.ndarray:

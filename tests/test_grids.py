@@ -94,3 +94,14 @@ def test_presets_are_fresh_arrays(name):
     a = GRID_PRESETS[name]()
     a[0, 0] = 42
     assert GRID_PRESETS[name]()[0, 0] != 42
+
+
+def test_toggle_cell():
+    from cnnplay.grids import toggle_cell
+
+    img = plus_and_x_image()
+    flipped = toggle_cell(img, 1, 1)
+    assert flipped[1, 1] == -1 and img[1, 1] == 1  # a copy; the input is untouched
+    np.testing.assert_array_equal(toggle_cell(flipped, 1, 1), img)
+    assert toggle_cell(np.full((2, 2), 0.5), 0, 0, ink=1.0, background=0.0)[0, 0] == 1.0
+    assert toggle_cell(SEED004_IMAGE, 0, 1, ink=1.0, background=0.0)[0, 1] == 0.0

@@ -41,3 +41,18 @@ def test_to_uint8_modes():
     assert to_uint8(np.zeros(3), "rescale").tolist() == [0, 0, 0]
     with pytest.raises(ValueError):
         to_uint8(y, "sepia")
+
+
+def test_clickable_grid_has_a_point_per_cell():
+    from cnnplay.plots import CELL_PX, clickable_grid_figure
+
+    values = np.array([[-1.0, 1.0, -1.0], [1.0, 1.0, 1.0]])
+    fig = clickable_grid_figure(values)
+    trace = fig.data[0]
+    assert list(trace.x) == [0, 1, 2, 0, 1, 2] and list(trace.y) == [0, 0, 0, 1, 1, 1]
+    assert list(trace.text) == ["-1", "1", "-1", "1", "1", "1"]
+    assert list(trace.marker.color) == list(values.ravel())
+    # Plot area = one CELL_PX per cell, so the square markers tile the grid.
+    layout = fig.layout
+    assert layout.width - layout.margin.l - layout.margin.r == 3 * CELL_PX
+    assert layout.height - layout.margin.t - layout.margin.b == 2 * CELL_PX

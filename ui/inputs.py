@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from cnnplay.images import (
     load_sample,
     sample_names,
 )
+from cnnplay.plots import clickable_grid_figure
 
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
@@ -93,3 +95,18 @@ def matrix_editor(
         st.warning("Empty cells count as 0.", icon=":material/warning:")
         grid = np.nan_to_num(grid, nan=0.0)
     return grid
+
+
+def clickable_grid(values: np.ndarray, key: str, on_click: Callable[[int, int], None],
+                   title: str = "") -> None:
+    """Show an (H, W) grid whose cells can be clicked; ``on_click(row, col)`` runs before the
+    rerun. Give a new ``key`` after each change, so the next click starts a fresh selection."""
+
+    def handle() -> None:
+        points = st.session_state[key].selection.points
+        if points:
+            on_click(int(points[0]["y"]), int(points[0]["x"]))
+
+    st.plotly_chart(clickable_grid_figure(values, title), key=key, on_select=handle,
+                    selection_mode="points", width="content",
+                    config={"displayModeBar": False})

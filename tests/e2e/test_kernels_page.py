@@ -182,3 +182,28 @@ def test_deep_link_on_a_fresh_server(page: Page, fresh_app_url: str) -> None:
     expect(strongest_responses(page).first).to_contain_text(
         "Strongest response 9 at row 0, column 0")
     assert_no_exception(page)
+
+
+def test_clicking_input_cells_flips_them(page: Page, app_url: str) -> None:
+    """The input grid is drawn as clickable squares: a click flips a pixel and the maps follow."""
+    open_kernels_page(page, app_url)
+    grid = page.get_by_role("tabpanel", name=GRID_TAB).get_by_test_id("stPlotlyChart").first
+    cells = grid.locator("path.point")
+    expect(cells).to_have_count(36)  # the 6×6 input
+
+    def click_cell(row: int, col: int) -> None:
+        box = cells.nth(row * 6 + col).bounding_box()
+        assert box is not None
+        # Plotly's drag layer sits above the markers and turns clicks into point selections.
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    click_cell(1, 1)  # the centre of the "+" turns to background: 9 -> 7
+    expect(strongest_responses(page).first).to_contain_text(
+        "Strongest response 7 at row 0, column 0")
+    wait_for_app_idle(page)
+    cells = grid.locator("path.point")  # redrawn after the rerun
+    expect(cells).to_have_count(36)
+    click_cell(1, 1)  # and back to ink
+    expect(strongest_responses(page).first).to_contain_text(
+        "Strongest response 9 at row 0, column 0")
+    assert_no_exception(page)

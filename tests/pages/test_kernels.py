@@ -150,3 +150,17 @@ def test_kernel_too_large_for_a_tiny_upload(at):
     assert any("too large to mirror" in e for e in errors)
     at.selectbox(key="ph_pad").set_value("zeros").run()
     assert not at.error  # the same kernel with zero padding works
+
+
+def test_typed_input_edits_persist_until_another_preset(at):
+    key = next(d.key for d in at.data_editor if d.key.startswith("ed_in_"))
+    at.session_state[key] = {"edited_rows": {1: {"1": -1}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    assert "Strongest response **7** at row 0, column 0" in joined(at)
+    at.number_input(key="bias").set_value(1.0).run()  # other controls keep the edit
+    assert "Strongest response **8** at row 0, column 0" in joined(at)
+    at.selectbox(key="in_preset").set_value("Seed 003: 9×9 X").run()
+    assert "Strongest response **10**" in joined(at)  # 9 + bias 1, kernel 2 (X) on the X
+    at.selectbox(key="in_preset").set_value("Seed 000: 6×6 with a + and an X").run()
+    assert "Strongest response **10** at row 0, column 0" in joined(at)  # edit forgotten
