@@ -21,6 +21,7 @@ CELL_COLOUR = "#2ca02c"  # the output cell being computed
 CELL_PX = 38  # pixel size of one grid cell
 MAX_SIDE_PX = 420  # cap on a grid figure's side
 FONT_SIZE = 12
+CHART_CONFIG = {"displayModeBar": False}  # grids are not for zooming; keep them clean
 
 
 def fmt(value: float) -> str:
@@ -28,6 +29,11 @@ def fmt(value: float) -> str:
     if abs(value - round(value)) < 1e-9:
         return str(int(round(value)))
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def signed(value: float) -> str:
+    """Like :func:`fmt`, with negatives in parentheses, for use inside a sum: ``(-0.1)``."""
+    return f"({fmt(value)})" if value < 0 else fmt(value)
 
 
 def _side(n: int) -> int:
@@ -67,10 +73,13 @@ def _pad_rects(h: int, w: int, pads: tuple[int, int, int, int], x_offset: int = 
 
 
 def _grid_axes(h: int, w: int, ticks: bool = True) -> dict:
-    axis = {"showgrid": False, "zeroline": False, "showticklabels": ticks}
-    return {"yaxis": {**axis, "autorange": "reversed", "scaleanchor": "x",
+    """Axes for an (h, w) grid of unit cells, row 0 at the top; fixed ranges, so shapes drawn
+    on the grid's edge do not stretch the axes."""
+    axis = {"showgrid": False, "zeroline": False, "showticklabels": ticks, "fixedrange": True}
+    return {"yaxis": {**axis, "range": [h - 0.5, -0.5], "scaleanchor": "x",
                       **({"dtick": 1} if h <= 12 else {})},
-            "xaxis": {**axis, "side": "top", **({"dtick": 1} if w <= 12 else {})}}
+            "xaxis": {**axis, "range": [-0.5, w - 0.5], "side": "top",
+                      **({"dtick": 1} if w <= 12 else {})}}
 
 
 def grid_figure(
@@ -119,15 +128,12 @@ def clickable_grid_figure(values: np.ndarray, title: str = "") -> go.Figure:
                    "line": {"width": 0}},
         "hovertemplate": "row %{y}, col %{x}: %{text} (click to flip)<extra></extra>",
     }
-    axes = _grid_axes(h, w)
-    axes["xaxis"].update(range=[-0.5, w - 0.5], fixedrange=True)
-    axes["yaxis"].update(range=[h - 0.5, -0.5], autorange=False, fixedrange=True)
     layout = {
         "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
         "width": w * CELL_PX + margin["l"] + margin["r"],
         "height": h * CELL_PX + margin["t"] + margin["b"],
         "margin": margin, "plot_bgcolor": "white", "dragmode": False, "showlegend": False,
-        **axes,
+        **_grid_axes(h, w),
     }
     return go.Figure({"data": [trace], "layout": layout}, _validate=False)
 
@@ -201,7 +207,7 @@ def sliding_window_animation(
             "buttons": [
                 {"label": "▶ Play", "method": "animate",
                  "args": [None, {**step_args, "fromcurrent": True}]},
-                {"label": "⏸ Pause", "method": "animate",
+                {"label": "Pause", "method": "animate",
                  "args": [[None], {**step_args, "frame": {"duration": 0, "redraw": False}}]},
             ],
         }],
@@ -233,7 +239,16 @@ def to_uint8(values: np.ndarray, mode: str = "clip") -> np.ndarray:
 
 
 DISPLAY_MODES: dict[str, str] = {
+    "auto": "auto (|y| for edge kernels, else clip)",
     "clip": "clip to 0–255 (as saved)",
     "rescale": "stretch min–max to 0–255",
     "absolute": "absolute value |y|",
 }
+
+
+def resolve_display_mode(mode: str, kernel: np.ndarray) -> str:
+    """"auto" -> "absolute" for kernels whose weights sum to ~0 (edge detectors: their output
+    is signed and centred on 0), else "clip"; any other mode is returned as is."""
+    if mode != "auto":
+        return mode
+    return "absolute" if abs(float(np.sum(kernel))) < 1e-3 else "clip"

@@ -13,11 +13,14 @@ from cnnplay.ops.activations import ACTIVATION_FORMULAS, ACTIVATIONS
 from cnnplay.ops.conv import conv2d_naive, conv_geometry, conv_step, pad2d
 from cnnplay.plots import (
     CELL_COLOUR,
+    CHART_CONFIG,
     DISPLAY_MODES,
     WINDOW_COLOUR,
     add_box,
     fmt,
     grid_figure,
+    resolve_display_mode,
+    signed,
     sliding_window_animation,
     to_uint8,
 )
@@ -160,20 +163,21 @@ def show_step(x: np.ndarray, kernels: list[np.ndarray], settings: dict, out_shap
         fig = add_box(grid_figure(padded[c], f"input{label}, padded" if any(geo.pads)
                                   else f"input{label}", pads=geo.pads),
                       step.rows, step.cols, WINDOW_COLOUR)
-        cols[0].plotly_chart(fig, key=f"step_in_{c}", width="content")
+        cols[0].plotly_chart(fig, key=f"step_in_{c}", width="content",
+                             config=CHART_CONFIG)
         cols[1].plotly_chart(grid_figure(step.kernel[c], "kernel as applied"
                                          + (" (flipped)" if settings["flip"] else "")),
-                             key=f"step_k_{c}", width="content")
+                             key=f"step_k_{c}", width="content", config=CHART_CONFIG)
         cols[2].plotly_chart(grid_figure(step.products[c], "window × kernel"),
-                             key=f"step_p_{c}", width="content")
+                             key=f"step_p_{c}", width="content", config=CHART_CONFIG)
     terms = " + ".join(f"({fmt(a)})({fmt(b)})" for a, b in
                        zip(step.window.ravel(), step.kernel.ravel()))
-    partial = " + ".join(fmt(s) for s in step.products.sum(axis=(1, 2)))
+    partial = " + ".join(signed(s) for s in step.products.sum(axis=(1, 2)))  # one per channel
     act = st.session_state.act
     value = float(ACTIVATIONS[act](np.array(step.total)))
     st.markdown(f"**F[{i}, {j}]** = {terms} + b")
     st.latex(
-        rf"F_{{{i},{j}}} = f\big({partial} + ({fmt(step.bias)})\big) = f({fmt(step.total)})"
+        rf"F_{{{i},{j}}} = f\big({partial} + {signed(step.bias)}\big) = f({fmt(step.total)})"
         rf" = {fmt(round(value, 4))} \quad\text{{with }} {ACTIVATION_FORMULAS[act]}"
     )
 
@@ -217,7 +221,7 @@ with grid_tab:
     for n, (col, fmap, w) in enumerate(zip(map_cols, maps, (w1, w2)), start=1):
         r, c = np.unravel_index(np.argmax(fmap), fmap.shape)
         fig = add_box(grid_figure(fmap, f"feature map of kernel {n}"), [r], [c], CELL_COLOUR)
-        col.plotly_chart(fig, key=f"map{n}", width="content")
+        col.plotly_chart(fig, key=f"map{n}", width="content", config=CHART_CONFIG)
         best = (f" (a perfect match of ±1 pixels would give Σ|w| = "
                 f"{fmt(round(np.abs(w).sum(), 4))})" if np.isin(x, (-1, 1)).all() else "")
         col.markdown(f"Strongest response **{fmt(round(fmap[r, c], 4))}** at row {r}, column "
@@ -227,7 +231,7 @@ with grid_tab:
             col.caption("Flipped kernel used by true convolution:")
             col.plotly_chart(grid_figure(w[0, ::-1, ::-1], "kernel 1 turned 180°"
                                          if n == 1 else "kernel 2 turned 180°"),
-                             key=f"flipped{n}", width="content")
+                             key=f"flipped{n}", width="content", config=CHART_CONFIG)
         elif symmetric:
             col.caption(f"Kernel {n} looks the same turned by 180°, so convolution and "
                         "cross-correlation give the same map.")
@@ -246,7 +250,8 @@ with grid_tab:
         if x.shape[0] > 1:
             st.caption("Showing channel 1; each sum also includes channel 2.")
         st.plotly_chart(sliding_window_animation(pad2d(x[0], geo.pads), fmap, windows,
-                                                 geo.pads), key="animation", width="content")
+                                                 geo.pads), key="animation", width="content",
+                        config=CHART_CONFIG)
 
 
 with photo_tab:
@@ -254,13 +259,14 @@ with photo_tab:
     with left:
         picked = image_picker("ph", default="chelsea (cat)")
         show_notes(picked)
-        choice = st.selectbox("Kernel", [*PHOTO_KERNELS, "Custom"], key="ph_kernel")
+        choice = st.selectbox("Kernel", [*PHOTO_KERNELS, "Custom"], key="ph_kernel",
+                              index=list(PHOTO_KERNELS).index("Sobel x (vertical edges)"))
         size = st.select_slider("Kernel size", [3, 5, 7, 9, 11, 15], value=5, key="ph_size")
         sigma = st.slider("Gaussian σ", 0.3, 5.0, 1.0, 0.1, key="ph_sigma",
                           disabled=choice != "Gaussian blur")
         base = np.zeros((size, size)) if choice == "Custom" else PHOTO_KERNELS[choice](size, sigma)
         kernel = matrix_editor(np.round(base, 4), key=f"ed_ph_{choice}_{size}_{sigma}",
-                               step=0.1, label="Weights (editable)")
+                               step=0.0001, label="Weights (editable)")
         gray = st.radio("Channels", ["grayscale", "per channel (RGB)"], horizontal=True,
                         key="ph_gray") == "grayscale"
         pad_mode = st.selectbox("Border (padding mode)", ["reflect", "replicate", "zeros",
@@ -279,9 +285,10 @@ with photo_tab:
         c_in, c_out = st.columns(2)
         c_in.image(np.clip(image, 0, 255).astype(np.uint8), caption=f"input ({picked.label}), "
                    f"{image.shape[1]}×{image.shape[0]}, values 0 … 255", width="stretch")
-        c_out.image(to_uint8(out, display), width="stretch",
+        shown_as = resolve_display_mode(display, kernel)
+        c_out.image(to_uint8(out, shown_as), width="stretch",
                     caption=f"output, values {out.min():.1f} … {out.max():.1f}, "
-                            f"shown as: {DISPLAY_MODES[display]}")
+                            f"shown as: {DISPLAY_MODES[shown_as]}")
         total = kernel.sum()
         st.markdown(
             f"The weights sum to **{fmt(round(total, 4))}**: "

@@ -56,3 +56,18 @@ def test_clickable_grid_has_a_point_per_cell():
     layout = fig.layout
     assert layout.width - layout.margin.l - layout.margin.r == 3 * CELL_PX
     assert layout.height - layout.margin.t - layout.margin.b == 2 * CELL_PX
+
+
+def test_resolve_display_mode():
+    from cnnplay.kernels import gaussian_kernel, sobel_kernel
+    from cnnplay.plots import resolve_display_mode
+
+    assert resolve_display_mode("auto", sobel_kernel("x")) == "absolute"
+    assert resolve_display_mode("auto", gaussian_kernel(5, 1.0)) == "clip"
+    assert resolve_display_mode("rescale", sobel_kernel("x")) == "rescale"
+
+
+def test_signed():
+    from cnnplay.plots import signed
+
+    assert signed(-0.1) == "(-0.1)" and signed(2.0) == "2"

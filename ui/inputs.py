@@ -18,7 +18,7 @@ from cnnplay.images import (
     load_sample,
     sample_names,
 )
-from cnnplay.plots import clickable_grid_figure
+from cnnplay.plots import CHART_CONFIG, clickable_grid_figure
 
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
@@ -109,4 +109,4 @@ def clickable_grid(values: np.ndarray, key: str, on_click: Callable[[int, int], 
 
     st.plotly_chart(clickable_grid_figure(values, title), key=key, on_select=handle,
                     selection_mode="points", width="content",
-                    config={"displayModeBar": False})
+                    config=CHART_CONFIG)

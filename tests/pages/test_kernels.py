@@ -108,12 +108,16 @@ def test_shift_moves_the_response(at):
     assert "Strongest response **9** at row 1, column 1" in joined(at)
 
 
-def test_photo_defaults_and_sobel(at):
+def test_photo_defaults_and_display_modes(at):
     assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
-    md = joined(at)
-    assert "flat areas keep their brightness" in md  # Gaussian sums to 1
-    at.selectbox(key="ph_kernel").set_value("Sobel x (vertical edges)").run()
-    assert "flat areas become 0" in joined(at)
+    assert "flat areas become 0" in joined(at)  # Sobel x, the default, sums to 0
+    captions = image_captions(at)
+    assert any("shown as: absolute value |y|" in c for c in captions)  # "auto" for edges
+    at.selectbox(key="ph_kernel").set_value("Gaussian blur").run()
+    assert "flat areas keep their brightness" in joined(at)
+    assert any("shown as: clip to 0–255 (as saved)" in c for c in image_captions(at))
+    at.radio(key="ph_display").set_value("rescale").run()
+    assert any("shown as: stretch min–max to 0–255" in c for c in image_captions(at))
     assert not at.exception and not at.error
 
 
@@ -164,3 +168,20 @@ def test_typed_input_edits_persist_until_another_preset(at):
     assert "Strongest response **10**" in joined(at)  # 9 + bias 1, kernel 2 (X) on the X
     at.selectbox(key="in_preset").set_value("Seed 000: 6×6 with a + and an X").run()
     assert "Strongest response **10** at row 0, column 0" in joined(at)  # edit forgotten
+
+
+def test_custom_photo_kernel_per_channel(at):
+    at.selectbox(key="ph_kernel").set_value("Custom")
+    at.radio(key="ph_gray").set_value("per channel (RGB)").run()
+    assert any("output, values 0.0 … 0.0" in c for c in image_captions(at))  # all-zero kernel
+    key = next(d.key for d in at.data_editor if d.key.startswith("ed_ph_Custom"))
+    at.session_state[key] = {"edited_rows": {2: {"2": 1.0}}, "added_rows": [],
+                             "deleted_rows": []}
+    at.run()
+    # A centred 1 is the identity: the output's range is the photo's own.
+    from cnnplay.images import load_sample
+
+    photo = load_sample("chelsea (cat)")
+    expected = f"output, values {photo.min():.1f} … {photo.max():.1f}"
+    assert any(expected in c for c in image_captions(at)), image_captions(at)
+    assert "flat areas keep their brightness" in joined(at)
