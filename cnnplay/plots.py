@@ -75,7 +75,8 @@ def _pad_rects(h: int, w: int, pads: tuple[int, int, int, int], x_offset: int = 
 def _grid_axes(h: int, w: int, ticks: bool = True) -> dict:
     """Axes for an (h, w) grid of unit cells, row 0 at the top; fixed ranges, so shapes drawn
     on the grid's edge do not stretch the axes."""
-    axis = {"showgrid": False, "zeroline": False, "showticklabels": ticks, "fixedrange": True}
+    axis = {"showgrid": False, "zeroline": False, "showticklabels": ticks, "fixedrange": True,
+            "constrain": "domain"}  # square cells shrink the plot area, never widen the range
     return {"yaxis": {**axis, "range": [h - 0.5, -0.5], "scaleanchor": "x",
                       **({"dtick": 1} if h <= 12 else {})},
             "xaxis": {**axis, "range": [-0.5, w - 0.5], "side": "top",
@@ -225,11 +226,14 @@ def to_uint8(values: np.ndarray, mode: str = "clip") -> np.ndarray:
     """Filter responses (float, any range) -> uint8 for display.
 
     mode: "clip" (values outside 0..255 saturate, as a saved photo would), "rescale" (min..max
-    stretched to 0..255) or "absolute" (|v| clipped, showing edge strength of either sign).
+    stretched to 0..255) or "absolute" (|v| with its maximum stretched to 255: edge strength of
+    either sign).
     """
     v = np.asarray(values, dtype=np.float32)
     if mode == "absolute":
         v = np.abs(v)
+        top = float(v.max())
+        v = v * (255.0 / top) if top > 0 else v
     elif mode == "rescale":
         lo, hi = float(v.min()), float(v.max())
         v = (v - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(v)
@@ -242,7 +246,7 @@ DISPLAY_MODES: dict[str, str] = {
     "auto": "auto (|y| for edge kernels, else clip)",
     "clip": "clip to 0–255 (as saved)",
     "rescale": "stretch min–max to 0–255",
-    "absolute": "absolute value |y|",
+    "absolute": "|y|, stretched to 0–255",
 }
 
 

@@ -35,7 +35,7 @@ def test_animation_has_a_frame_per_output_cell():
 def test_to_uint8_modes():
     y = np.array([-300.0, -10, 0, 100, 400])
     assert to_uint8(y, "clip").tolist() == [0, 0, 0, 100, 255]
-    assert to_uint8(y, "absolute").tolist() == [255, 10, 0, 100, 255]
+    assert to_uint8(y, "absolute").tolist() == [191, 6, 0, 64, 255]
     r = to_uint8(y, "rescale")
     assert r[0] == 0 and r[-1] == 255
     assert to_uint8(np.zeros(3), "rescale").tolist() == [0, 0, 0]

@@ -112,7 +112,7 @@ def test_photo_defaults_and_display_modes(at):
     assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
     assert "flat areas become 0" in joined(at)  # Sobel x, the default, sums to 0
     captions = image_captions(at)
-    assert any("shown as: absolute value |y|" in c for c in captions)  # "auto" for edges
+    assert any("shown as: |y|, stretched to 0–255" in c for c in captions)  # "auto" for edges
     at.selectbox(key="ph_kernel").set_value("Gaussian blur").run()
     assert "flat areas keep their brightness" in joined(at)
     assert any("shown as: clip to 0–255 (as saved)" in c for c in image_captions(at))
