@@ -9,8 +9,7 @@ from cnnplay.device import configure_torch_threads
 from ui.catalog import available_pages
 from ui.sidebar import device_badge
 
-st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon="🧮",
-                   layout="wide")
+st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon="🧮", layout="wide")
 
 # Streamlit serves every browser session from threads of this one process, and torch's CPU
 # thread pool is process-wide: bound it once (idempotent across reruns) so that a class of

@@ -57,7 +57,8 @@ def bench_reruns(changes: int = 20) -> list[float]:
         lambda a: a.number_input(key="step_j").set_value(int(np.random.randint(0, 4))),
         lambda a: a.toggle(key="flip").set_value(bool(np.random.randint(2))),
         lambda a: a.selectbox(key="ph_kernel").set_value(
-            np.random.choice(["Sobel x (vertical edges)", "Gaussian blur", "Sharpen"])),
+            np.random.choice(["Sobel x (vertical edges)", "Gaussian blur", "Sharpen"])
+        ),
     ]
     np.random.seed(0)
     times = []
@@ -77,43 +78,57 @@ def main() -> None:
     args = parser.parse_args()
     configure_torch_threads()
     device = get_device()
-    print(f"device: {device_label(device)}; torch {torch.__version__}; OpenCV {cv2.__version__}; "
-          f"cv2 threads {cv2.getNumThreads()}")
+    print(
+        f"device: {device_label(device)}; torch {torch.__version__}; OpenCV {cv2.__version__}; "
+        f"cv2 threads {cv2.getNumThreads()}"
+    )
 
     print("\n== Kernels page: server-side rerun after a widget change (AppTest, 20 changes)")
     reruns = bench_reruns()
     print(f"rerun            {summary(reruns)}   target: median <= 100 ms")
 
-    print(f"\n== 5x5 kernel on a {args.size}x{args.size} RGB photo (uint8 in, float32 out, "
-          "mirrored border)")
+    print(
+        f"\n== 5x5 kernel on a {args.size}x{args.size} RGB photo (uint8 in, float32 out, "
+        "mirrored border)"
+    )
     rng = np.random.default_rng(0)
     photo = rng.integers(0, 256, (args.size, args.size, 3), dtype=np.uint8)
     kernel = rng.standard_normal((5, 5)).astype(np.float32)
     ref = cv2.filter2D(photo, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT_101)
     ours = filter_image(photo, kernel, device=device)
     err = float(np.abs(ours - ref).max())
-    cv = timeit(lambda: cv2.filter2D(photo, cv2.CV_32F, kernel,
-                                     borderType=cv2.BORDER_REFLECT_101), args.repeats)
+    cv = timeit(
+        lambda: cv2.filter2D(photo, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT_101),
+        args.repeats,
+    )
     rows = {"cv2.filter2D (reference)": cv}
-    rows["filter_image (auto)"] = timeit(lambda: filter_image(photo, kernel, device=device),
-                                         args.repeats)
+    rows["filter_image (auto)"] = timeit(
+        lambda: filter_image(photo, kernel, device=device), args.repeats
+    )
     for method in ("phase_split", "grouped"):
         rows[f"filter_image {method}"] = timeit(
-            lambda m=method: filter_image(photo, kernel, device=device, method=m), args.repeats)
+            lambda m=method: filter_image(photo, kernel, device=device, method=m), args.repeats
+        )
     gray = to_grayscale(photo)
     rows["cv2.filter2D grayscale"] = timeit(
         lambda: cv2.filter2D(gray, cv2.CV_32F, kernel, borderType=cv2.BORDER_REFLECT_101),
-        args.repeats)
-    rows["filter_image grayscale"] = timeit(lambda: filter_image(gray, kernel, device=device),
-                                            args.repeats)
+        args.repeats,
+    )
+    rows["filter_image grayscale"] = timeit(
+        lambda: filter_image(gray, kernel, device=device), args.repeats
+    )
     base = statistics.median(cv)
     for name, times in rows.items():
         ref_ms = statistics.median(rows["cv2.filter2D grayscale"]) if "grayscale" in name else base
-        print(f"{name:26s} {summary(times)}   ratio to cv2 {statistics.median(times) / ref_ms:5.2f}x")
+        print(
+            f"{name:26s} {summary(times)}   ratio to cv2 {statistics.median(times) / ref_ms:5.2f}x"
+        )
     print(f"max |filter_image - cv2| = {err:.2e}   target: ratio <= 2x")
 
     print("\n== conv2d_naive (the readable loop version) on the 9x9 X, 3x3 kernel, zero-padded")
-    print(f"conv2d_naive     {summary(timeit(lambda: conv2d_naive(x_image(9), x_kernel(3), padding=1), args.repeats))}")
+    print(
+        f"conv2d_naive     {summary(timeit(lambda: conv2d_naive(x_image(9), x_kernel(3), padding=1), args.repeats))}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,12 @@ import torch.nn.functional as F
 from cnnplay.device import get_device
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
-_TORCH_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
-                   "circular": "circular"}
+_TORCH_PAD_MODE = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601, as cv2.cvtColor(..., COLOR_RGB2GRAY)
 PHASES_PER_CHANNELS = {1: 16, 3: 4}  # P for C input channels: P·C in 12..16 measured fastest
 

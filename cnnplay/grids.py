@@ -111,8 +111,9 @@ def flip_pixels(img: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
     return out
 
 
-def toggle_cell(img: np.ndarray, row: int, col: int, ink: float = 1.0,
-                background: float = -1.0) -> np.ndarray:
+def toggle_cell(
+    img: np.ndarray, row: int, col: int, ink: float = 1.0, background: float = -1.0
+) -> np.ndarray:
     """A copy of img (H, W) with one cell flipped: ink becomes background and anything else
     (background, or a value in between) becomes ink."""
     out = np.array(img, dtype=np.float64)

@@ -40,7 +40,12 @@ UPLOAD_TYPES: tuple[str, ...] = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "ti
 # MPO (multi-picture JPEG from phones) is opened by the "JPEG" decoder: Pillow has no
 # separate "MPO" opener, and naming one in Image.open(formats=...) raises KeyError.
 _FORMAT_LABELS: dict[str, str] = {
-    "PNG": "PNG", "JPEG": "JPEG", "WEBP": "WebP", "BMP": "BMP", "GIF": "GIF", "TIFF": "TIFF",
+    "PNG": "PNG",
+    "JPEG": "JPEG",
+    "WEBP": "WebP",
+    "BMP": "BMP",
+    "GIF": "GIF",
+    "TIFF": "TIFF",
 }
 _LABELS = list(_FORMAT_LABELS.values())
 _ACCEPTED_LIST = ", ".join(_LABELS[:-1]) + " or " + _LABELS[-1]  # "PNG, JPEG, ... or TIFF"
@@ -49,8 +54,10 @@ _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _WHITE = (255, 255, 255, 255)
 # What Pillow raises on damaged bytes while parsing headers, counting frames or decoding pixels.
 _DAMAGE_ERRORS = (OSError, EOFError, SyntaxError, ValueError, IndexError, struct.error, zlib.error)
-_DAMAGED = ("The image file is damaged or incomplete (perhaps cut off during download). "
-            "Please download or export it again and upload the new file.")
+_DAMAGED = (
+    "The image file is damaged or incomplete (perhaps cut off during download). "
+    "Please download or export it again and upload the new file."
+)
 _REDUCING_GAP = 2.0  # JPEG draft decodes at >= 2x the target size, then LANCZOS finishes
 
 # Display name -> file in assets/samples/ (written by scripts/make_sample_images.py; the file
@@ -135,8 +142,9 @@ def load_sample(name: str, max_side: int = 1024) -> np.ndarray:
 def _check_payload(data: bytes) -> None:
     """Reject empty and oversized files from their byte count alone."""
     if len(data) == 0:
-        raise ImageError("The file is empty (0 bytes). Please choose an image file, such as a "
-                         "PNG or JPEG photo.")
+        raise ImageError(
+            "The file is empty (0 bytes). Please choose an image file, such as a PNG or JPEG photo."
+        )
     if len(data) > MAX_FILE_BYTES:
         raise ImageError(
             f"The file is {len(data) / 2**20:.1f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
@@ -162,8 +170,9 @@ def _decode(data: bytes, max_side: int) -> DecodedImage:
     rgb, mode_notes = _to_rgb(img)
     rgb, size_notes = _downscale(rgb, upright, max_side)
     pixels = np.array(rgb, dtype=np.uint8)  # (H, W, 3) uint8, own copy
-    return DecodedImage(pixels, tuple(notes + oriented + mode_notes + size_notes),
-                        original_size, fmt)
+    return DecodedImage(
+        pixels, tuple(notes + oriented + mode_notes + size_notes), original_size, fmt
+    )
 
 
 def _open(data: bytes) -> Image.Image:
@@ -181,8 +190,10 @@ def _open(data: bytes) -> Image.Image:
         raise ImageError(_DAMAGED) from err
     width, height = img.size
     if width < 1 or height < 1:
-        raise ImageError(f"The image is {width}×{height} pixels: it has no pixels to show. "
-                         "Please choose another image.")
+        raise ImageError(
+            f"The image is {width}×{height} pixels: it has no pixels to show. "
+            "Please choose another image."
+        )
     if width * height > MAX_PIXELS:
         raise ImageError(_too_many_pixels_message((width, height)))
     return img
@@ -191,8 +202,11 @@ def _open(data: bytes) -> Image.Image:
 def _too_many_pixels_message(size: tuple[int, int] | None) -> str:
     """User message for an image over ``MAX_PIXELS``; ``size`` is (width, height) when known."""
     limit = f"the {MAX_PIXELS // 1_000_000} megapixel limit"
-    what = (f"{size[0]}×{size[1]} pixels ({size[0] * size[1] / 1e6:.0f} megapixels)"
-            if size else "far too large")
+    what = (
+        f"{size[0]}×{size[1]} pixels ({size[0] * size[1] / 1e6:.0f} megapixels)"
+        if size
+        else "far too large"
+    )
     return f"The image is {what}, over {limit}. Please shrink it and upload it again."
 
 
@@ -205,8 +219,10 @@ def _frame_notes(img: Image.Image) -> list[str]:
         return [f"Multi-page TIFF: the first of {n} pages is used."]
     if img.format == "MPO":
         return [f"Multi-picture JPEG: the first of {n} pictures is used."]
-    return [f"Animated {_FORMAT_LABELS.get(str(img.format), img.format)}: "
-            f"the first of {n} frames is used."]
+    return [
+        f"Animated {_FORMAT_LABELS.get(str(img.format), img.format)}: "
+        f"the first of {n} frames is used."
+    ]
 
 
 def _orient(img: Image.Image) -> tuple[Image.Image, list[str]]:
@@ -271,8 +287,9 @@ def _fit(size: tuple[int, int], max_side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _downscale(img: Image.Image, original: tuple[int, int],
-               max_side: int) -> tuple[Image.Image, list[str]]:
+def _downscale(
+    img: Image.Image, original: tuple[int, int], max_side: int
+) -> tuple[Image.Image, list[str]]:
     """Shrink an RGB image so its longer side is max_side (LANCZOS); no-op if small enough.
 
     ``original`` is the upright (width, height) in the file; ``img`` may be smaller already

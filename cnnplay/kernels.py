@@ -9,8 +9,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from cnnplay.grids import PLUS_3, X_3
-
 SEED004_KERNEL = np.array([[0.2, 0.5, 1.0], [-1.5, 2.0, 0.0], [0.0, -1.0, -0.2]])
 
 

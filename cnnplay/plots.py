@@ -48,39 +48,75 @@ def _symmetric_range(values: np.ndarray) -> float:
 def _heatmap(z: np.ndarray, text: list | None, zmax: float, **extra) -> dict:
     """A heatmap trace with the value written in each cell, 0 white, signed colours."""
     h, w = np.shape(z)
-    trace = {"type": "heatmap", "z": np.asarray(z, dtype=float), "colorscale": DIVERGING,
-             "zmin": -zmax, "zmax": zmax, "xgap": 1, "ygap": 1, "showscale": False,
-             "hovertemplate": "row %{y}, col %{x}: %{z:.3g}<extra></extra>", **extra}
+    trace = {
+        "type": "heatmap",
+        "z": np.asarray(z, dtype=float),
+        "colorscale": DIVERGING,
+        "zmin": -zmax,
+        "zmax": zmax,
+        "xgap": 1,
+        "ygap": 1,
+        "showscale": False,
+        "hovertemplate": "row %{y}, col %{x}: %{z:.3g}<extra></extra>",
+        **extra,
+    }
     if text is not None:
-        trace.update(text=text, texttemplate="%{text}",
-                     textfont={"size": FONT_SIZE if max(h, w) <= 12 else 9})
+        trace.update(
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": FONT_SIZE if max(h, w) <= 12 else 9},
+        )
     return trace
 
 
 def _rect(r0: float, r1: float, c0: float, c1: float, **style) -> dict:
     """A rectangle covering rows r0..r1 and columns c0..c1 (inclusive cell indices)."""
-    return {"type": "rect", "x0": c0 - 0.5, "x1": c1 + 0.5, "y0": r0 - 0.5, "y1": r1 + 0.5,
-            "layer": "above", **style}
+    return {
+        "type": "rect",
+        "x0": c0 - 0.5,
+        "x1": c1 + 0.5,
+        "y0": r0 - 0.5,
+        "y1": r1 + 0.5,
+        "layer": "above",
+        **style,
+    }
 
 
 def _pad_rects(h: int, w: int, pads: tuple[int, int, int, int], x_offset: int = 0) -> list:
     """Grey bands over the padding rows/columns of an (h, w) padded grid."""
     top, bottom, left, right = pads
     bands = ((0, top, 0, w), (h - bottom, h, 0, w), (0, h, 0, left), (0, h, w - right, w))
-    return [_rect(r0, r1 - 1, c0 + x_offset, c1 - 1 + x_offset, fillcolor=PAD_COLOUR,
-                  line={"width": 0})
-            for r0, r1, c0, c1 in bands if r1 > r0 and c1 > c0]
+    return [
+        _rect(r0, r1 - 1, c0 + x_offset, c1 - 1 + x_offset, fillcolor=PAD_COLOUR, line={"width": 0})
+        for r0, r1, c0, c1 in bands
+        if r1 > r0 and c1 > c0
+    ]
 
 
 def _grid_axes(h: int, w: int, ticks: bool = True) -> dict:
     """Axes for an (h, w) grid of unit cells, row 0 at the top; fixed ranges, so shapes drawn
     on the grid's edge do not stretch the axes."""
-    axis = {"showgrid": False, "zeroline": False, "showticklabels": ticks, "fixedrange": True,
-            "constrain": "domain"}  # square cells shrink the plot area, never widen the range
-    return {"yaxis": {**axis, "range": [h - 0.5, -0.5], "scaleanchor": "x",
-                      **({"dtick": 1} if h <= 12 else {})},
-            "xaxis": {**axis, "range": [-0.5, w - 0.5], "side": "top",
-                      **({"dtick": 1} if w <= 12 else {})}}
+    axis = {
+        "showgrid": False,
+        "zeroline": False,
+        "showticklabels": ticks,
+        "fixedrange": True,
+        "constrain": "domain",
+    }  # square cells shrink the plot area, never widen the range
+    return {
+        "yaxis": {
+            **axis,
+            "range": [h - 0.5, -0.5],
+            "scaleanchor": "x",
+            **({"dtick": 1} if h <= 12 else {}),
+        },
+        "xaxis": {
+            **axis,
+            "range": [-0.5, w - 0.5],
+            "side": "top",
+            **({"dtick": 1} if w <= 12 else {}),
+        },
+    }
 
 
 def grid_figure(
@@ -100,9 +136,12 @@ def grid_figure(
     text = [[fmt(v) for v in row] for row in values] if show_values else None
     layout = {
         "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
-        "width": _side(w), "height": _side(h) + 30, "plot_bgcolor": "white",
+        "width": _side(w),
+        "height": _side(h) + 30,
+        "plot_bgcolor": "white",
         "margin": {"l": 30, "r": 10, "t": 30, "b": 40},
-        "shapes": _pad_rects(h, w, pads), **_grid_axes(h, w),
+        "shapes": _pad_rects(h, w, pads),
+        **_grid_axes(h, w),
     }
     trace = _heatmap(values, text, zmax or _symmetric_range(values))
     return go.Figure({"data": [trace], "layout": layout}, _validate=False)
@@ -121,19 +160,31 @@ def clickable_grid_figure(values: np.ndarray, title: str = "") -> go.Figure:
     margin = {"l": 30, "r": 10, "t": 30, "b": 40}
     dark = np.abs(values.ravel()) > 0.6 * zmax  # white text on strong colours
     trace = {
-        "type": "scatter", "mode": "markers+text", "x": cols.ravel(), "y": rows.ravel(),
+        "type": "scatter",
+        "mode": "markers+text",
+        "x": cols.ravel(),
+        "y": rows.ravel(),
         "text": [fmt(v) for v in values.ravel()],
         "textfont": {"size": FONT_SIZE, "color": np.where(dark, "white", "black").tolist()},
-        "marker": {"symbol": "square", "size": CELL_PX - 3, "color": values.ravel(),
-                   "colorscale": DIVERGING, "cmin": -zmax, "cmax": zmax,
-                   "line": {"width": 0}},
+        "marker": {
+            "symbol": "square",
+            "size": CELL_PX - 3,
+            "color": values.ravel(),
+            "colorscale": DIVERGING,
+            "cmin": -zmax,
+            "cmax": zmax,
+            "line": {"width": 0},
+        },
         "hovertemplate": "row %{y}, col %{x}: %{text} (click to flip)<extra></extra>",
     }
     layout = {
         "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
         "width": w * CELL_PX + margin["l"] + margin["r"],
         "height": h * CELL_PX + margin["t"] + margin["b"],
-        "margin": margin, "plot_bgcolor": "white", "dragmode": False, "showlegend": False,
+        "margin": margin,
+        "plot_bgcolor": "white",
+        "dragmode": False,
+        "showlegend": False,
         **_grid_axes(h, w),
     }
     return go.Figure({"data": [trace], "layout": layout}, _validate=False)
@@ -143,11 +194,14 @@ def add_box(fig: go.Figure, rows: Sequence[int], cols: Sequence[int], colour: st
     """Outline the cells at the given rows × cols (for dilation, each tap gets its own box)."""
     rows, cols = list(rows), list(cols)
     contiguous = np.all(np.diff(rows) == 1) and np.all(np.diff(cols) == 1)
-    boxes = [(rows[0], rows[-1], cols[0], cols[-1])] if contiguous else [
-        (r, r, c, c) for r in rows for c in cols
+    boxes = (
+        [(rows[0], rows[-1], cols[0], cols[-1])]
+        if contiguous
+        else [(r, r, c, c) for r in rows for c in cols]
+    )
+    shapes = list(fig.layout.shapes) + [
+        _rect(*box, line={"color": colour, "width": 4}) for box in boxes
     ]
-    shapes = list(fig.layout.shapes) + [_rect(*box, line={"color": colour, "width": 4})
-                                        for box in boxes]
     fig.layout.shapes = shapes
     return fig
 
@@ -170,17 +224,26 @@ def sliding_window_animation(
     zout = _symmetric_range(output)
     values = output.ravel()
     cell_text = [fmt(v) for v in values]
-    input_trace = _heatmap(padded_input / _symmetric_range(padded_input),
-                           [[fmt(v) for v in row] for row in padded_input], 1.0,
-                           hoverinfo="skip")
+    input_trace = _heatmap(
+        padded_input / _symmetric_range(padded_input),
+        [[fmt(v) for v in row] for row in padded_input],
+        1.0,
+        hoverinfo="skip",
+    )
     input_trace.pop("hovertemplate")
 
     def output_trace(filled: int) -> dict:
         shown = np.full(values.size, np.nan)
         shown[:filled] = values[:filled] / zout
         text = cell_text[:filled] + [""] * (values.size - filled)
-        trace = _heatmap(shown.reshape(ho, wo), np.reshape(text, (ho, wo)).tolist(), 1.0,
-                         x=np.arange(wo) + offset, y=np.arange(ho), hoverinfo="skip")
+        trace = _heatmap(
+            shown.reshape(ho, wo),
+            np.reshape(text, (ho, wo)).tolist(),
+            1.0,
+            x=np.arange(wo) + offset,
+            y=np.arange(ho),
+            hoverinfo="skip",
+        )
         trace.pop("hovertemplate")
         return trace
 
@@ -194,29 +257,63 @@ def sliding_window_animation(
             _rect(i, i, j + offset, j + offset, line={"color": CELL_COLOUR, "width": 4}),
         ]
 
-    frames = [{"name": str(n), "data": [input_trace, output_trace(n + 1)],
-               "layout": {"shapes": shapes(n)}} for n in range(len(windows))]
-    step_args = {"frame": {"duration": frame_ms, "redraw": True}, "mode": "immediate",
-                 "transition": {"duration": 0}}
+    frames = [
+        {
+            "name": str(n),
+            "data": [input_trace, output_trace(n + 1)],
+            "layout": {"shapes": shapes(n)},
+        }
+        for n in range(len(windows))
+    ]
+    step_args = {
+        "frame": {"duration": frame_ms, "redraw": True},
+        "mode": "immediate",
+        "transition": {"duration": 0},
+    }
     layout = {
-        "shapes": shapes(0), "plot_bgcolor": "white",
-        "width": min(900, (offset + wo) * CELL_PX + 80), "height": max(hp, ho) * CELL_PX + 150,
+        "shapes": shapes(0),
+        "plot_bgcolor": "white",
+        "width": min(900, (offset + wo) * CELL_PX + 80),
+        "height": max(hp, ho) * CELL_PX + 150,
         "margin": {"l": 20, "r": 20, "t": 20, "b": 90},
         **_grid_axes(max(hp, ho), offset + wo, ticks=False),
-        "updatemenus": [{
-            "type": "buttons", "direction": "left", "x": 0, "y": -0.08, "xanchor": "left",
-            "buttons": [
-                {"label": "▶ Play", "method": "animate",
-                 "args": [None, {**step_args, "fromcurrent": True}]},
-                {"label": "Pause", "method": "animate",
-                 "args": [[None], {**step_args, "frame": {"duration": 0, "redraw": False}}]},
-            ],
-        }],
-        "sliders": [{
-            "x": 0.25, "len": 0.75, "y": -0.05, "currentvalue": {"prefix": "output cell "},
-            "steps": [{"label": f"{divmod(n, wo)}", "method": "animate",
-                       "args": [[str(n)], step_args]} for n in range(len(windows))],
-        }],
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": -0.08,
+                "xanchor": "left",
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [None, {**step_args, "fromcurrent": True}],
+                    },
+                    {
+                        "label": "Pause",
+                        "method": "animate",
+                        "args": [[None], {**step_args, "frame": {"duration": 0, "redraw": False}}],
+                    },
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "x": 0.25,
+                "len": 0.75,
+                "y": -0.05,
+                "currentvalue": {"prefix": "output cell "},
+                "steps": [
+                    {
+                        "label": f"{divmod(n, wo)}",
+                        "method": "animate",
+                        "args": [[str(n)], step_args],
+                    }
+                    for n in range(len(windows))
+                ],
+            }
+        ],
     }
     data = [input_trace, output_trace(1)]
     return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
@@ -251,7 +348,7 @@ DISPLAY_MODES: dict[str, str] = {
 
 
 def resolve_display_mode(mode: str, kernel: np.ndarray) -> str:
-    """"auto" -> "absolute" for kernels whose weights sum to ~0 (edge detectors: their output
+    """ "auto" -> "absolute" for kernels whose weights sum to ~0 (edge detectors: their output
     is signed and centred on 0), else "clip"; any other mode is returned as is."""
     if mode != "auto":
         return mode

@@ -20,17 +20,22 @@ clusters, edges, previous = [], [], None
 for n, (section, pages) in enumerate(SECTIONS.items()):
     nodes = " ".join(
         f'"{p.title}" [style="rounded,filled", fillcolor="{"#cfe8ff" if p.path else "#f4f4f4"}"];'
-        for p in pages)
+        for p in pages
+    )
     clusters.append(f'subgraph cluster_{n} {{ label="{section}"; color="#cccccc"; {nodes} }}')
     for page in pages:
         if previous:
             same = previous in [p.title for p in pages]
-            edges.append(f'"{previous}" -> "{page.title}"' + ("" if same else
-                                                              " [constraint=false]") + ";")
+            edges.append(
+                f'"{previous}" -> "{page.title}"' + ("" if same else " [constraint=false]") + ";"
+            )
         previous = page.title
 st.graphviz_chart(
     'digraph { rankdir=LR; node [shape=box, fontname="sans-serif", fontsize=11]; '
-    + " ".join(clusters) + " " + " ".join(edges) + " }",
+    + " ".join(clusters)
+    + " "
+    + " ".join(edges)
+    + " }",
     width="content",
 )
 st.caption("Blue boxes are pages you can open now; the others are on their way.")

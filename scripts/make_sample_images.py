@@ -88,8 +88,9 @@ def _check_one(name: str, filename: str) -> list[str]:
         return [f"{filename}: {err}"]
     if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] != 3:
         return [f"{filename}: decoded to {pixels.dtype} {pixels.shape}, not (H, W, 3) uint8"]
-    fresh = np.asarray(Image.open(io.BytesIO(encode_sample(source_pixels(filename))))
-                       .convert("RGB"))  # (H, W, 3) uint8
+    fresh = np.asarray(
+        Image.open(io.BytesIO(encode_sample(source_pixels(filename)))).convert("RGB")
+    )  # (H, W, 3) uint8
     if fresh.shape != pixels.shape:
         return [f"{filename}: shape {pixels.shape}, a fresh build gives {fresh.shape}"]
     diff = float(np.abs(fresh.astype(np.int16) - pixels.astype(np.int16)).mean())
@@ -100,8 +101,9 @@ def _check_one(name: str, filename: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true",
-                        help="verify the shipped files instead of writing them")
+    parser.add_argument(
+        "--check", action="store_true", help="verify the shipped files instead of writing them"
+    )
     args = parser.parse_args()
     if not args.check:
         make_all()

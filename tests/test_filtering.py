@@ -9,8 +9,11 @@ from cnnplay.filtering import filter_image, to_grayscale
 from cnnplay.ops.conv import conv2d_naive
 
 RNG = np.random.default_rng(1)
-CV2_BORDER = {"reflect": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE,
-              "zeros": cv2.BORDER_CONSTANT}
+CV2_BORDER = {
+    "reflect": cv2.BORDER_REFLECT_101,
+    "replicate": cv2.BORDER_REPLICATE,
+    "zeros": cv2.BORDER_CONSTANT,
+}
 METHODS = ["phase_split", "grouped"]
 
 
@@ -22,17 +25,21 @@ def test_matches_loop_version(method, ksize, padding_mode, shape):
     """Same size output: padding (k-1)//2 before, k//2 after, like torch's padding='same'."""
     image = RNG.integers(0, 256, shape).astype(np.uint8)
     kernel = RNG.standard_normal(ksize)
-    got = filter_image(image, kernel, padding_mode=padding_mode, method=method,
-                       device=torch.device("cpu"))
+    got = filter_image(
+        image, kernel, padding_mode=padding_mode, method=method, device=torch.device("cpu")
+    )
     assert got.shape == image.shape and got.dtype == np.float32
     channels = image[..., None] if image.ndim == 2 else image
     pads = ((ksize[0] - 1) // 2, ksize[0] // 2, (ksize[1] - 1) // 2, ksize[1] // 2)
     from cnnplay.ops.conv import pad2d
 
-    expected = np.stack([
-        conv2d_naive(pad2d(channels[..., c].astype(np.float64), pads, padding_mode), kernel)
-        for c in range(channels.shape[-1])
-    ], axis=-1).reshape(image.shape)
+    expected = np.stack(
+        [
+            conv2d_naive(pad2d(channels[..., c].astype(np.float64), pads, padding_mode), kernel)
+            for c in range(channels.shape[-1])
+        ],
+        axis=-1,
+    ).reshape(image.shape)
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=2e-2)
 
 
@@ -51,8 +58,12 @@ def test_matches_opencv_on_a_photo(method, padding_mode):
 def test_flip_and_grayscale():
     image = RNG.integers(0, 256, (16, 16, 3)).astype(np.uint8)
     kernel = RNG.standard_normal((3, 3))
-    np.testing.assert_allclose(filter_image(image, kernel, flip=True),
-                               filter_image(image, kernel[::-1, ::-1]), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(
+        filter_image(image, kernel, flip=True),
+        filter_image(image, kernel[::-1, ::-1]),
+        rtol=1e-5,
+        atol=1e-3,
+    )
     gray = to_grayscale(image)
     assert gray.shape == (16, 16) and gray.dtype == np.float32
     np.testing.assert_allclose(gray, cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), atol=0.51)

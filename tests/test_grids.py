@@ -51,10 +51,16 @@ def test_seed000_two_channels_and_max_pool():
 
 
 def test_seed004_worked_example():
-    expected = [[0, 1.8, -0.5, 0.5, -1.5], [0.8, 0.5, 3.5, -1.8, 0.2],
-                [-0.2, 1.8, -2.2, 1.2, -1.5], [0.8, 1.3, 0.5, 0, -1.3], [1, 3.5, 2.2, 1.2, -1.3]]
-    np.testing.assert_allclose(conv2d_naive(SEED004_IMAGE, SEED004_KERNEL, padding=1), expected,
-                               atol=1e-12)
+    expected = [
+        [0, 1.8, -0.5, 0.5, -1.5],
+        [0.8, 0.5, 3.5, -1.8, 0.2],
+        [-0.2, 1.8, -2.2, 1.2, -1.5],
+        [0.8, 1.3, 0.5, 0, -1.3],
+        [1, 3.5, 2.2, 1.2, -1.3],
+    ]
+    np.testing.assert_allclose(
+        conv2d_naive(SEED004_IMAGE, SEED004_KERNEL, padding=1), expected, atol=1e-12
+    )
 
 
 def test_seed003_images():

@@ -23,8 +23,15 @@ from PIL import ExifTags, Image, ImageFile, JpegImagePlugin
 
 from cnnplay import images
 from cnnplay.images import (
-    MAX_FILE_BYTES, MAX_PIXELS, UPLOAD_TYPES, DecodedImage, ImageError, decode_image, load_image,
-    load_sample, sample_names,
+    MAX_FILE_BYTES,
+    MAX_PIXELS,
+    UPLOAD_TYPES,
+    DecodedImage,
+    ImageError,
+    decode_image,
+    load_image,
+    load_sample,
+    sample_names,
 )
 
 # Headers over Pillow's own limit make Image.open warn before our (stricter) check refuses them.
@@ -52,8 +59,9 @@ def encode(img: Image.Image, fmt: str, **params: object) -> bytes:
 def test_pattern(width: int = 48, height: int = 32) -> np.ndarray:
     """A smooth colour pattern, (height, width, 3) uint8, easy on lossy codecs."""
     y, x = np.mgrid[0:height, 0:width]
-    return np.stack([x * 255 // (width - 1), y * 255 // (height - 1),
-                     np.full_like(x, 96)], axis=-1).astype(np.uint8)
+    return np.stack(
+        [x * 255 // (width - 1), y * 255 // (height - 1), np.full_like(x, 96)], axis=-1
+    ).astype(np.uint8)
 
 
 test_pattern.__test__ = False  # a helper, not a test
@@ -75,15 +83,19 @@ def png_chunk(tag: bytes, payload: bytes) -> bytes:
 def png_declaring(width: int, height: int) -> bytes:
     """A valid-looking RGB PNG whose IHDR claims width x height, with a tiny IDAT."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr)
-            + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def corrupt_idat(png: bytes) -> bytes:
     """Flip every 5th byte inside the first IDAT chunk (CRCs are left stale)."""
     data = bytearray(png)
     start = data.index(b"IDAT") + 4
-    length = struct.unpack(">I", data[start - 8:start - 4])[0]
+    length = struct.unpack(">I", data[start - 8 : start - 4])[0]
     for k in range(start + 2, start + length, 5):
         data[k] ^= 0xFF
     return bytes(data)
@@ -119,36 +131,41 @@ BAD_INPUTS: dict[str, tuple[Callable[[], bytes], str]] = {
     "empty": (lambda: b"", EMPTY),
     "random bytes": (lambda: np.random.default_rng(1).bytes(4096), UNSUPPORTED),
     "text file": (lambda: b"name,score\nada,3\n" * 50, UNSUPPORTED),
-    "svg": (lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="9"/></svg>',
-            UNSUPPORTED),
+    "svg": (
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="9"/></svg>',
+        UNSUPPORTED,
+    ),
     "html": (lambda: b"<!DOCTYPE html><html><body><img src=x></body></html>", UNSUPPORTED),
     "pdf": (lambda: b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n%%EOF\n", UNSUPPORTED),
-    "eps": (lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\nshowpage\n",
-            UNSUPPORTED),
+    "eps": (lambda: b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\nshowpage\n", UNSUPPORTED),
     "ico (Pillow reads it, we do not)": (
-        lambda: encode(Image.fromarray(test_pattern(16, 16)), "ICO"), UNSUPPORTED),
+        lambda: encode(Image.fromarray(test_pattern(16, 16)), "ICO"),
+        UNSUPPORTED,
+    ),
     "ppm": (lambda: encode(Image.fromarray(test_pattern()), "PPM"), UNSUPPORTED),
     "tga": (lambda: encode(Image.fromarray(test_pattern()), "TGA"), UNSUPPORTED),
     "jpeg 2000": (lambda: encode(Image.fromarray(test_pattern()), "JPEG2000"), UNSUPPORTED),
     "zero-width png (Pillow refuses to identify it)": (lambda: png_declaring(0, 5), UNSUPPORTED),
     "truncated png": (lambda: half(noisy_png()), DAMAGED),
-    "truncated jpeg": (lambda: half(encode(Image.fromarray(test_pattern(64, 64)), "JPEG")),
-                       DAMAGED),
+    "truncated jpeg": (
+        lambda: half(encode(Image.fromarray(test_pattern(64, 64)), "JPEG")),
+        DAMAGED,
+    ),
     "truncated gif": (lambda: half(encode(Image.fromarray(four_blocks()), "GIF")), DAMAGED),
     "truncated bmp": (lambda: half(encode(Image.fromarray(test_pattern()), "BMP")), DAMAGED),
     "png with corrupted IDAT": (lambda: corrupt_idat(noisy_png()), DAMAGED),
     "11 MB payload": (lambda: b"\x89PNG\r\n\x1a\n" + bytes(11 * 2**20), TOO_BIG_FILE),
     "10 MB + 1 byte": (lambda: bytes(MAX_FILE_BYTES + 1), TOO_BIG_FILE),
-    "7000x7000 header (under Pillow's own limit)": (lambda: png_declaring(7000, 7000),
-                                                    MEGAPIXELS),
+    "7000x7000 header (under Pillow's own limit)": (lambda: png_declaring(7000, 7000), MEGAPIXELS),
     "10000x10000 header (Pillow warns)": (lambda: png_declaring(10_000, 10_000), MEGAPIXELS),
     "20000x20000 header (Pillow raises)": (lambda: png_declaring(20_000, 20_000), MEGAPIXELS),
 }
 
 
 @pytest.mark.parametrize("make, kind", BAD_INPUTS.values(), ids=BAD_INPUTS.keys())
-def test_bad_input_raises_image_error_of_the_right_kind(make: Callable[[], bytes],
-                                                        kind: str) -> None:
+def test_bad_input_raises_image_error_of_the_right_kind(
+    make: Callable[[], bytes], kind: str
+) -> None:
     with pytest.raises(ImageError) as info:
         decode_image(make())
     assert kind_of(info.value) == kind
@@ -179,8 +196,9 @@ def test_just_over_the_pixel_limit_is_refused() -> None:
 def test_huge_header_fails_fast_without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
     loads: list[object] = []
     real_load = ImageFile.ImageFile.load
-    monkeypatch.setattr(ImageFile.ImageFile, "load",
-                        lambda self: loads.append(self) or real_load(self))
+    monkeypatch.setattr(
+        ImageFile.ImageFile, "load", lambda self: loads.append(self) or real_load(self)
+    )
     data = png_declaring(10_000, 10_000)
     tracemalloc.start()  # sees numpy / Python allocations (Pillow's own buffers use malloc)
     start = time.perf_counter()
@@ -397,11 +415,14 @@ def test_16_bit_rgb_tiff_keeps_colour() -> None:
     np.testing.assert_array_equal(load_image(out.getvalue())[1, 1], (255, 128, 0))
 
 
-@pytest.mark.parametrize("values, expected, note", [
-    ([[0.0, 0.5, 1.0]], [0, 128, 255], "Floating-point image scaled to 8 bits."),
-    ([[-1.0, 1.0, 3.0]], [0, 128, 255], "Floating-point image stretched to 8 bits."),
-    ([[np.nan, 0.25, 1.0]], [0, 64, 255], "Floating-point image scaled to 8 bits."),
-])
+@pytest.mark.parametrize(
+    "values, expected, note",
+    [
+        ([[0.0, 0.5, 1.0]], [0, 128, 255], "Floating-point image scaled to 8 bits."),
+        ([[-1.0, 1.0, 3.0]], [0, 128, 255], "Floating-point image stretched to 8 bits."),
+        ([[np.nan, 0.25, 1.0]], [0, 64, 255], "Floating-point image scaled to 8 bits."),
+    ],
+)
 def test_float_tiff_is_scaled(values: list[list[float]], expected: list[int], note: str) -> None:
     img = Image.fromarray(np.array(values, np.float32))
     assert img.mode == "F"
@@ -410,11 +431,14 @@ def test_float_tiff_is_scaled(values: list[list[float]], expected: list[int], no
     assert note in decoded.notes
 
 
-@pytest.mark.parametrize("values, expected", [
-    ([[0, 100, 255]], [0, 100, 255]),  # already 8-bit range: kept
-    ([[0, 32768, 65535]], [0, 128, 255]),  # 16-bit range
-    ([[-100, 0, 155]], [0, 100, 255]),  # anything else: stretched min..max
-])
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([[0, 100, 255]], [0, 100, 255]),  # already 8-bit range: kept
+        ([[0, 32768, 65535]], [0, 128, 255]),  # 16-bit range
+        ([[-100, 0, 155]], [0, 100, 255]),  # anything else: stretched min..max
+    ],
+)
 def test_32_bit_integer_tiff(values: list[list[int]], expected: list[int]) -> None:
     img = Image.fromarray(np.array(values, np.int32))
     assert img.mode == "I"
@@ -479,21 +503,29 @@ def test_exif_orientation_is_applied(fmt: str, orientation: int) -> None:
     assert decoded.pixels.shape == (h, w, 3)
     assert decoded.original_size == (64, 32)
     row, col = ORIENTATIONS[orientation]
-    corner = decoded.pixels[row * (h - 8):row * (h - 8) + 8, col * (w - 8):col * (w - 8) + 8]
+    corner = decoded.pixels[row * (h - 8) : row * (h - 8) + 8, col * (w - 8) : col * (w - 8) + 8]
     assert np.abs(corner.astype(int) - RED).max() <= 12
     rotated = "Rotated upright from its EXIF orientation." in decoded.notes
     assert rotated == (orientation != 1)
 
 
-@pytest.mark.parametrize("fmt, params, note", [
-    ("GIF", {"duration": 100, "loop": 0}, "Animated GIF: the first of 3 frames is used."),
-    ("PNG", {"duration": 100}, "Animated PNG: the first of 3 frames is used."),
-    ("WEBP", {"duration": 100, "lossless": True}, "Animated WebP: the first of 3 frames is used."),
-    ("TIFF", {}, "Multi-page TIFF: the first of 3 pages is used."),
-    ("MPO", {"quality": 95}, "Multi-picture JPEG: the first of 3 pictures is used."),
-])
-def test_multi_frame_files_use_the_first_frame(fmt: str, params: dict[str, object],
-                                               note: str) -> None:
+@pytest.mark.parametrize(
+    "fmt, params, note",
+    [
+        ("GIF", {"duration": 100, "loop": 0}, "Animated GIF: the first of 3 frames is used."),
+        ("PNG", {"duration": 100}, "Animated PNG: the first of 3 frames is used."),
+        (
+            "WEBP",
+            {"duration": 100, "lossless": True},
+            "Animated WebP: the first of 3 frames is used.",
+        ),
+        ("TIFF", {}, "Multi-page TIFF: the first of 3 pages is used."),
+        ("MPO", {"quality": 95}, "Multi-picture JPEG: the first of 3 pictures is used."),
+    ],
+)
+def test_multi_frame_files_use_the_first_frame(
+    fmt: str, params: dict[str, object], note: str
+) -> None:
     frames = [Image.new("RGB", (12, 8), colour) for colour in (GREEN, RED, BLUE)]
     data = encode(frames[0], fmt, save_all=True, append_images=frames[1:], **params)
     decoded = decode_image(data)
@@ -508,8 +540,12 @@ def test_large_image_is_downscaled_keeping_aspect() -> None:
     assert decoded.original_size == (300, 200)
     assert decoded.notes == ("Downscaled from 300×200 to 64×43.",)
     # a downscale, not a crop: the corners keep their colours
-    assert mean_abs_diff(decoded.pixels[[0, -1]][:, [0, -1]],
-                         test_pattern(300, 200)[[0, -1]][:, [0, -1]]) < 6
+    assert (
+        mean_abs_diff(
+            decoded.pixels[[0, -1]][:, [0, -1]], test_pattern(300, 200)[[0, -1]][:, [0, -1]]
+        )
+        < 6
+    )
 
 
 def test_big_jpeg_uses_a_draft_and_still_looks_right(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -538,8 +574,10 @@ def test_downscale_note_uses_the_upright_size() -> None:
     data = encode(Image.fromarray(test_pattern(200, 100)), "JPEG", exif=exif.tobytes())
     decoded = decode_image(data, max_side=50)
     assert decoded.pixels.shape == (50, 25, 3)
-    assert decoded.notes == ("Rotated upright from its EXIF orientation.",
-                             "Downscaled from 100×200 to 25×50.")
+    assert decoded.notes == (
+        "Rotated upright from its EXIF orientation.",
+        "Downscaled from 100×200 to 25×50.",
+    )
 
 
 def test_small_image_is_left_alone_and_max_side_one_works() -> None:

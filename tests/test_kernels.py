@@ -27,8 +27,12 @@ def test_sums():
     assert K.box_kernel(5).sum() == pytest.approx(1)
     assert K.sharpen_kernel(3).sum() == pytest.approx(1)
     assert K.sharpen_kernel(5).sum() == pytest.approx(1)
-    for k in (K.sobel_kernel("x"), K.sobel_kernel("y", 5), K.laplacian_kernel(3),
-              K.laplacian_kernel(5)):
+    for k in (
+        K.sobel_kernel("x"),
+        K.sobel_kernel("y", 5),
+        K.laplacian_kernel(3),
+        K.laplacian_kernel(5),
+    ):
         assert k.sum() == pytest.approx(0)
 
 

@@ -20,41 +20,75 @@ class PageInfo:
 
 SECTIONS: dict[str, list[PageInfo]] = {
     "Foundations": [
-        PageInfo("Kernels", ":material/grid_on:",
-                 "Slide a 3×3 or 5×5 kernel over the notes' + and X images and your photos: "
-                 "feature maps, channels, bias and activation, padding, cross-correlation vs "
-                 "convolution, every sum spelled out.", "pages/kernels.py", "seeds 000, 003, 004"),
-        PageInfo("Padding, stride & dilation", ":material/open_in_full:",
-                 "Output-size arithmetic, padding modes, strided and dilated kernels, "
-                 "transposed convolution as a matrix."),
-        PageInfo("Pooling", ":material/filter_center_focus:",
-                 "Max, average and global pooling: which cell wins, what is lost."),
-        PageInfo("Receptive field", ":material/center_focus_strong:",
-                 "How far a unit sees through a stack of layers, in theory and in practice."),
+        PageInfo(
+            "Kernels",
+            ":material/grid_on:",
+            "Slide a 3×3 or 5×5 kernel over the notes' + and X images and your photos: "
+            "feature maps, channels, bias and activation, padding, cross-correlation vs "
+            "convolution, every sum spelled out.",
+            "pages/kernels.py",
+            "seeds 000, 003, 004",
+        ),
+        PageInfo(
+            "Padding, stride & dilation",
+            ":material/open_in_full:",
+            "Output-size arithmetic, padding modes, strided and dilated kernels, "
+            "transposed convolution as a matrix.",
+        ),
+        PageInfo(
+            "Pooling",
+            ":material/filter_center_focus:",
+            "Max, average and global pooling: which cell wins, what is lost.",
+        ),
+        PageInfo(
+            "Receptive field",
+            ":material/center_focus_strong:",
+            "How far a unit sees through a stack of layers, in theory and in practice.",
+        ),
     ],
     "Architectures": [
-        PageInfo("Bottleneck & cost", ":material/calculate:",
-                 "Parameters and multiply-adds of dense, local and convolutional layers; "
-                 "what a 1×1 bottleneck saves."),
-        PageInfo("Inside a pretrained CNN", ":material/visibility:",
-                 "Feature maps, filters, saliency, Grad-CAM, occlusion and adversarial "
-                 "examples on an ImageNet network."),
-        PageInfo("Transfer learning", ":material/school:",
-                 "Your own classes on a pretrained base: scratch vs frozen vs fine-tuned."),
+        PageInfo(
+            "Bottleneck & cost",
+            ":material/calculate:",
+            "Parameters and multiply-adds of dense, local and convolutional layers; "
+            "what a 1×1 bottleneck saves.",
+        ),
+        PageInfo(
+            "Inside a pretrained CNN",
+            ":material/visibility:",
+            "Feature maps, filters, saliency, Grad-CAM, occlusion and adversarial "
+            "examples on an ImageNet network.",
+        ),
+        PageInfo(
+            "Transfer learning",
+            ":material/school:",
+            "Your own classes on a pretrained base: scratch vs frozen vs fine-tuned.",
+        ),
     ],
     "Applications": [
-        PageInfo("Detection", ":material/select_all:",
-                 "IoU, anchors, a small single-shot detector and non-maximum suppression "
-                 "step by step."),
-        PageInfo("Segmentation (U-Net)", ":material/texture:",
-                 "Encoder, decoder and skip connections, trained live."),
-        PageInfo("Text CNN", ":material/notes:",
-                 "Convolutions over words, 1-max pooling and the n-grams that fire."),
+        PageInfo(
+            "Detection",
+            ":material/select_all:",
+            "IoU, anchors, a small single-shot detector and non-maximum suppression step by step.",
+        ),
+        PageInfo(
+            "Segmentation (U-Net)",
+            ":material/texture:",
+            "Encoder, decoder and skip connections, trained live.",
+        ),
+        PageInfo(
+            "Text CNN",
+            ":material/notes:",
+            "Convolutions over words, 1-max pooling and the n-grams that fire.",
+        ),
     ],
 }
 
 
 def available_pages() -> dict[str, list[PageInfo]]:
     """Sections with only the pages that exist (have a file)."""
-    return {name: [p for p in pages if p.path] for name, pages in SECTIONS.items()
-            if any(p.path for p in pages)}
+    return {
+        name: [p for p in pages if p.path]
+        for name, pages in SECTIONS.items()
+        if any(p.path for p in pages)
+    }

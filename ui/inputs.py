@@ -20,7 +20,6 @@ from cnnplay.images import (
 )
 from cnnplay.plots import CHART_CONFIG, clickable_grid_figure
 
-
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
 
 
@@ -47,20 +46,27 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
     goes on with the chosen sample, so no other setting is lost."""
     names = sample_names()
     source = st.radio("Photo", ["Sample", "Upload"], horizontal=True, key=f"{key}_source")
-    name = st.selectbox("Sample photo", names, key=f"{key}_sample",
-                        index=names.index(default) if default in names else 0,
-                        disabled=source != "Sample")
+    name = st.selectbox(
+        "Sample photo",
+        names,
+        key=f"{key}_sample",
+        index=names.index(default) if default in names else 0,
+        disabled=source != "Sample",
+    )
     if source == "Upload":
         upload = st.file_uploader(
             f"Your image ({', '.join(UPLOAD_TYPES)}; up to {MAX_FILE_BYTES // 2**20} MB)",
-            type=list(UPLOAD_TYPES), key=f"{key}_upload",
+            type=list(UPLOAD_TYPES),
+            key=f"{key}_upload",
         )
         if upload is not None:
             try:
                 decoded = _decode(upload.getvalue(), max_side)
             except ImageError as err:
-                st.error(f"**{upload.name}**: {err} Showing the sample photo instead.",
-                         icon=":material/broken_image:")
+                st.error(
+                    f"**{upload.name}**: {err} Showing the sample photo instead.",
+                    icon=":material/broken_image:",
+                )
             else:
                 return PickedImage(decoded.pixels, upload.name, decoded.notes)
         else:
@@ -84,12 +90,14 @@ def matrix_editor(
     """
     if label:
         st.caption(label)
-    frame = pd.DataFrame(np.asarray(values, dtype=np.float64),
-                         columns=[str(c) for c in range(values.shape[1])])
-    config = {c: st.column_config.NumberColumn(c, step=step, format="%g", width=CELL_WIDTH_PX)
-              for c in frame.columns}
-    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed",
-                            width="content")
+    frame = pd.DataFrame(
+        np.asarray(values, dtype=np.float64), columns=[str(c) for c in range(values.shape[1])]
+    )
+    config = {
+        c: st.column_config.NumberColumn(c, step=step, format="%g", width=CELL_WIDTH_PX)
+        for c in frame.columns
+    }
+    edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", width="content")
     grid = edited.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isnan(grid).any():
         st.warning("Empty cells count as 0.", icon=":material/warning:")
@@ -97,8 +105,9 @@ def matrix_editor(
     return grid
 
 
-def clickable_grid(values: np.ndarray, key: str, on_click: Callable[[int, int], None],
-                   title: str = "") -> None:
+def clickable_grid(
+    values: np.ndarray, key: str, on_click: Callable[[int, int], None], title: str = ""
+) -> None:
     """Show an (H, W) grid whose cells can be clicked; ``on_click(row, col)`` runs before the
     rerun. Give a new ``key`` after each change, so the next click starts a fresh selection."""
 
@@ -107,6 +116,11 @@ def clickable_grid(values: np.ndarray, key: str, on_click: Callable[[int, int], 
         if points:
             on_click(int(points[0]["y"]), int(points[0]["x"]))
 
-    st.plotly_chart(clickable_grid_figure(values, title), key=key, on_select=handle,
-                    selection_mode="points", width="content",
-                    config=CHART_CONFIG)
+    st.plotly_chart(
+        clickable_grid_figure(values, title),
+        key=key,
+        on_select=handle,
+        selection_mode="points",
+        width="content",
+        config=CHART_CONFIG,
+    )

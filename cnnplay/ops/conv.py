@@ -21,7 +21,12 @@ import numpy as np
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 PADDING_MODES: tuple[str, ...] = ("zeros", "reflect", "replicate", "circular")
-_NUMPY_PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_NUMPY_PAD_MODE = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "edge",
+    "circular": "wrap",
+}
 
 IntPair = int | tuple[int, int]
 Padding = IntPair | Literal["valid", "same"]
@@ -57,7 +62,7 @@ def resolve_padding(
     if padding == "valid":
         return 0, 0, 0, 0
     if padding == "same":
-        total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        total = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
         return total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2
     ph, pw = _pair(padding, "padding")
     if ph < 0 or pw < 0:
@@ -65,7 +70,9 @@ def resolve_padding(
     return ph, ph, pw, pw
 
 
-def pad2d(x: np.ndarray, pads: tuple[int, int, int, int], mode: PaddingMode = "zeros") -> np.ndarray:
+def pad2d(
+    x: np.ndarray, pads: tuple[int, int, int, int], mode: PaddingMode = "zeros"
+) -> np.ndarray:
     """Pad the last two axes of ``x`` (…, H, W) by (top, bottom, left, right).
 
     zeros: 0 outside; reflect: mirror without repeating the edge ("mirroring");

@@ -38,8 +38,14 @@ E2E_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 30_000  # actions, navigation and expect(): generous for a loaded CI machine
@@ -99,15 +105,34 @@ def running_app(log_dir: Path) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         log_path = log_dir / f"server-{attempt}.log"
         command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.port", str(port), "--server.address", "127.0.0.1",
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
             # Others may edit the sources while the tests run: no watcher, no reruns on save.
-            "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+            "--server.fileWatcherType",
+            "none",
+            "--server.runOnSave",
+            "false",
         ]
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            process = subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while process.poll() is None and time.monotonic() < deadline:
             if _healthy(url):
@@ -119,10 +144,15 @@ def running_app(log_dir: Path) -> Iterator[str]:
         died = process.poll() is not None
         _stop(process)
         output = log_path.read_text(errors="replace")
-        reason = (f"exited with code {process.returncode}" if died
-                  else f"was not healthy after {STARTUP_TIMEOUT_S:.0f} s")
-        failures.append(f"attempt {attempt}, port {port}: `{' '.join(command[1:])}` {reason}. "
-                        f"Its output:\n{output}")
+        reason = (
+            f"exited with code {process.returncode}"
+            if died
+            else f"was not healthy after {STARTUP_TIMEOUT_S:.0f} s"
+        )
+        failures.append(
+            f"attempt {attempt}, port {port}: `{' '.join(command[1:])}` {reason}. "
+            f"Its output:\n{output}"
+        )
         if "is not available" not in output:  # only a lost race for the port is worth a retry
             break
     if server is None:

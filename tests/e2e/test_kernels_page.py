@@ -42,12 +42,16 @@ def open_kernels_page(page: Page, app_url: str) -> None:
 
 def strongest_responses(page: Page) -> Locator:
     """The "Strongest response ..." lines under the feature maps: kernel 1, then kernel 2."""
-    return (page.get_by_role("tabpanel", name=GRID_TAB).get_by_test_id("stMarkdownContainer")
-            .filter(has_text="Strongest response"))
+    return (
+        page.get_by_role("tabpanel", name=GRID_TAB)
+        .get_by_test_id("stMarkdownContainer")
+        .filter(has_text="Strongest response")
+    )
 
 
-def edit_cell(page: Page, editor: Locator, shape: tuple[int, int], row: int, column: int,
-              old: str, new: str) -> None:
+def edit_cell(
+    page: Page, editor: Locator, shape: tuple[int, int], row: int, column: int, old: str, new: str
+) -> None:
     """Type ``new`` into cell (row, column) of an ``st.data_editor`` of ``shape``, as a user would.
 
     The grid (glide-data-grid) is drawn on a canvas, so the cell is found by geometry: the
@@ -84,7 +88,8 @@ def edit_kernel_1_centre(page: Page) -> None:
     editors = grid_tab.get_by_test_id("stDataFrame")
     expect(editors).to_have_count(3)  # the input grid, kernel 1, kernel 2
     expect(strongest_responses(page).first).to_contain_text(
-        "Strongest response 9 at row 0, column 0")
+        "Strongest response 9 at row 0, column 0"
+    )
     wait_for_app_idle(page)
     edit_cell(page, editors.nth(1), (3, 3), row=1, column=1, old="1", new="5")
 
@@ -180,7 +185,8 @@ def test_deep_link_on_a_fresh_server(page: Page, fresh_app_url: str) -> None:
     expect(sidebar).to_contain_text("Foundations")
     expect(sidebar.get_by_role("link", name="app", exact=True)).to_have_count(0)
     expect(strongest_responses(page).first).to_contain_text(
-        "Strongest response 9 at row 0, column 0")
+        "Strongest response 9 at row 0, column 0"
+    )
     assert_no_exception(page)
 
 
@@ -199,11 +205,13 @@ def test_clicking_input_cells_flips_them(page: Page, app_url: str) -> None:
 
     click_cell(1, 1)  # the centre of the "+" turns to background: 9 -> 7
     expect(strongest_responses(page).first).to_contain_text(
-        "Strongest response 7 at row 0, column 0")
+        "Strongest response 7 at row 0, column 0"
+    )
     wait_for_app_idle(page)
     cells = grid.locator("path.point")  # redrawn after the rerun
     expect(cells).to_have_count(36)
     click_cell(1, 1)  # and back to ink
     expect(strongest_responses(page).first).to_contain_text(
-        "Strongest response 9 at row 0, column 0")
+        "Strongest response 9 at row 0, column 0"
+    )
     assert_no_exception(page)

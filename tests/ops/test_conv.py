@@ -19,8 +19,12 @@ from cnnplay.ops.conv import (
 )
 
 RNG = np.random.default_rng(0)
-TORCH_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate",
-             "circular": "circular"}
+TORCH_PAD = {
+    "zeros": "constant",
+    "reflect": "reflect",
+    "replicate": "replicate",
+    "circular": "circular",
+}
 
 
 def torch_conv(x, w, bias, stride, padding, dilation, padding_mode):
@@ -37,8 +41,15 @@ def torch_conv(x, w, bias, stride, padding, dilation, padding_mode):
 
 CASES = [
     # (H, W), C, K, (kh, kw), stride, padding, dilation
-    *itertools.product([(6, 6), (7, 5)], [1, 3], [1, 2], [(1, 1), (3, 3), (2, 3)], [1, 2, (1, 2)],
-                       [0, 1, (2, 1)], [1, 2]),
+    *itertools.product(
+        [(6, 6), (7, 5)],
+        [1, 3],
+        [1, 2],
+        [(1, 1), (3, 3), (2, 3)],
+        [1, 2, (1, 2)],
+        [0, 1, (2, 1)],
+        [1, 2],
+    ),
     ((9, 9), 2, 2, (5, 5), 1, "same", 1),
     ((9, 8), 1, 1, (4, 4), 1, "same", 2),
     ((5, 5), 1, 1, (3, 3), 1, "valid", 1),
@@ -46,8 +57,12 @@ CASES = [
 
 
 MODES = ["zeros", "reflect", "replicate", "circular"]
-PARAMS = [(*case, mode) for case in CASES for mode in MODES
-          if mode == "zeros" or case[5] not in ("same", "valid")]  # torch pads those with zeros
+PARAMS = [
+    (*case, mode)
+    for case in CASES
+    for mode in MODES
+    if mode == "zeros" or case[5] not in ("same", "valid")
+]  # torch pads those with zeros
 
 
 @pytest.mark.parametrize("shape,c,k,ksize,stride,padding,dilation,padding_mode", PARAMS)
@@ -97,8 +112,9 @@ def test_full_convolution_is_commutative():
     np.testing.assert_allclose(a, b)
 
 
-@pytest.mark.parametrize("n,k,s,p,d", itertools.product([1, 5, 8, 13], [1, 2, 3, 5], [1, 2, 3],
-                                                        [0, 1, 2], [1, 2]))
+@pytest.mark.parametrize(
+    "n,k,s,p,d", itertools.product([1, 5, 8, 13], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2])
+)
 def test_conv_output_size_matches_torch(n, k, s, p, d):
     size = conv_output_size(n, k, s, p, d)
     x = torch.zeros(1, 1, n, n)

@@ -35,8 +35,7 @@ def test_default_reproduces_seed000(at):
     assert "Strongest response **9** at row 3, column 3" in md  # the X is bottom-right
     assert "H' = H - k + 1 = 6 - 3 + 1 = 4" in md
     fmap = plot_array(chart(at, "map1")["data"][0]["z"])
-    assert np.array_equal(fmap, [[9, -1, 1, -1], [-1, -1, -1, -5], [1, -1, -1, 5],
-                                 [-1, -5, 5, -7]])
+    assert np.array_equal(fmap, [[9, -1, 1, -1], [-1, -1, -1, -5], [1, -1, -1, 5], [-1, -5, 5, -7]])
     assert "F_{0,0}" in md and "f(9)" in md
 
 
@@ -94,8 +93,7 @@ def test_editing_a_kernel_cell_changes_the_map(at):
 
 def test_emptied_cell_counts_as_zero(at):
     key = next(d.key for d in at.data_editor if d.key.startswith("ed_k2_"))
-    at.session_state[key] = {"edited_rows": {1: {"1": None}}, "added_rows": [],
-                             "deleted_rows": []}
+    at.session_state[key] = {"edited_rows": {1: {"1": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
     assert "Empty cells count as 0." in texts(at, "warning")
@@ -129,8 +127,9 @@ def test_upload_good_bad_and_animated(at):
     assert not at.error
     assert any("input (square.png), 80×60" in c for c in image_captions(at))
 
-    at.file_uploader(key="ph_upload").set_value(("notes.png", b"hello, not an image",
-                                                 "image/png")).run()
+    at.file_uploader(key="ph_upload").set_value(
+        ("notes.png", b"hello, not an image", "image/png")
+    ).run()
     errors = texts(at, "error")
     assert len(errors) == 1 and "notes.png" in errors[0] and "not a supported image" in errors[0]
     assert "Showing the sample photo instead." in errors[0]
@@ -148,8 +147,9 @@ def test_kernel_too_large_for_a_tiny_upload(at):
     at.radio(key="ph_source").set_value("Upload")
     at.select_slider(key="ph_size").set_value(15)
     at.selectbox(key="ph_kernel").set_value("Box blur").run()
-    at.file_uploader(key="ph_upload").set_value(("tiny.png", png_bytes((6, 6, 3)),
-                                                 "image/png")).run()
+    at.file_uploader(key="ph_upload").set_value(
+        ("tiny.png", png_bytes((6, 6, 3)), "image/png")
+    ).run()
     errors = texts(at, "error")
     assert any("too large to mirror" in e for e in errors)
     at.selectbox(key="ph_pad").set_value("zeros").run()
@@ -158,8 +158,7 @@ def test_kernel_too_large_for_a_tiny_upload(at):
 
 def test_typed_input_edits_persist_until_another_preset(at):
     key = next(d.key for d in at.data_editor if d.key.startswith("ed_in_"))
-    at.session_state[key] = {"edited_rows": {1: {"1": -1}}, "added_rows": [],
-                             "deleted_rows": []}
+    at.session_state[key] = {"edited_rows": {1: {"1": -1}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert "Strongest response **7** at row 0, column 0" in joined(at)
     at.number_input(key="bias").set_value(1.0).run()  # other controls keep the edit
@@ -175,8 +174,7 @@ def test_custom_photo_kernel_per_channel(at):
     at.radio(key="ph_gray").set_value("per channel (RGB)").run()
     assert any("output, values 0.0 … 0.0" in c for c in image_captions(at))  # all-zero kernel
     key = next(d.key for d in at.data_editor if d.key.startswith("ed_ph_Custom"))
-    at.session_state[key] = {"edited_rows": {2: {"2": 1.0}}, "added_rows": [],
-                             "deleted_rows": []}
+    at.session_state[key] = {"edited_rows": {2: {"2": 1.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
     # A centred 1 is the identity: the output's range is the photo's own.
     from cnnplay.images import load_sample
