@@ -21,6 +21,7 @@ from cnnplay.images import (
 from cnnplay.plots import CHART_CONFIG, clickable_grid_figure
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
+MAX_CELL_VALUE = 1000.0  # grid and kernel entries are clipped to ±this
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,18 @@ def show_notes(picked: PickedImage) -> None:
 
 
 def matrix_editor(
-    values: np.ndarray, key: str, step: float = 0.1, label: str | None = None
+    values: np.ndarray,
+    key: str,
+    step: float = 0.1,
+    label: str | None = None,
+    limit: float = MAX_CELL_VALUE,
 ) -> np.ndarray:
     """Edit a small (H, W) grid of numbers in a table; returns the edited float64 array.
 
-    Columns are numbered like the array. Emptied cells count as 0, with a warning, so a slip of
-    the keyboard never breaks the page. ``key`` should change when ``values`` should replace
-    the user's edits (e.g. include the preset's name in it).
+    Columns are numbered like the array. A slip of the keyboard never breaks the page: emptied
+    or non-numeric cells count as 0 and values beyond ±limit are clipped, each with a warning.
+    ``key`` should change when ``values`` should replace the user's edits (e.g. include the
+    preset's name in it).
     """
     if label:
         st.caption(label)
@@ -94,14 +100,23 @@ def matrix_editor(
         np.asarray(values, dtype=np.float64), columns=[str(c) for c in range(values.shape[1])]
     )
     config = {
-        c: st.column_config.NumberColumn(c, step=step, format="%g", width=CELL_WIDTH_PX)
+        c: st.column_config.NumberColumn(
+            c, step=step, format="%g", width=CELL_WIDTH_PX, min_value=-limit, max_value=limit
+        )
         for c in frame.columns
     }
     edited = st.data_editor(frame, key=key, column_config=config, num_rows="fixed", width="content")
-    grid = edited.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isnan(grid).any():
-        st.warning("Empty cells count as 0.", icon=":material/warning:")
-        grid = np.nan_to_num(grid, nan=0.0)
+    grid = (
+        pd.DataFrame(edited)
+        .apply(pd.to_numeric, errors="coerce")
+        .to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    if not np.isfinite(grid).all():
+        st.warning("Empty or invalid cells count as 0.", icon=":material/warning:")
+        grid = np.where(np.isfinite(grid), grid, 0.0)
+    if (np.abs(grid) > limit).any():
+        st.warning(f"Values are limited to ±{limit:g}.", icon=":material/warning:")
+        grid = np.clip(grid, -limit, limit)
     return grid
 
 

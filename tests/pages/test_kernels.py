@@ -96,7 +96,7 @@ def test_emptied_cell_counts_as_zero(at):
     at.session_state[key] = {"edited_rows": {1: {"1": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert "Empty cells count as 0." in texts(at, "warning")
+    assert "Empty or invalid cells count as 0." in texts(at, "warning")
     assert "Strongest response **8** at row 3, column 3" in joined(at)
 
 
@@ -183,3 +183,20 @@ def test_custom_photo_kernel_per_channel(at):
     expected = f"output, values {photo.min():.1f} … {photo.max():.1f}"
     assert any(expected in c for c in image_captions(at)), image_captions(at)
     assert "flat areas keep their brightness" in joined(at)
+
+
+@pytest.mark.parametrize(
+    "value,warning,strongest",
+    [
+        (float("inf"), "Empty or invalid cells count as 0.", "8"),
+        ("abc", "Empty or invalid cells count as 0.", "8"),
+        (1e300, "Values are limited to ±1000.", "1008"),
+    ],
+)
+def test_nonsense_kernel_values_get_a_warning(at, value, warning, strongest):
+    key = next(d.key for d in at.data_editor if d.key.startswith("ed_k2_"))
+    at.session_state[key] = {"edited_rows": {1: {"1": value}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception and not at.error
+    assert warning in texts(at, "warning")
+    assert f"Strongest response **{strongest}** at row 3, column 3" in joined(at)
