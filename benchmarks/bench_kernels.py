@@ -9,66 +9,29 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
+from benchmarks.common import rerun_times, summary, timeit
 from cnnplay.device import configure_torch_threads, device_label, get_device
 from cnnplay.filtering import filter_image, to_grayscale
 from cnnplay.grids import x_image
 from cnnplay.kernels import x_kernel
 from cnnplay.ops.conv import conv2d_naive
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "kernels.py"
-
-
-def timeit(fn: Callable[[], object], repeats: int) -> list[float]:
-    """Wall times in ms of ``repeats`` calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if get_device().type == "cuda":
-            torch.cuda.synchronize()
-        times.append((time.perf_counter() - start) * 1000)
-    return times
-
-
-def summary(times: list[float]) -> str:
-    q = statistics.quantiles(times, n=10)
-    return f"median {statistics.median(times):7.2f} ms   p10 {q[0]:7.2f}   p90 {q[-1]:7.2f}"
-
-
-def bench_reruns(changes: int = 20) -> list[float]:
-    """Server-side time of the page's rerun after each of ``changes`` widget changes."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(PAGE), default_timeout=120).run()
-    edits: list[Callable[[AppTest], object]] = [
-        lambda a: a.number_input(key="bias").set_value(float(np.random.randint(-5, 5))),
-        lambda a: a.selectbox(key="act").set_value(np.random.choice(["none", "ReLU", "sigmoid"])),
-        lambda a: a.radio(key="padding").set_value(np.random.choice(["valid", "same"])),
-        lambda a: a.selectbox(key="k1_preset").set_value(np.random.choice(["X", "+ (cross)"])),
-        lambda a: a.number_input(key="step_j").set_value(int(np.random.randint(0, 4))),
-        lambda a: a.toggle(key="flip").set_value(bool(np.random.randint(2))),
-        lambda a: a.selectbox(key="ph_kernel").set_value(
-            np.random.choice(["Sobel x (vertical edges)", "Gaussian blur", "Sharpen"])
-        ),
-    ]
-    np.random.seed(0)
-    times = []
-    for n in range(changes):
-        edits[n % len(edits)](at)
-        start = time.perf_counter()
-        at.run()
-        times.append((time.perf_counter() - start) * 1000)
-        assert not at.exception, at.exception
-    return times
+EDITS = [
+    lambda a, r: a.number_input(key="bias").set_value(float(r.integers(-5, 5))),
+    lambda a, r: a.selectbox(key="act").set_value(str(r.choice(["none", "ReLU", "sigmoid"]))),
+    lambda a, r: a.radio(key="padding").set_value(str(r.choice(["valid", "same"]))),
+    lambda a, r: a.selectbox(key="k1_preset").set_value(str(r.choice(["X", "+ (cross)"]))),
+    lambda a, r: a.number_input(key="step_j").set_value(int(r.integers(0, 4))),
+    lambda a, r: a.toggle(key="flip").set_value(bool(r.integers(2))),
+    lambda a, r: a.selectbox(key="ph_kernel").set_value(
+        str(r.choice(["Sobel x (vertical edges)", "Gaussian blur", "Sharpen"]))
+    ),
+]
 
 
 def main() -> None:
@@ -84,7 +47,7 @@ def main() -> None:
     )
 
     print("\n== Kernels page: server-side rerun after a widget change (AppTest, 20 changes)")
-    reruns = bench_reruns()
+    reruns = rerun_times("kernels.py", EDITS)
     print(f"rerun            {summary(reruns)}   target: median <= 100 ms")
 
     print(
@@ -126,9 +89,8 @@ def main() -> None:
     print(f"max |filter_image - cv2| = {err:.2e}   target: ratio <= 2x")
 
     print("\n== conv2d_naive (the readable loop version) on the 9x9 X, 3x3 kernel, zero-padded")
-    print(
-        f"conv2d_naive     {summary(timeit(lambda: conv2d_naive(x_image(9), x_kernel(3), padding=1), args.repeats))}"
-    )
+    naive = timeit(lambda: conv2d_naive(x_image(9), x_kernel(3), padding=1), args.repeats)
+    print(f"conv2d_naive     {summary(naive)}")
 
 
 if __name__ == "__main__":

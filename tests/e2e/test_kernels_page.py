@@ -15,28 +15,16 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 
+from tests.e2e.browser import assert_no_exception, click_point, open_page, wait_for_app_idle
+
 CELL_WIDTH_PX = 52  # ui/inputs.py CELL_WIDTH_PX: the width of every number column
 GRID_TAB = "± 1 grids: the notes' + and X"
 PHOTOS_TAB = "Photos"
 
 
-def wait_for_app_idle(page: Page) -> None:
-    """No script run in progress and no element left over from a previous run."""
-    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
-    expect(page.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0)
-
-
-def assert_no_exception(page: Page) -> None:
-    expect(page.get_by_test_id("stException")).to_have_count(0)
-
-
 def open_kernels_page(page: Page, app_url: str) -> None:
     """Home page first, then the Kernels entry of the sidebar navigation."""
-    page.goto(app_url)
-    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Kernels").click()
-    expect(page).to_have_url(f"{app_url}/kernels")
-    expect(page.get_by_role("heading", name="Kernels", exact=True)).to_be_visible()
+    open_page(page, app_url, "Kernels", "kernels")
     expect(page.get_by_role("heading", name="Feature maps")).to_be_visible()
 
 
@@ -198,10 +186,7 @@ def test_clicking_input_cells_flips_them(page: Page, app_url: str) -> None:
     expect(cells).to_have_count(36)  # the 6×6 input
 
     def click_cell(row: int, col: int) -> None:
-        box = cells.nth(row * 6 + col).bounding_box()
-        assert box is not None
-        # Plotly's drag layer sits above the markers and turns clicks into point selections.
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        click_point(page, cells, row * 6 + col)
 
     click_cell(1, 1)  # the centre of the "+" turns to background: 9 -> 7
     expect(strongest_responses(page).first).to_contain_text(

@@ -1,0 +1,33 @@
+"""Helpers every browser test shares: waiting for Streamlit, opening a page, clicking plotly
+points."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+
+def wait_for_app_idle(page: Page) -> None:
+    """No script run in progress and no element left over from a previous run."""
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
+    expect(page.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0)
+
+
+def assert_no_exception(page: Page) -> None:
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def open_page(page: Page, app_url: str, title: str, path: str) -> None:
+    """Home page first, then the ``title`` entry of the sidebar navigation (URL ``/path``)."""
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+    expect(page).to_have_url(f"{app_url}/{path}")
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+
+
+def click_point(page: Page, points: Locator, index: int) -> None:
+    """Click the centre of a plotly marker (``path.point``). Plotly's drag layer sits above the
+    markers and turns clicks into point selections, so the mouse clicks the spot itself."""
+    box = points.nth(index).bounding_box()
+    assert box is not None, f"point {index} is not on screen"
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
