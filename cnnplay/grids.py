@@ -39,7 +39,7 @@ def _from_rows(rows: tuple[str, ...]) -> np.ndarray:
 
 
 def plus_image(size: int = 9, arm: int | None = None) -> np.ndarray:
-    """A centred "+" of ink on a (size, size) background; arm = half-length (default size//2 - 1)."""
+    """A centred "+" of ink on a (size, size) background; arm: half-length (size//2 - 1)."""
     if size < 3:
         raise ValueError("size must be at least 3")
     arm = size // 2 - 1 if arm is None else arm

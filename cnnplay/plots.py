@@ -147,11 +147,14 @@ def grid_figure(
     return go.Figure({"data": [trace], "layout": layout}, _validate=False)
 
 
-def clickable_grid_figure(values: np.ndarray, title: str = "") -> go.Figure:
+def clickable_grid_figure(
+    values: np.ndarray, title: str = "", hint: str = "(click to flip)"
+) -> go.Figure:
     """The grid as one square marker per cell, so a click selects a cell (plotly heatmaps do not
     report clicks to Streamlit). values: (H, W); same colours as :func:`grid_figure`.
 
-    Each point's ``x`` is its column and ``y`` its row.
+    Each point's ``x`` is its column and ``y`` its row; ``hint`` ends the hover text and says
+    what a click does.
     """
     values = np.asarray(values, dtype=np.float64)
     h, w = values.shape
@@ -175,7 +178,7 @@ def clickable_grid_figure(values: np.ndarray, title: str = "") -> go.Figure:
             "cmax": zmax,
             "line": {"width": 0},
         },
-        "hovertemplate": "row %{y}, col %{x}: %{text} (click to flip)<extra></extra>",
+        "hovertemplate": f"row %{{y}}, col %{{x}}: %{{text}} {hint}<extra></extra>",
     }
     layout = {
         "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
@@ -253,7 +256,7 @@ def sliding_window_animation(
         rows, cols = windows[n]
         i, j = divmod(n, wo)
         return background + [
-            _rect(rows[0], rows[-1], cols[0], cols[-1], line={"color": WINDOW_COLOUR, "width": 4}),
+            *_window_rects(rows, cols, {"color": WINDOW_COLOUR, "width": 4}),
             _rect(i, i, j + offset, j + offset, line={"color": CELL_COLOUR, "width": 4}),
         ]
 
@@ -319,6 +322,51 @@ def sliding_window_animation(
     return go.Figure({"data": data, "layout": layout, "frames": frames}, _validate=False)
 
 
+def _window_rects(rows: Sequence[int], cols: Sequence[int], line: dict) -> list[dict]:
+    """One box around a contiguous window; with dilation (a range with step > 1), a box per tap."""
+    rows, cols = list(rows), list(cols)
+    if np.all(np.diff(rows) == 1) and np.all(np.diff(cols) == 1):
+        return [_rect(rows[0], rows[-1], cols[0], cols[-1], line=line)]
+    return [_rect(r, r, c, c, line=line) for r in rows for c in cols]
+
+
+def size_stack_figure(sizes: dict[str, Sequence[int]], title: str = "") -> go.Figure:
+    """Side length after each layer, one line per named stack (e.g. "valid", "same").
+
+    sizes: name -> [n, n_1, n_2, …] (a stack that ran out of pixels ends with 0)."""
+    colours = [WINDOW_COLOUR, CELL_COLOUR, "#1f77b4", "#9467bd"]
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers+text",
+            "name": name,
+            "x": list(range(len(values))),
+            "y": list(values),
+            "text": [str(v) for v in values],
+            "textposition": "top center",
+            "line": {"color": colours[n % len(colours)]},
+            "hovertemplate": f"{name}: after %{{x}} layers, %{{y}} pixels<extra></extra>",
+        }
+        for n, (name, values) in enumerate(sizes.items())
+    ]
+    top = max((max(v) for v in sizes.values() if len(v)), default=1)
+    layout = {
+        "title": {"text": title, "font": {"size": 13}},
+        "height": 300,
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "plot_bgcolor": "white",
+        "xaxis": {"title": {"text": "layers"}, "dtick": 1, "gridcolor": "#eee", "fixedrange": True},
+        "yaxis": {
+            "title": {"text": "side (pixels)"},
+            "range": [-1, top * 1.15 + 1],
+            "gridcolor": "#eee",
+            "fixedrange": True,
+        },
+        "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
 def to_uint8(values: np.ndarray, mode: str = "clip") -> np.ndarray:
     """Filter responses (float, any range) -> uint8 for display.
 
@@ -353,3 +401,41 @@ def resolve_display_mode(mode: str, kernel: np.ndarray) -> str:
     if mode != "auto":
         return mode
     return "absolute" if abs(float(np.sum(kernel))) < 1e-3 else "clip"
+
+
+WINNER_COLOUR = "#8e24aa"  # the input cell that won a max-pooling window
+CHANGED_COLOUR = "#000000"  # a value that changed (translation invariance view)
+
+
+def mark_cells(
+    fig: go.Figure, cells: Sequence[tuple[int, int]], colour: str, width: int = 3
+) -> go.Figure:
+    """Outline single cells (row, col) of a grid figure, all in one layout update."""
+    fig.layout.shapes = list(fig.layout.shapes) + [
+        _rect(r, r, c, c, line={"color": colour, "width": width}) for r, c in cells
+    ]
+    return fig
+
+
+def pooling_animation(
+    values: np.ndarray,
+    output: np.ndarray,
+    windows: Sequence[tuple[range, range]],
+    winners: Sequence[tuple[int, int]] | None = None,
+    frame_ms: int = 600,
+) -> go.Figure:
+    """A pooling window sliding over ``values`` (H, W) and filling ``output`` (H', W'),
+    played in the browser (Plotly frames). windows[n] = (rows, cols) of output cell n
+    (row-major); winners[n] = (row, col) of the cell that won its max, outlined in each frame.
+    """
+    fig = sliding_window_animation(values, output, windows, (0, 0, 0, 0), frame_ms)
+    spec = fig.to_plotly_json()  # plain dicts: adding shapes to every frame stays cheap
+    if winners is not None:
+        boxes = [
+            _rect(r, r, c, c, line={"color": WINNER_COLOUR, "width": 3}, fillcolor="rgba(0,0,0,0)")
+            for r, c in winners
+        ]
+        for n, frame in enumerate(spec["frames"]):
+            frame["layout"]["shapes"] = [*frame["layout"]["shapes"], boxes[n]]
+        spec["layout"]["shapes"] = [*spec["layout"]["shapes"], boxes[0]]
+    return go.Figure(spec, _validate=False)

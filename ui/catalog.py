@@ -34,11 +34,15 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/open_in_full:",
             "Output-size arithmetic, padding modes, strided and dilated kernels, "
             "transposed convolution as a matrix.",
+            path="pages/padding.py",
+            seeds="seeds 000, 001, 002, 004",
         ),
         PageInfo(
             "Pooling",
             ":material/filter_center_focus:",
             "Max, average and global pooling: which cell wins, what is lost.",
+            "pages/pooling.py",
+            "seeds 000, 002",
         ),
         PageInfo(
             "Receptive field",

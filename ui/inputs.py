@@ -18,7 +18,7 @@ from cnnplay.images import (
     load_sample,
     sample_names,
 )
-from cnnplay.plots import CHART_CONFIG, clickable_grid_figure
+from cnnplay.plots import CELL_COLOUR, CHART_CONFIG, add_box, clickable_grid_figure
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
 MAX_CELL_VALUE = 1000.0  # grid and kernel entries are clipped to ±this
@@ -121,10 +121,19 @@ def matrix_editor(
 
 
 def clickable_grid(
-    values: np.ndarray, key: str, on_click: Callable[[int, int], None], title: str = ""
+    values: np.ndarray,
+    key: str,
+    on_click: Callable[[int, int], None],
+    title: str = "",
+    hint: str = "(click to flip)",
+    highlight: tuple[int, int] | None = None,
 ) -> None:
     """Show an (H, W) grid whose cells can be clicked; ``on_click(row, col)`` runs before the
-    rerun. Give a new ``key`` after each change, so the next click starts a fresh selection."""
+    rerun. ``hint`` ends each cell's hover text; ``highlight`` outlines one (row, col). Give a new
+    ``key`` after each click, so the next click starts a fresh selection."""
+    fig = clickable_grid_figure(values, title, hint)
+    if highlight is not None:
+        add_box(fig, [highlight[0]], [highlight[1]], CELL_COLOUR)
 
     def handle() -> None:
         points = st.session_state[key].selection.points
@@ -132,7 +141,7 @@ def clickable_grid(
             on_click(int(points[0]["y"]), int(points[0]["x"]))
 
     st.plotly_chart(
-        clickable_grid_figure(values, title),
+        fig,
         key=key,
         on_select=handle,
         selection_mode="points",

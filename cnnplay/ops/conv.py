@@ -242,3 +242,277 @@ def conv_step(
         bias=float(bias),
         total=float(products.sum() + bias),
     )
+
+
+# --- output sizes of layer stacks, work counts ------------------------------------------------
+
+
+def stack_sizes(n: int, k: int, layers: int, same: bool = False, stride: int = 1) -> list[int]:
+    """Side length after each of ``layers`` convolutions with a k-wide kernel, starting at n.
+
+    ``same=False`` (valid): each layer gives ``floor((n - k) / s) + 1``, i.e. n - k + 1 at stride
+    1, so a deep stack runs out of pixels; ``same=True`` pads by (k - 1) / 2 (odd k) and keeps
+    ceil(n / s). Returns [n, n_1, n_2, …]; the list stops early at the first size below 1 (0).
+    """
+    sizes = [n]
+    for _ in range(layers):
+        current = sizes[-1]
+        nxt = -(-current // stride) if same else conv_output_size(current, k, stride)
+        if nxt < 1:
+            sizes.append(0)
+            break
+        sizes.append(nxt)
+    return sizes
+
+
+def multiply_count(
+    in_shape: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: IntPair = 1,
+    padding: Padding = 0,
+    dilation: IntPair = 1,
+) -> int:
+    """Multiplications of one single-channel convolution: H' · W' · kh · kw (dilation spreads
+    the taps but adds none; stride s skips positions, dividing the count by about s²)."""
+    geo = conv_geometry(in_shape, kernel, stride, padding, dilation)
+    return geo.out_shape[0] * geo.out_shape[1] * kernel[0] * kernel[1]
+
+
+def border_zoom(
+    image: np.ndarray, pad: int, mode: PaddingMode = "zeros", crop: int = 24, scale: int = 1
+) -> np.ndarray:
+    """The top-left ``crop`` × ``crop`` corner of a photo, padded by ``pad`` pixels on every side
+    with ``mode``, to see what each padding mode invents at the border.
+
+    image: (H, W, 3) or (H, W) uint8 (or float in 0..255). Returns uint8 of side
+    (crop + 2·pad)·scale (each pixel a scale × scale block, so the zoom stays sharp), with a
+    trailing 3 for colour; zero padding shows as black. Raises ValueError when the mode cannot pad
+    that much.
+    """
+    img = np.asarray(image, dtype=np.float64)
+    corner = img[:crop, :crop]  # (c, c[, 3])
+    chw = corner[None] if corner.ndim == 2 else np.moveaxis(corner, -1, 0)  # (C, c, c)
+    padded = pad2d(chw, (pad, pad, pad, pad), mode)  # (C, c + 2p, c + 2p)
+    padded = padded.repeat(scale, axis=1).repeat(scale, axis=2)  # (C, (c + 2p)s, (c + 2p)s)
+    out = padded[0] if corner.ndim == 2 else np.moveaxis(padded, 0, -1)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def is_toeplitz(m: np.ndarray) -> bool:
+    """True when every row is the row above shifted one place right (m[i+1, j+1] == m[i, j]):
+    the shape of a stride-1 1D convolution's matrix. A stride-2 convolution's Wᵀ fails it."""
+    m = np.asarray(m)
+    return bool(np.array_equal(m[1:, 1:], m[:-1, :-1]))
+
+
+def torch_conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    padding_mode: PaddingMode = "zeros",
+) -> np.ndarray:
+    """The reference: ``torch.nn.functional.conv2d`` (float64) on x (H, W) and w (kh, kw),
+    padding with ``F.pad`` for the non-zero modes. Returns (H', W').
+
+    Raises ValueError carrying torch's own message for shapes torch rejects.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    ph, pw = _pair(padding, "padding")
+    xt = torch.tensor(np.asarray(x, dtype=np.float64))[None, None]  # (1, 1, H, W)
+    wt = torch.tensor(np.asarray(w, dtype=np.float64))[None, None]  # (1, 1, kh, kw)
+    try:
+        if padding_mode != "zeros" and (ph or pw):
+            mode = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+            xt = F.pad(xt, (pw, pw, ph, ph), mode=mode[padding_mode])
+            ph = pw = 0
+        y = F.conv2d(xt, wt, stride=stride, padding=(ph, pw), dilation=dilation)
+    except RuntimeError as err:  # torch's wording, e.g. "Kernel size can't be greater than …"
+        raise ValueError(f"torch refuses: {str(err).splitlines()[0]}") from err
+    return y[0, 0].numpy()
+
+
+# --- transposed convolution -------------------------------------------------------------------
+
+
+def conv_transpose_output_size(
+    n: int, k: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
+    """Output length of a transposed convolution: ``(n - 1)s - 2p + d(k - 1) + output_padding + 1``
+    (for d = 1: (n - 1)s - 2p + k). It can come out 0 or negative when p is large (torch
+    refuses)."""
+    if n < 1 or k < 1 or stride < 1 or dilation < 1 or padding < 0 or output_padding < 0:
+        raise ValueError("need n >= 1, k >= 1, stride >= 1, dilation >= 1, padding >= 0")
+    return (n - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One input cell of a transposed convolution: it adds value × kernel into the output."""
+
+    i: int  # input row
+    j: int  # input column
+    value: float  # x[i, j]
+    rows: range  # rows of the *uncropped* output the stamp covers (step = 1)
+    cols: range  # columns of the uncropped output
+    stamp: np.ndarray  # (kh, kw) value * w
+    total: np.ndarray  # (Hf, Wf) uncropped output after adding this stamp (and all before it)
+
+
+def conv_transpose_stamps(x: np.ndarray, w: np.ndarray, stride: IntPair = 1) -> list[Stamp]:
+    """The transposed convolution as the notes' ``trans_conv`` loop (seed 001), one stamp per
+    input cell in row-major order: ``Y[i*s : i*s + kh, j*s : j*s + kw] += X[i, j] * K``.
+
+    x: (H, W); w: (kh, kw). The totals are the *uncropped* output ((H-1)s + kh, (W-1)s + kw);
+    padding p then crops p rows/columns from each side (see :func:`conv_transpose2d_naive`).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    if x.ndim != 2 or w.ndim != 2:
+        raise ValueError(f"x and w must be 2D, got shapes {x.shape} and {w.shape}")
+    (sh, sw), (kh, kw) = _pair(stride, "stride"), w.shape
+    if min(sh, sw) < 1:
+        raise ValueError("stride must be at least 1")
+    y = np.zeros(((x.shape[0] - 1) * sh + kh, (x.shape[1] - 1) * sw + kw))  # (Hf, Wf)
+    stamps = []
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            rows, cols = range(i * sh, i * sh + kh), range(j * sw, j * sw + kw)
+            stamp = x[i, j] * w  # (kh, kw)
+            y[i * sh : i * sh + kh, j * sw : j * sw + kw] += stamp
+            stamps.append(Stamp(i, j, float(x[i, j]), rows, cols, stamp, y.copy()))
+    return stamps
+
+
+def conv_transpose2d_naive(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+) -> np.ndarray:
+    """Transposed convolution ("deconvolution"), as ``torch.nn.functional.conv_transpose2d``.
+
+    x: (H, W); w: (kh, kw). Each input value stamps a scaled copy of the kernel into the output,
+    stamps ``stride`` cells apart, overlaps adding up; then ``padding`` rows/columns are cropped
+    from each side and ``output_padding`` adds rows/columns at the bottom/right. Returns float64
+    (H', W') with H' = (H - 1)s - 2p + kh + output_padding. Raises ValueError when that is < 1
+    or when output_padding >= stride (torch's rule).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    if x.ndim != 2 or w.ndim != 2 or 0 in x.shape or 0 in w.shape:
+        raise ValueError(f"x and w must be non-empty 2D arrays, got {x.shape} and {w.shape}")
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    output_padding = _pair(output_padding, "output_padding")
+    if min(stride) < 1 or min(padding) < 0 or min(output_padding) < 0:
+        raise ValueError("stride must be >= 1, padding and output_padding >= 0")
+    if any(op >= s for op, s in zip(output_padding, stride, strict=True)):
+        raise ValueError(f"output_padding {output_padding} must be smaller than stride {stride}")
+    out = [
+        conv_transpose_output_size(x.shape[a], w.shape[a], stride[a], padding[a], output_padding[a])
+        for a in (0, 1)
+    ]
+    if min(out) < 1:
+        covered = [(x.shape[a] - 1) * stride[a] + w.shape[a] for a in (0, 1)]
+        raise ValueError(
+            f"the output would be {out[0]}×{out[1]}: padding {padding} crops more than the "
+            f"{covered[0]}×{covered[1]} the stamps cover"
+        )
+    full = conv_transpose_stamps(x, w, stride)[-1].total  # (Hf, Wf)
+    full = np.pad(full, ((0, output_padding[0]), (0, output_padding[1])))  # extra rows, all 0
+    (ph, pw) = padding
+    return full[ph : ph + out[0], pw : pw + out[1]].copy()
+
+
+def torch_conv_transpose2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+) -> np.ndarray:
+    """The reference: ``torch.nn.functional.conv_transpose2d`` (float64), x (H, W), w (kh, kw).
+
+    Raises ValueError carrying torch's message for settings torch rejects."""
+    import torch
+    import torch.nn.functional as F
+
+    xt = torch.tensor(np.asarray(x, dtype=np.float64))[None, None]  # (1, 1, H, W)
+    wt = torch.tensor(np.asarray(w, dtype=np.float64))[None, None]  # (1, 1, kh, kw)
+    try:
+        y = F.conv_transpose2d(
+            xt, wt, stride=stride, padding=padding, output_padding=output_padding
+        )
+    except RuntimeError as err:
+        raise ValueError(f"torch refuses: {str(err).splitlines()[0]}") from err
+    return y[0, 0].numpy()
+
+
+def zero_insert(x: np.ndarray, stride: IntPair) -> np.ndarray:
+    """Put s - 1 zeros between neighbouring values: (H, W) -> ((H-1)s + 1, (W-1)s + 1).
+
+    A stride-s transposed convolution is an ordinary stride-1 convolution of this zero-inserted
+    input with the flipped kernel and padding k - 1 - p; at stride 1 no zeros are needed."""
+    sh, sw = _pair(stride, "stride")
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(((x.shape[0] - 1) * sh + 1, (x.shape[1] - 1) * sw + 1))
+    out[::sh, ::sw] = x
+    return out
+
+
+# --- the matrix view --------------------------------------------------------------------------
+
+
+def conv_matrix_taps(
+    in_shape: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    on_padded: bool = False,
+) -> np.ndarray:
+    """Which kernel tap multiplies which input cell: int array (H'·W', N), entry u·kw + v for tap
+    (u, v), -1 where the matrix holds 0. Rows are output cells, columns input cells (row-major).
+
+    N = H·W, or (H + 2ph)(W + 2pw) with ``on_padded=True`` (the notes' picture, where the padded
+    zeros are part of the input vector). Zero padding only.
+    """
+    geo = conv_geometry(in_shape, kernel, stride, _pair(padding, "padding"), dilation)
+    top, _, left, _ = geo.pads
+    hp, wp = in_shape[0] + 2 * top, in_shape[1] + 2 * left
+    ho, wo = geo.out_shape
+    taps = np.full((ho * wo, hp * wp), -1, dtype=np.int64)
+    for i in range(ho):
+        for j in range(wo):
+            rows, cols = geo.window(i, j)
+            for u, r in enumerate(range(rows.start, rows.stop, rows.step)):
+                for v, c in enumerate(range(cols.start, cols.stop, cols.step)):
+                    taps[i * wo + j, r * wp + c] = u * kernel[1] + v
+    if on_padded:
+        return taps
+    inside = np.zeros((hp, wp), dtype=bool)
+    inside[top : top + in_shape[0], left : left + in_shape[1]] = True
+    return taps[:, inside.ravel()]  # padded zeros multiply nothing: drop their columns
+
+
+def conv_matrix(
+    in_shape: tuple[int, int],
+    w: np.ndarray,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    dilation: IntPair = 1,
+    on_padded: bool = False,
+) -> np.ndarray:
+    """The convolution as a matrix W (H'·W', N): ``W @ x.ravel() == conv2d_naive(x, w, stride,
+    padding, dilation).ravel()`` for x of shape ``in_shape`` (zero padding), and ``W.T @ y.ravel()``
+    is the transposed convolution of y (H', W'), reshaped to ``in_shape`` (see seed 002).
+
+    w: (kh, kw). N = H·W, or the padded size with ``on_padded=True``. float64.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    taps = conv_matrix_taps(in_shape, w.shape, stride, padding, dilation, on_padded)
+    return np.where(taps >= 0, w.ravel()[np.maximum(taps, 0)], 0.0)

@@ -1,0 +1,272 @@
+"""pool2d_naive, max_unpool2d and friends against torch (float64), and the notes' examples."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import assert_close
+
+from cnnplay.grids import PLUS_3
+from cnnplay.ops.pool import (
+    SEED002_POOL,
+    SEED002_UNPOOL,
+    global_avg_pool,
+    max_pool_grad_autograd,
+    max_pool_grad_rule,
+    max_unpool2d,
+    pool2d_naive,
+    pool_geometry,
+    pool_image,
+    pool_output_size,
+    pooling_savings,
+    seed000_feature_maps,
+    translation_effect,
+    unpool_bed_of_nails,
+    unpool_nearest,
+)
+
+RNG = np.random.default_rng(0)
+
+# (H, W), size, stride: square, rectangular, overlapping (stride < size), gaps (stride > size)
+GRID = [
+    ((6, 6), 2, None),
+    ((7, 5), 3, 2),
+    ((5, 8), (2, 3), (1, 2)),
+    ((6, 6), 3, 1),
+    ((9, 7), 2, 3),
+    ((4, 4), 4, None),
+    ((5, 5), 1, 1),
+    ((8, 6), (3, 1), (2, 1)),
+]
+
+
+def torch_pool(x: np.ndarray, size, stride, mode: str, indices: bool = False):
+    xt = torch.from_numpy(x)[None]  # (1, C, H, W)
+    stride = size if stride is None else stride
+    if mode == "avg":
+        return F.avg_pool2d(xt, size, stride)[0]
+    return F.max_pool2d(xt, size, stride, return_indices=indices)
+
+
+@pytest.mark.parametrize(("shape", "size", "stride"), GRID)
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_pool_matches_torch(shape, size, stride, channels, mode):
+    x = RNG.standard_normal((channels, *shape))
+    y = pool2d_naive(x, size, stride, mode=mode)
+    expected = torch_pool(x, size, stride, mode)
+    expected = expected[0] if mode == "max" else expected
+    assert_close(torch.from_numpy(y), expected)
+
+
+@pytest.mark.parametrize(("shape", "size", "stride"), GRID)
+def test_indices_match_torch_with_ties(shape, size, stride):
+    """Small integers make many ties: torch keeps the first max in row-major window order."""
+    x = RNG.integers(0, 3, (2, *shape)).astype(np.float64)
+    y, idx = pool2d_naive(x, size, stride, return_indices=True)
+    ty, tidx = torch_pool(x, size, stride, "max", indices=True)
+    assert_close(torch.from_numpy(y), ty[0])
+    assert_close(torch.from_numpy(idx), tidx[0])
+
+
+def test_all_equal_window_picks_its_top_left_cell():
+    _, idx = pool2d_naive(np.zeros((4, 4)), 2, return_indices=True)
+    np.testing.assert_array_equal(idx, [[0, 2], [8, 10]])
+
+
+def test_two_dimensional_input_keeps_two_dimensions():
+    y, idx = pool2d_naive(SEED002_POOL, 2, return_indices=True)
+    assert y.shape == idx.shape == (2, 2)
+
+
+def test_seed002_max_pool():
+    np.testing.assert_array_equal(pool2d_naive(SEED002_POOL, 2, 2), [[6, 8], [3, 4]])
+
+
+def test_seed002_max_unpool_with_remembered_indices():
+    y, idx = pool2d_naive(SEED002_UNPOOL, 2, return_indices=True)
+    np.testing.assert_array_equal(y, [[5, 6], [7, 8]])
+    out = max_unpool2d(np.array([[1.0, 2], [3, 4]]), idx, (4, 4))
+    np.testing.assert_array_equal(out, [[0, 0, 2, 0], [0, 1, 0, 0], [0, 0, 0, 0], [3, 0, 0, 4]])
+
+
+def test_seed002_nearest_and_bed_of_nails():
+    y = np.array([[1.0, 2], [3, 4]])
+    np.testing.assert_array_equal(
+        unpool_nearest(y, 2), [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]]
+    )
+    np.testing.assert_array_equal(
+        unpool_bed_of_nails(y, 2), [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]]
+    )
+
+
+def test_seed000_two_feature_maps_max_pooled():
+    """Seed 000: the + and X maps of the grayscale + depth input, then 2×2 max pool, stride 2."""
+    maps = seed000_feature_maps()  # (2, 6, 6)
+    assert maps.shape == (2, 6, 6)
+    np.testing.assert_allclose(maps[0, 1], [-4, 17.5, -2, 1.9, -2, -4], atol=1e-12)  # the notes
+    pooled = pool2d_naive(maps, 2)
+    np.testing.assert_allclose(pooled[0], [[17.5, 1.9, -2], [1.9, -2, 9.7], [-2, 9.7, 7.7]])
+    np.testing.assert_allclose(pooled[1], [[7.8, 5.8, 0], [5.8, 5.8, 7.8], [0, 7.8, 17.5]])
+
+
+@pytest.mark.parametrize(("shape", "size", "stride"), GRID)
+def test_max_unpool_matches_torch(shape, size, stride):
+    x = RNG.standard_normal((3, *shape))
+    y, idx = pool2d_naive(x, size, stride, return_indices=True)
+    out = max_unpool2d(y, idx, shape)
+    expected = F.max_unpool2d(
+        torch.from_numpy(y)[None],
+        torch.from_numpy(idx)[None],
+        size,
+        stride if stride is not None else size,
+        output_size=shape,
+    )[0]
+    assert_close(torch.from_numpy(out), expected)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (4, 4), (3, 7), (2, 5, 6)])
+def test_global_average_matches_adaptive_avg_pool(shape):
+    x = RNG.standard_normal(shape)
+    x3 = x if x.ndim == 3 else x[None]
+    expected = F.adaptive_avg_pool2d(torch.from_numpy(x3)[None], 1)[0, :, 0, 0]
+    assert_close(torch.from_numpy(global_avg_pool(x)), expected)
+
+
+@pytest.mark.parametrize(("size", "channels"), [(2, 1), ((2, 3), 2), (3, 3)])
+def test_nearest_unpool_matches_interpolate(size, channels):
+    y = RNG.standard_normal((channels, 3, 4))
+    expected = F.interpolate(torch.from_numpy(y)[None], scale_factor=size, mode="nearest")[0]
+    assert_close(torch.from_numpy(unpool_nearest(y, size)), expected)
+
+
+def test_bed_of_nails_is_max_unpool_with_top_left_indices():
+    y = RNG.standard_normal((3, 4))
+    rows, cols = np.mgrid[0:3, 0:4]
+    top_left = (rows * 2) * 8 + cols * 2  # flattened in the (6, 8) output
+    np.testing.assert_array_equal(unpool_bed_of_nails(y, 2), max_unpool2d(y, top_left, (6, 8)))
+
+
+@pytest.mark.parametrize(("shape", "size", "stride"), GRID)
+def test_gradient_rule_matches_autograd(shape, size, stride):
+    """Ties included: autograd sends the gradient to the same remembered argmax."""
+    x = RNG.integers(0, 4, shape).astype(np.float64)
+    _, idx = pool2d_naive(x, size, stride, return_indices=True)
+    upstream = RNG.standard_normal(idx.shape)
+    np.testing.assert_allclose(
+        max_pool_grad_rule(idx, upstream, shape),
+        max_pool_grad_autograd(x, size, stride, upstream),
+    )
+
+
+def test_overlapping_windows_add_gradients():
+    x = np.array([[0.0, 0, 0], [0, 9, 0], [0, 0, 0]])
+    grad = max_pool_grad_autograd(x, 2, 1, np.ones((2, 2)))
+    assert grad[1, 1] == 4 and grad.sum() == 4  # the centre wins all four windows
+
+
+@pytest.mark.parametrize(
+    ("shape", "size", "stride", "message"),
+    [
+        ((3, 3), 4, None, "larger than the input"),
+        ((5, 5), 2, 0, "at least 1"),
+        ((5, 5), 0, 1, "at least 1"),
+        ((2, 8), (3, 2), None, "larger than the input (2 cells)"),
+    ],
+)
+def test_bad_settings_raise_readable_errors(shape, size, stride, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        pool2d_naive(np.zeros(shape), size, stride)
+
+
+def test_avg_has_no_indices_and_mode_is_checked():
+    with pytest.raises(ValueError, match="only max pooling"):
+        pool2d_naive(np.zeros((4, 4)), 2, mode="avg", return_indices=True)
+    with pytest.raises(ValueError, match="mode must be"):
+        pool2d_naive(np.zeros((4, 4)), 2, mode="min")
+
+
+def test_geometry_and_output_size():
+    assert pool_output_size(6, 2, 2) == 3
+    assert pool_output_size(7, 3, 2) == 3
+    geo = pool_geometry((6, 6), 3, 1)
+    assert geo.out_shape == (4, 4) and geo.overlapping
+    assert geo.window(1, 2) == (range(1, 4), range(2, 5))
+    assert len(geo.windows()) == 16
+    assert not pool_geometry((6, 6), 2).overlapping
+
+
+def test_inputs_are_not_modified():
+    x = RNG.standard_normal((2, 5, 5))
+    before = x.copy()
+    pool2d_naive(x, 2, 1, return_indices=True)
+    global_avg_pool(x)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+@pytest.mark.parametrize("channels", [0, 3])
+def test_pool_image_matches_loop_version(mode, channels):
+    shape = (9, 11) if channels == 0 else (9, 11, channels)
+    image = RNG.integers(0, 256, shape, dtype=np.uint8)
+    out = pool_image(image, 3, 2, mode=mode)
+    chw = image.astype(np.float64) if channels == 0 else image.transpose(2, 0, 1)
+    expected = pool2d_naive(chw, 3, 2, mode=mode)
+    expected = expected if channels == 0 else expected.transpose(1, 2, 0)
+    assert out.dtype == np.float32 and out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+
+
+def test_pool_image_global_and_errors():
+    image = RNG.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    out = pool_image(image, 2, mode="global")
+    np.testing.assert_allclose(out[0, 0], image.reshape(-1, 3).mean(axis=0), rtol=1e-6)
+    with pytest.raises(ValueError, match="larger than the input"):
+        pool_image(image, 7)
+
+
+def test_translation_effect_seed002_row():
+    """Seed 002's point on one row of detector outputs, 1×3 max pool, stride 1, shift right 1."""
+    row = np.array([[0.1, 1.0, 0.2, 0.1, 0.3, 0.1, 0.9, 0.2]])
+    effect = translation_effect(row, 0, 1, (1, 3), 1, fill=0.0)
+    np.testing.assert_array_equal(effect.raw_shifted, [[0, 0.1, 1, 0.2, 0.1, 0.3, 0.1, 0.9]])
+    assert effect.raw_changed.sum() == 8  # every raw value changed
+    np.testing.assert_array_equal(effect.pooled, [[1, 1, 0.3, 0.3, 0.9, 0.9]])
+    np.testing.assert_array_equal(effect.pooled_shifted, [[1, 1, 1, 0.3, 0.3, 0.9]])
+    assert effect.pooled_changed.sum() == 2  # only a third of the pooled values did
+
+
+def test_translation_effect_with_a_kernel_is_equivariant():
+    x = -np.ones((8, 8))
+    x[2:5, 2:5] = PLUS_3
+    effect = translation_effect(x, 1, 1, 2, kernel=PLUS_3, fill=-1.0)
+    # the raw map moves with the input: shifted map == map shifted (inside the frame)
+    np.testing.assert_array_equal(effect.raw_shifted[1:, 1:], effect.raw[:-1, :-1])
+    assert effect.raw.max() == effect.raw_shifted.max() == 9
+
+
+def test_pooling_savings_table():
+    rows = pooling_savings(32, (3, 8, 16), kernel=3, pool=2)
+    assert [r.layer for r in rows] == [
+        "input, 3 channels",
+        "conv 3×3, 8 channels",
+        "max pool 2×2",
+        "conv 3×3, 16 channels",
+        "max pool 2×2",
+    ]
+    assert [r.side_pooled for r in rows] == [32, 32, 16, 16, 8]
+    assert [r.side_plain for r in rows] == [32] * 5
+    assert rows[3].macs_pooled == 16 * 16 * 16 * 8 * 9
+    assert rows[3].macs_plain == 4 * rows[3].macs_pooled
+
+
+@pytest.mark.parametrize(("size", "stride"), itertools.product([1, 2, 3], [1, 2, 3]))
+def test_parameter_sweep_on_the_seed_grid(size, stride):
+    y, idx = pool2d_naive(SEED002_UNPOOL, size, stride, return_indices=True)
+    ty, tidx = torch_pool(SEED002_UNPOOL[None], size, stride, "max", indices=True)
+    assert_close(torch.from_numpy(y), ty[0, 0])
+    assert_close(torch.from_numpy(idx), tidx[0, 0])

@@ -1,0 +1,152 @@
+"""AppTest of pages/padding.py: sizes, footprints, padding modes, stacks, transposed conv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.apptest_utils import button, chart, joined, plot_array, texts
+
+PAGE = "../../pages/padding.py"
+TIMEOUT = 60
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def latex_starting(at: AppTest, prefix: str) -> list[str]:
+    return [t for t in texts(at, "latex") if t.startswith(prefix)]
+
+
+def test_defaults_formula_torch_check_and_footprint(at):
+    assert not at.exception and not at.error
+    formula = latex_starting(at, "H'")[0]
+    assert r"\frac{5 + 2\cdot1 - 1\cdot(3-1) - 1}{2}" in formula and formula.endswith("= 3")
+    md = joined(at)
+    assert "Output **3×3** — checked against torch ✓ (`F.conv2d` gives 3×3" in md
+    assert "**footprint of output cell (0, 0)**" in md and "5 of its 9 taps fall on padding" in md
+    out = plot_array(chart(at, "pd_out_0")["data"][0]["marker"]["color"])
+    np.testing.assert_array_equal(
+        out.reshape(3, 3)[0], [16, 33, 19]
+    )  # 1+2+6+7, 2+3+4+7+8+9, 4+5+9+1
+    foot = chart(at, "pd_foot")
+    assert plot_array(foot["data"][0]["z"]).shape == (7, 7)  # 5×5 padded by 1
+
+
+def test_step_buttons_move_the_footprint(at):
+    button(at, "step ▶").click().run()
+    assert "**footprint of output cell (0, 1)**" in joined(at)
+    assert "padded rows [0, 1, 2], columns [2, 3, 4]" in joined(at)  # stride 2
+    button(at, "◀ step").click().run()
+    button(at, "◀ step").click().run()  # wraps round to the last cell
+    assert "**footprint of output cell (2, 2)**" in joined(at)
+
+
+def test_rectangular_dilated_and_reflect(at):
+    at.toggle(key="pd_axes").set_value(True).run()
+    at.number_input(key="pd_nw").set_value(9)
+    at.number_input(key="pd_dw").set_value(2)
+    at.number_input(key="pd_sw").set_value(1)
+    at.selectbox(key="pd_mode").set_value("reflect").run()
+    assert not at.exception and not at.error
+    w_formula = latex_starting(at, "W'")[0]
+    assert r"\frac{9 + 2\cdot1 - 2\cdot(3-1) - 1}{1}" in w_formula and w_formula.endswith("= 7")
+    assert "Output **3×7** — checked against torch ✓" in joined(at)
+    assert "padded rows [0, 1, 2], columns [0, 2, 4]" in joined(at)  # dilated taps
+
+
+def test_kernel_larger_than_padded_input_is_explained(at):
+    at.number_input(key="pd_n").set_value(2)
+    at.number_input(key="pd_p").set_value(0)
+    at.number_input(key="pd_k").set_value(5).run()
+    assert not at.exception
+    errors = texts(at, "error")
+    assert len(errors) == 1
+    assert "the kernel spans 5 cells but the padded input is only 2 cells tall" in errors[0]
+    assert any("PyTorch agrees: torch refuses" in c for c in texts(at, "caption"))
+    assert latex_starting(at, "H'")[0].endswith("= -1")
+    # The other tabs keep working.
+    assert "Result 3×3: [0, 0, 1], [0, 4, 6], [4, 12, 9]" in joined(at)
+
+
+def test_reflect_padding_as_large_as_the_input_is_explained(at):
+    at.number_input(key="pd_n").set_value(2)
+    at.number_input(key="pd_k").set_value(2)
+    at.number_input(key="pd_p").set_value(2)
+    at.selectbox(key="pd_mode").set_value("reflect").run()
+    assert not at.exception
+    assert any("reflect padding must be smaller than the input" in e for e in texts(at, "error"))
+
+
+def test_padding_modes_on_the_grid(at):
+    np.testing.assert_array_equal(
+        plot_array(chart(at, "pd_mode_reflect")["data"][0]["z"])[0], [11, 10, 9, 10, 11, 12, 11, 10]
+    )
+    np.testing.assert_array_equal(
+        plot_array(chart(at, "pd_mode_replicate")["data"][0]["z"])[0], [1, 1, 1, 2, 3, 4, 4, 4]
+    )
+    np.testing.assert_array_equal(
+        plot_array(chart(at, "pd_mode_circular")["data"][0]["z"])[0], [11, 12, 9, 10, 11, 12, 9, 10]
+    )
+    assert not plot_array(chart(at, "pd_mode_zeros")["data"][0]["z"])[0].any()
+    at.slider(key="pd_mpad").set_value(4).run()
+    warnings = texts(at, "warning")
+    assert any(
+        w.startswith('reflect ("mirroring"): reflect padding must be smaller') for w in warnings
+    )
+    assert chart(at, "pd_mode_circular")  # the other modes still draw
+    assert len(at.image) == 4  # the photo corners
+
+
+def test_deep_stack_runs_out_of_pixels(at):
+    assert latex_starting(at, "n_L")[0] == r"n_L = n - L(f-1) = 32 - 10\cdot(5-1) = -8\ \le 0"
+    assert any("no pixels left after layer 8" in w for w in texts(at, "warning"))
+    stack = chart(at, "pd_stack")["data"]
+    assert list(plot_array(stack[0]["y"])) == [32, 28, 24, 20, 16, 12, 8, 4, 0]
+    assert set(plot_array(stack[1]["y"])) == {32}
+    at.slider(key="pd_sl").set_value(3).run()
+    assert not any("no pixels left" in w for w in texts(at, "warning"))
+    md = joined(at)
+    assert "**25,600** multiplications; stride 2 computes 16² positions, **6,400**" in md
+    assert "| 2 ← | 9×9 | 25 |" in md
+
+
+def test_transposed_steps_stride_and_bad_padding(at):
+    at.slider(key="pd_tstep").set_value(2).run()
+    partial = plot_array(chart(at, "pd_tout")["data"][0]["z"])
+    np.testing.assert_array_equal(partial, [[0, 0, 1], [0, 2, 3], [0, 0, 0]])
+    at.number_input(key="pd_ts").set_value(2).run()
+    assert latex_starting(at, "H' = (n-1)s")[0].endswith("= 4")
+    assert "Result 4×4: [0, 0, 0, 1], [0, 0, 2, 3], [0, 2, 0, 3], [4, 6, 6, 9]" in joined(at)
+    assert "checked against torch ✓ (`F.conv_transpose2d`)" in joined(at)
+    at.number_input(key="pd_ts").set_value(1)
+    at.number_input(key="pd_tp").set_value(2).run()
+    assert not at.exception
+    assert any("crops more than" in e for e in texts(at, "error"))
+
+
+def test_matrix_view_stride_1_and_2(at):
+    md = joined(at)
+    assert r"a'z + b'y + c'x" in md
+    assert at.success and "Wᵀ is itself a convolution" in at.success[0].value
+    assert "Wᵀa' = (1, 4, 6, 8, 5, -4) — checked against torch ✓" in md
+    at.radio(key="pd_mx").set_value("seed 002: 1D, K = 3, stride 2, padding 1").run()
+    latex = [t for t in texts(at, "latex") if t.startswith(r"\mathbf{W}^\top")][0]
+    assert latex.endswith(r"\begin{bmatrix}a'x\\a'y\\a'z + b'x\\b'y\\b'z\\0\end{bmatrix}")
+    assert not at.success and "no longer a convolution" in at.info[0].value
+    assert "— checked against torch ✓" in joined(at)
+
+
+def test_animation_on_request(at):
+    with pytest.raises(KeyError):
+        chart(at, "pd_animation")
+    at.number_input(key="pd_d").set_value(2)
+    at.toggle(key="pd_anim").set_value(True).run()
+    fig = chart(at, "pd_animation")
+    assert len(fig["frames"]) == 4  # (5 + 2 - 4 - 1) // 2 + 1 = 2, so 2×2 output cells
+    boxes = [s for s in fig["frames"][0]["layout"]["shapes"] if s["line"].get("color") == "#ff8c00"]
+    assert len(boxes) == 9  # dilated: one box per tap
+    assert fig["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 500

@@ -1,0 +1,194 @@
+"""AppTest of pages/pooling.py: the notes' examples, changed controls, bad settings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.apptest_utils import chart, image_captions, joined, plot_array, texts
+
+PAGE = "../../pages/pooling.py"
+TIMEOUT = 60
+SEED002_UNPOOL_SOURCE = "Seed 002: 4×4 with remembered maxima"
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def output_of(at: AppTest, channel: int) -> np.ndarray:
+    """Values of the clickable pooled map of one channel, as an (H', W') grid."""
+    key = f"pl_out_{at.session_state['pl_version']}_{channel}"
+    trace = chart(at, key)["data"][0]
+    x, y = plot_array(trace["x"]).astype(int), plot_array(trace["y"]).astype(int)
+    grid = np.zeros((y.max() + 1, x.max() + 1))
+    grid[y, x] = plot_array(trace["marker"]["color"])
+    return grid
+
+
+def test_default_reproduces_seed000_max_pool(at):
+    assert not at.exception and not at.error
+    np.testing.assert_allclose(output_of(at, 0), [[17.5, 1.9, -2], [1.9, -2, 9.7], [-2, 9.7, 7.7]])
+    np.testing.assert_allclose(output_of(at, 1), [[7.8, 5.8, 0], [5.8, 5.8, 7.8], [0, 7.8, 17.5]])
+    md = joined(at)
+    assert r"\left\lfloor \frac{6 - 2}{2} \right\rfloor + 1 = 3" in md
+    assert "**6×6 = 36 values → 3×3 = 9** (75% fewer)" in md
+    assert "**Window of output cell (0, 0)** (channel 1)" in md
+    assert "The max **17.5** is won by input cell **(1, 1)**" in md
+
+
+def test_seed002_pool_and_average(at):
+    at.selectbox(key="pl_source").set_value("Seed 002: 4×4, max pool → [[6, 8], [3, 4]]").run()
+    np.testing.assert_array_equal(output_of(at, 0), [[6, 8], [3, 4]])
+    at.radio(key="pl_mode").set_value("avg").run()
+    np.testing.assert_array_equal(output_of(at, 0), [[3.25, 5.25], [2, 2]])
+    assert "Their mean: 13 / 4 = **3.25**." in joined(at)
+
+
+def test_overlapping_windows_and_ties(at):
+    at.selectbox(key="pl_source").set_value(SEED002_UNPOOL_SOURCE)
+    at.number_input(key="pl_stride").set_value(1).run()
+    assert not at.error
+    assert "= 3" in [t for t in texts(at, "latex") if t.startswith("H'")][0]
+    assert "The windows **overlap**" in joined(at)
+    np.testing.assert_array_equal(output_of(at, 0), [[5, 6, 6], [5, 5, 2], [7, 4, 8]])
+    # the grid tab's backprop: cell (1, 1) holds 5 and wins three windows
+    grad = plot_array(chart(at, "pl_bp_auto")["data"][0]["z"])
+    assert grad[1, 1] == 3 and grad.sum() == 9
+    assert "Autograd and the rule **agree**" in joined(at)
+    at.session_state["pl_sel"] = (0, 0, 2)  # window rows 0-1, columns 2-3: 6, 3, 2, 1
+    at.run()
+    assert "The max **6** is won by input cell **(0, 2)**." in joined(at)
+    at.selectbox(key="pl_source").set_value("Random 8×8 digits (ties!)")
+    at.session_state["pl_sel"] = (0, 1, 2)  # rows 1-2, columns 2-3: 3, 5, 3, 5
+    at.run()
+    assert (
+        "The max **5** is won by input cell **(1, 3)**; 2 cells tie, and the first in "
+        "row-major order wins (as in torch)."
+    ) in joined(at)
+
+
+def test_window_larger_than_input_gets_a_message(at):
+    at.selectbox(key="pl_source").set_value(SEED002_UNPOOL_SOURCE)
+    at.number_input(key="pl_size").set_value(5).run()
+    assert not at.exception
+    errors = texts(at, "error")
+    assert any("A 5×5 window with stride 2 cannot pool this 4×4 input" in e for e in errors)
+    assert any("larger than the input (4 cells). Choose a smaller window." in e for e in errors)
+    # the rest of the page keeps working
+    assert "Choose a window that fits the grid" in texts(at, "info")[0]
+    assert "Raw feature map: **8 of 8** values changed (100%)" in joined(at)
+    assert "max pooling 5×5, stride 2 → 224×148" in image_captions(at)  # the photo is big enough
+
+
+def test_stride_zero_gets_a_message(at):
+    at.number_input(key="pl_stride").set_value(0).run()
+    assert not at.exception
+    errors = texts(at, "error")
+    assert any("must be at least 1" in e and "Choose a stride of at least 1." in e for e in errors)
+
+
+def test_global_average_pooling(at):
+    at.radio(key="pl_mode").set_value("global").run()
+    assert not at.exception and not at.error
+    md = joined(at)
+    assert "**72 values → 2**" in md
+    means = [t for t in texts(at, "latex") if t.startswith(r"\text{GAP}")]
+    assert len(means) == 2
+    assert any("{36}" in m for m in means)
+    assert "global average pooling → 1×1" in image_captions(at)
+
+
+def test_clicking_an_output_cell_selects_its_window(at):
+    at.session_state["pl_sel"] = (1, 2, 2)
+    at.run()
+    md = joined(at)
+    assert "**Window of output cell (2, 2)** (channel 2): rows 4–5, columns 4–5" in md
+    assert "The max **17.5** is won by input cell **(4, 4)**" in md
+
+
+def test_photo_pooled_with_torch(at):
+    captions = image_captions(at)
+    assert "input, 451×300" in captions
+    assert "max pooling 2×2, stride 2 → 225×150" in captions
+    at.number_input(key="pl_size").set_value(4)
+    at.number_input(key="pl_stride").set_value(4).run()
+    assert "max pooling 4×4, stride 4 → 112×75" in image_captions(at)
+
+
+def test_unpooling_reproduces_seed002(at):
+    assert "Remembered positions of the maxima: **(1, 1), (0, 2), (3, 0), (3, 3)**" in joined(at)
+    unpooled = plot_array(chart(at, "pl_un_max")["data"][0]["z"])
+    np.testing.assert_array_equal(
+        unpooled, [[0, 0, 2, 0], [0, 1, 0, 0], [0, 0, 0, 0], [3, 0, 0, 4]]
+    )
+    nearest = plot_array(chart(at, "pl_un_nn")["data"][0]["z"])
+    np.testing.assert_array_equal(nearest[:, 0], [1, 1, 3, 3])
+    nails = plot_array(chart(at, "pl_un_nails")["data"][0]["z"])
+    np.testing.assert_array_equal(nails, [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]])
+
+
+def test_backprop_with_distinct_upstream(at):
+    at.radio(key="pl_upstream").set_value("1, 2, 3, … (one number per output cell)").run()
+    rule = plot_array(chart(at, "pl_bp_rule")["data"][0]["z"])
+    auto = plot_array(chart(at, "pl_bp_auto")["data"][0]["z"])
+    np.testing.assert_array_equal(rule, auto)
+    assert auto[1, 1] == 1 and auto.sum() == 45  # 1 + 2 + … + 9
+    assert "**27 of 36** input cells get no gradient" in joined(at)
+
+
+def test_invariance_counts(at):
+    md = joined(at)
+    assert "Raw feature map: **8 of 8** values changed (100%)" in md
+    assert "Max-pooled map: **2 of 6** values changed (33%)" in md
+    at.selectbox(key="pl_inv_src").set_value("9×9 + through the + kernel")
+    at.number_input(key="pl_inv_k").set_value(2).run()
+    assert not at.error
+    changed = [line for line in joined(at).splitlines() if "values changed" in line]
+    raw, pooled = (int(line.split("**")[1].split(" of ")[0]) for line in changed[:2])
+    assert raw > 0 and pooled >= 0
+
+
+def test_invariance_window_too_large(at):
+    at.number_input(key="pl_inv_k").set_value(8)
+    at.number_input(key="pl_inv_dx").set_value(2).run()
+    assert "Max-pooled map: **" in joined(at)  # 1×8 fits the 8-long row
+    at.selectbox(key="pl_inv_src").set_value("9×9 + through the + kernel").run()
+    errors = texts(at, "error")
+    assert any(
+        "does not fit the feature map" in e and "larger than the input (7 cells)" in e
+        for e in errors
+    )
+
+
+def savings_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "layer" in d.value.columns)
+
+
+def test_savings_table(at):
+    table = savings_table(at)
+    assert list(table["map with pooling"]) == [
+        "64×64",
+        "64×64",
+        "32×32",
+        "32×32",
+        "16×16",
+        "16×16",
+        "8×8",
+    ]
+    latex = [t for t in texts(at, "latex") if t.startswith(r"\text{sides")][0]
+    assert r"64 \to 32 \to 16 \to 8" in latex
+    at.number_input(key="pl_sv_side").set_value(32).run()
+    assert list(savings_table(at)["map with pooling"])[-1] == "4×4"
+
+
+def test_animation_is_built_only_on_request(at):
+    with pytest.raises(KeyError):
+        chart(at, "pl_animation")
+    at.toggle(key="pl_animate").set_value(True).run()
+    fig = chart(at, "pl_animation")
+    assert len(fig["frames"]) == 9  # one per output cell of the 3×3 map
+    winner_boxes = [s for s in fig["frames"][0]["layout"]["shapes"] if s["line"]["width"] == 3]
+    assert winner_boxes and winner_boxes[0]["x0"] == 0.5 and winner_boxes[0]["y0"] == 0.5
