@@ -31,6 +31,8 @@ test: install-dev chromium
 
 bench: install-dev
 	$(PY) -m benchmarks.bench_kernels
+	$(PY) -m benchmarks.bench_padding
+	$(PY) -m benchmarks.bench_pooling
 
 screenshot: install-dev chromium
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q
