@@ -32,7 +32,7 @@ IntPair = int | tuple[int, int]
 Padding = IntPair | Literal["valid", "same"]
 
 
-def _pair(value: IntPair, name: str) -> tuple[int, int]:
+def as_pair(value: IntPair, name: str) -> tuple[int, int]:
     """``3 -> (3, 3)``; ``(1, 2) -> (1, 2)``; rejects negatives and non-integers."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) for v in pair):
@@ -64,7 +64,7 @@ def resolve_padding(
     if padding == "same":
         total = [d * (k - 1) for k, d in zip(kernel, dilation, strict=True)]
         return total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2
-    ph, pw = _pair(padding, "padding")
+    ph, pw = as_pair(padding, "padding")
     if ph < 0 or pw < 0:
         raise ValueError(f"padding must be >= 0, got {padding!r}")
     return ph, ph, pw, pw
@@ -143,7 +143,7 @@ def conv_geometry(
 
     Raises ``ValueError`` with a readable reason when the kernel does not fit.
     """
-    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    stride, dilation = as_pair(stride, "stride"), as_pair(dilation, "dilation")
     if min(stride) < 1 or min(dilation) < 1 or min(kernel) < 1:
         raise ValueError("stride, dilation and kernel size must be at least 1")
     if padding == "same" and stride != (1, 1):
@@ -321,7 +321,7 @@ def torch_conv2d(
     import torch
     import torch.nn.functional as F
 
-    ph, pw = _pair(padding, "padding")
+    ph, pw = as_pair(padding, "padding")
     xt = torch.tensor(np.asarray(x, dtype=np.float64))[None, None]  # (1, 1, H, W)
     wt = torch.tensor(np.asarray(w, dtype=np.float64))[None, None]  # (1, 1, kh, kw)
     try:
@@ -373,7 +373,7 @@ def conv_transpose_stamps(x: np.ndarray, w: np.ndarray, stride: IntPair = 1) -> 
     w = np.asarray(w, dtype=np.float64)
     if x.ndim != 2 or w.ndim != 2:
         raise ValueError(f"x and w must be 2D, got shapes {x.shape} and {w.shape}")
-    (sh, sw), (kh, kw) = _pair(stride, "stride"), w.shape
+    (sh, sw), (kh, kw) = as_pair(stride, "stride"), w.shape
     if min(sh, sw) < 1:
         raise ValueError("stride must be at least 1")
     y = np.zeros(((x.shape[0] - 1) * sh + kh, (x.shape[1] - 1) * sw + kw))  # (Hf, Wf)
@@ -406,8 +406,8 @@ def conv_transpose2d_naive(
     w = np.asarray(w, dtype=np.float64)
     if x.ndim != 2 or w.ndim != 2 or 0 in x.shape or 0 in w.shape:
         raise ValueError(f"x and w must be non-empty 2D arrays, got {x.shape} and {w.shape}")
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    output_padding = _pair(output_padding, "output_padding")
+    stride, padding = as_pair(stride, "stride"), as_pair(padding, "padding")
+    output_padding = as_pair(output_padding, "output_padding")
     if min(stride) < 1 or min(padding) < 0 or min(output_padding) < 0:
         raise ValueError("stride must be >= 1, padding and output_padding >= 0")
     if any(op >= s for op, s in zip(output_padding, stride, strict=True)):
@@ -457,7 +457,7 @@ def zero_insert(x: np.ndarray, stride: IntPair) -> np.ndarray:
 
     A stride-s transposed convolution is an ordinary stride-1 convolution of this zero-inserted
     input with the flipped kernel and padding k - 1 - p; at stride 1 no zeros are needed."""
-    sh, sw = _pair(stride, "stride")
+    sh, sw = as_pair(stride, "stride")
     x = np.asarray(x, dtype=np.float64)
     out = np.zeros(((x.shape[0] - 1) * sh + 1, (x.shape[1] - 1) * sw + 1))
     out[::sh, ::sw] = x
@@ -481,7 +481,7 @@ def conv_matrix_taps(
     N = H·W, or (H + 2ph)(W + 2pw) with ``on_padded=True`` (the notes' picture, where the padded
     zeros are part of the input vector). Zero padding only.
     """
-    geo = conv_geometry(in_shape, kernel, stride, _pair(padding, "padding"), dilation)
+    geo = conv_geometry(in_shape, kernel, stride, as_pair(padding, "padding"), dilation)
     top, _, left, _ = geo.pads
     hp, wp = in_shape[0] + 2 * top, in_shape[1] + 2 * left
     ho, wo = geo.out_shape

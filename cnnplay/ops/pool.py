@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from cnnplay.device import get_device
 from cnnplay.grids import PLUS_3, X_3, grey_and_depth_image, plus_image, shift, x_image
-from cnnplay.ops.conv import IntPair, _pair, conv2d_naive
+from cnnplay.ops.conv import IntPair, as_pair, conv2d_naive
 
 PoolMode = Literal["max", "avg"]
 POOL_MODES: tuple[str, ...] = ("max", "avg")
@@ -104,8 +104,8 @@ def pool_geometry(
 
     Raises ``ValueError`` with a readable reason (window larger than the input, stride 0, ...).
     """
-    size = _pair(size, "size")
-    stride = size if stride is None else _pair(stride, "stride")
+    size = as_pair(size, "size")
+    stride = size if stride is None else as_pair(stride, "stride")
     out = tuple(
         pool_output_size(n, k, s) for n, k, s in zip(in_shape[-2:], size, stride, strict=True)
     )
@@ -206,7 +206,7 @@ def unpool_nearest(y: np.ndarray, size: IntPair) -> np.ndarray:
     ``F.interpolate(y, scale_factor=size, mode="nearest")``.
     """
     y3, squeeze = _as_chw(y)
-    kh, kw = _pair(size, "size")
+    kh, kw = as_pair(size, "size")
     out = np.empty((y3.shape[0], y3.shape[1] * kh, y3.shape[2] * kw))
     for r in range(out.shape[1]):
         for col in range(out.shape[2]):
@@ -218,7 +218,7 @@ def unpool_bed_of_nails(y: np.ndarray, size: IntPair) -> np.ndarray:
     """ "Bed of nails" unpooling: each value at the top-left corner of its (kh, kw) block, zeros
     elsewhere. y: (H', W') or (C, H', W') -> (kh·H', kw·W') or (C, kh·H', kw·W')."""
     y3, squeeze = _as_chw(y)
-    kh, kw = _pair(size, "size")
+    kh, kw = as_pair(size, "size")
     out = np.zeros((y3.shape[0], y3.shape[1] * kh, y3.shape[2] * kw))
     for i in range(y3.shape[1]):
         for j in range(y3.shape[2]):
