@@ -367,6 +367,125 @@ def size_stack_figure(sizes: dict[str, Sequence[int]], title: str = "") -> go.Fi
     return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
+FIELD_COLOUR = "#ff8c00"  # a unit's theoretical receptive field on the input
+FIELD_PAD_DASH = "dash"  # the part of a field that lies in the padding, outside the image
+ERF_SCALE: list = get_colorscale("Inferno")  # gradient magnitude (effective field), 0 = black
+FIELD_BAR_COLOUR = "#1f77b4"  # bars of the field-growth chart
+
+
+def field_growth_figure(
+    labels: Sequence[str], sizes: Sequence[int], jumps: Sequence[int], title: str = ""
+) -> go.Figure:
+    """Receptive-field size (bars) after each layer, with the jump in the hover text.
+
+    labels, sizes, jumps: one entry per layer (input first), sizes and jumps in input pixels.
+    """
+    trace = {
+        "type": "bar",
+        "x": list(range(len(labels))),
+        "y": list(sizes),
+        "text": [str(v) for v in sizes],
+        "textposition": "outside",
+        "customdata": [[lab, j] for lab, j in zip(labels, jumps, strict=True)],
+        "hovertemplate": "%{customdata[0]}<br>field %{y} px, jump %{customdata[1]} px"
+        "<extra></extra>",
+        "marker": {"color": FIELD_BAR_COLOUR},
+    }
+    n = len(labels)
+    layout = {
+        "title": {"text": title, "font": {"size": 13}},
+        "height": 300,
+        "margin": {"l": 50, "r": 10, "t": 40, "b": 90 if n <= 24 else 40},
+        "yaxis": {"title": {"text": "receptive field (px)"}, "rangemode": "tozero"},
+        "xaxis": {
+            "tickmode": "array",
+            "tickvals": list(range(n)),
+            "ticktext": list(labels) if n <= 24 else [""] * n,
+            "tickangle": -45,
+        },
+        "plot_bgcolor": "white",
+        "dragmode": False,
+    }
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+
+
+def _field_shapes(rows: tuple[int, int], cols: tuple[int, int], h: int, w: int) -> list[dict]:
+    """The whole field dashed (it may reach past the image into padding), its part on the
+    image solid. rows / cols: first and last pixel, inclusive; may be < 0 or >= h / w."""
+    inside = (max(rows[0], 0), min(rows[1], h - 1), max(cols[0], 0), min(cols[1], w - 1))
+    whole = _rect(rows[0], rows[1], cols[0], cols[1], line={"color": FIELD_COLOUR, "width": 2})
+    whole["line"]["dash"] = FIELD_PAD_DASH
+    part = _rect(*inside, line={"color": FIELD_COLOUR, "width": 3})
+    return [whole, part] if inside[0] <= inside[1] and inside[2] <= inside[3] else [whole]
+
+
+def _image_axes(rows: tuple[int, int], cols: tuple[int, int], h: int, w: int) -> dict:
+    y0, y1 = min(rows[0], 0) - 2, max(rows[1], h - 1) + 2
+    x0, x1 = min(cols[0], 0) - 2, max(cols[1], w - 1) + 2
+    return {
+        "xaxis": {"range": [x0, x1], "showgrid": False, "zeroline": False, "constrain": "domain"},
+        "yaxis": {
+            "range": [y1, y0],
+            "showgrid": False,
+            "zeroline": False,
+            "scaleanchor": "x",
+            "constrain": "domain",
+        },
+    }
+
+
+def _field_layout(
+    title: str, width: int, rows: tuple[int, int], cols: tuple[int, int], h: int, w: int
+) -> dict:
+    """Layout of a picture (h × w) with a field drawn on it, grey where the padding is."""
+    return {
+        "title": {"text": title, "font": {"size": 13}},
+        "width": width,
+        "height": 380,
+        "margin": {"l": 30, "r": 10, "t": 40, "b": 30},
+        "plot_bgcolor": "rgb(220,220,220)",
+        "shapes": _field_shapes(rows, cols, h, w),
+        "dragmode": False,
+        **_image_axes(rows, cols, h, w),
+    }
+
+
+def field_on_image_figure(
+    image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], title: str = ""
+) -> go.Figure:
+    """A photo with one unit's receptive field drawn on it.
+
+    image: (H, W, 3) uint8. rows / cols: the field's first and last pixel (inclusive), which
+    may lie outside the image (padding): that part is dashed, over a grey background.
+    """
+    h, w = image.shape[:2]
+    trace = {"type": "image", "z": image, "hovertemplate": "row %{y}, col %{x}<extra></extra>"}
+    layout = _field_layout(title, 360, rows, cols, h, w)
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+
+
+def erf_figure(
+    grad: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], title: str = ""
+) -> go.Figure:
+    """Gradient magnitude |d unit / d input| (the effective field) with the theoretical field.
+
+    grad: (H, W) >= 0. rows / cols: the theoretical field, as in :func:`field_on_image_figure`.
+    """
+    h, w = grad.shape
+    peak = float(grad.max()) or 1.0
+    trace = {
+        "type": "heatmap",
+        "z": np.asarray(grad, dtype=float) / peak,
+        "colorscale": ERF_SCALE,
+        "zmin": 0,
+        "zmax": 1,
+        "colorbar": {"title": {"text": "|grad| / max"}, "thickness": 12},
+        "hovertemplate": "row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+    }
+    layout = _field_layout(title, 400, rows, cols, h, w)
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+
+
 def to_uint8(values: np.ndarray, mode: str = "clip") -> np.ndarray:
     """Filter responses (float, any range) -> uint8 for display.
 
@@ -438,4 +557,78 @@ def pooling_animation(
         for n, frame in enumerate(spec["frames"]):
             frame["layout"]["shapes"] = [*frame["layout"]["shapes"], boxes[n]]
         spec["layout"]["shapes"] = [*spec["layout"]["shapes"], boxes[0]]
+    return go.Figure(spec, _validate=False)
+
+
+COST_COLOUR = "#1f77b4"  # bars of a cost chart
+SELECTED_COLOUR = "#ff8c00"  # the bar whose details are shown
+
+
+def cost_bar_figure(
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str = "",
+    selected: int | None = None,
+    log: bool = False,
+    hover: Sequence[str] | None = None,
+    height: int = 320,
+) -> go.Figure:
+    """Clickable vertical bars, one per label (e.g. the MACs of each layer); bar ``selected`` is
+    drawn in SELECTED_COLOUR. ``log``: a log y axis (zeros are drawn as empty bars)."""
+    colours = [SELECTED_COLOUR if n == selected else COST_COLOUR for n in range(len(labels))]
+    spec = {
+        "data": [
+            {
+                "type": "bar",
+                "x": list(labels),
+                "y": [float(v) if (v > 0 or not log) else None for v in values],
+                "marker": {"color": colours},
+                "hovertext": list(hover) if hover is not None else None,
+                "hoverinfo": "text" if hover is not None else "x+y",
+            }
+        ],
+        "layout": {
+            "title": {"text": title, "font": {"size": FONT_SIZE + 2}},
+            "height": height,
+            "margin": {"l": 60, "r": 10, "t": 40 if title else 10, "b": 80},
+            "yaxis": {"type": "log" if log else "linear", "separatethousands": True},
+            "xaxis": {"type": "category", "tickangle": -35},
+            "font": {"size": FONT_SIZE},
+            "clickmode": "event+select",
+            "dragmode": False,
+            "showlegend": False,
+        },
+    }
+    return go.Figure(spec, _validate=False)
+
+
+def grouped_bar_figure(
+    categories: Sequence[str],
+    series: dict[str, Sequence[float]],
+    title: str = "",
+    height: int = 300,
+) -> go.Figure:
+    """Side-by-side bars: one group per category, one bar per series (e.g. count ratio vs time
+    ratio of each block design), with the values printed on the bars."""
+    spec = {
+        "data": [
+            {
+                "type": "bar",
+                "name": name,
+                "x": list(categories),
+                "y": [float(v) for v in values],
+                "text": [f"{v:.2f}×" for v in values],
+                "textposition": "outside",
+            }
+            for name, values in series.items()
+        ],
+        "layout": {
+            "title": {"text": title, "font": {"size": FONT_SIZE + 2}},
+            "barmode": "group",
+            "height": height,
+            "margin": {"l": 50, "r": 10, "t": 40 if title else 10, "b": 40},
+            "font": {"size": FONT_SIZE},
+            "legend": {"orientation": "h", "y": -0.2},
+        },
+    }
     return go.Figure(spec, _validate=False)

@@ -48,6 +48,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "Receptive field",
             ":material/center_focus_strong:",
             "How far a unit sees through a stack of layers, in theory and in practice.",
+            path="pages/receptive_field.py",
+            seeds="seeds 000, 002",
         ),
     ],
     "Architectures": [
@@ -56,6 +58,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/calculate:",
             "Parameters and multiply-adds of dense, local and convolutional layers; "
             "what a 1×1 bottleneck saves.",
+            path="pages/bottleneck_cost.py",
+            seeds="seeds 001, 002",
         ),
         PageInfo(
             "Inside a pretrained CNN",

@@ -1,0 +1,166 @@
+"""AppTest of pages/bottleneck_cost.py: the notes' counts, changed widths, bad settings, the
+exercise table, real networks against torchvision's figures, measured timings, case studies."""
+
+from __future__ import annotations
+
+import pandas as pd  # imported before the page puts pages/ on sys.path (see the page's guard)
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.apptest_utils import button, chart, joined, plot_array, texts
+
+PAGE = "../../pages/bottleneck_cost.py"
+TIMEOUT = 120
+
+
+@pytest.fixture
+def at() -> AppTest:
+    return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def table(at: AppTest, column: str) -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_seed001_defaults(at):
+    assert not at.exception and not at.error
+    latex = "\n".join(texts(at, "latex"))
+    assert r"\times 100 + \underbrace{100}_{\text{biases}} = 78{,}500" in latex
+    assert "= 14{,}400 + 576 = 14{,}976" in latex
+    assert r"5\times5\times1\times1 + \underbrace{1}_{\text{one bias per map}} = 26" in latex
+    bars = plot_array(chart(at, "bn_layers_chart")["data"][0]["y"])
+    assert list(bars) == [78_500, 14_976, 26]
+
+
+def test_seed001_colour_version(at):
+    at.number_input(key="bn_channels").set_value(3)
+    at.number_input(key="bn_maps").set_value(5).run()
+    latex = "\n".join(texts(at, "latex"))
+    assert "= 216{,}000 + 2{,}880 = 218{,}880" in latex
+    assert r"5\times5\times3\times5 + \underbrace{5}" in latex and "= 380" in latex
+    assert r"\underbrace{2{,}352}_{28\times28\times3\text{ inputs}}" in latex
+
+
+def test_seed001_bad_sizes(at):
+    at.number_input(key="bn_field").set_value(30).run()
+    assert not at.exception
+    assert any("a 30×30 field does not fit a 28×28 image" in e for e in texts(at, "error"))
+    assert r"= 78{,}500" in "\n".join(texts(at, "latex"))  # the dense layer still shows
+    at.number_input(key="bn_field").set_value(5)
+    at.number_input(key="bn_channels").set_value(0).run()
+    errors = texts(at, "error")
+    assert any("Fully connected layer: inputs must be at least 1" in e for e in errors)
+    assert any("channels must be at least 1" in e for e in errors)
+
+
+def test_seed002_bottleneck_terms(at):
+    latex = "\n".join(texts(at, "latex"))
+    assert r"[(3\times3\times256)\times256] = (W\times H)\times 589{,}824" in latex
+    assert (
+        r"[(1\times1\times256)\times64 + (3\times3\times64)\times64 + (1\times1\times64)\times256]"
+        r" = 16{,}384 + 36{,}864 + 16{,}384 = (W\times H)\times 69{,}632"
+    ) in latex
+    blocks = table(at, "MACs per position")
+    assert list(blocks["MACs per position"]) == ["589,824", "69,632", "67,840", "18,432"]
+    assert list(blocks["vs plain"]) == ["—", "8.5× fewer", "8.7× fewer", "32.0× fewer"]
+
+
+def test_changed_widths(at):
+    at.number_input(key="bn_cin").set_value(128)
+    at.number_input(key="bn_mid").set_value(32)
+    at.number_input(key="bn_groups").set_value(4).run()
+    assert not at.error
+    blocks = table(at, "MACs per position")
+    assert blocks["MACs per position"][0] == f"{9 * 128 * 256:,}"
+    assert blocks["MACs per position"][1] == f"{128 * 32 + 9 * 32 * 32 + 32 * 256:,}"
+    assert blocks["MACs per position"][3] == f"{9 * 32 * 256:,}"
+    assert blocks["MACs on 28×28"][0] == f"{784 * 9 * 128 * 256:,}"
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        (
+            "bn_groups",
+            3,
+            "3 groups need input and output channels divisible by 3 (got 256 and 256)",
+        ),
+        ("bn_cin", 0, "c_in must be at least 1 (got 0)"),
+        ("bn_mid", 0, "mid must be at least 1 (got 0)"),
+        ("bn_k", 4, "the kernel side must be odd"),
+    ],
+)
+def test_invalid_blocks_get_a_message(at, key, value, message):
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception
+    assert any(message in e for e in texts(at, "error"))
+    assert "MACs per position" not in [c for d in at.dataframe for c in d.value.columns]
+    assert "**Total: 90,880 weights" in joined(at)  # the other tabs keep working
+
+
+def test_exercise_table(at):
+    layers = table(at, "#weights")
+    assert list(layers["#units"]) == ["1,048,576", "65,536", "131,072", "8,192", "8,192", "10"]
+    assert list(layers["#weights"]) == ["768", "0", "8,192", "0", "0", "81,920"]
+    assert list(layers["output"])[:2] == ["16 × 256 × 256", "16 × 64 × 64"]
+    assert "**Total: 90,880 weights + 58 biases = 90,938 parameters" in joined(at)
+    bars = plot_array(chart(at, "bn_ex_chart_0")["data"][0]["y"])
+    assert bars[0] == 1_048_576
+
+
+def test_exercise_click_shows_layer_detail(at):
+    at.session_state["bn_ex_sel"] = 2
+    at.run()
+    md = joined(at)
+    assert "**Layer 3 (conv)**: input 16 × 64 × 64 → output 32 × 64 × 64, **131,072 units**" in md
+    assert r"4\times4\times16\times32 = 8{,}192" in md
+    colours = chart(at, "bn_ex_chart_0")["data"][0]["marker"]["color"]
+    assert colours[2] != colours[0]
+
+
+def test_exercise_edits_and_bad_stack(at):
+    at.number_input(key="bn_ex_side").set_value(128).run()
+    assert table(at, "#weights")["#weights"].iloc[-1] == f"{8 * 8 * 32 * 10:,}"  # 2048 × 10
+    at.number_input(key="bn_ex_side").set_value(2).run()
+    assert not at.exception
+    assert any(
+        "This stack cannot be built: layer 2 (pool): a 4×4 window on a 2×2 map" in e
+        for e in texts(at, "error")
+    )
+
+
+def test_real_network_matches_torchvision(at):
+    assert "torchvision publishes **25,557,032 parameters** and **4.089 GFLOPS**" in joined(at)
+    assert "**our count agrees**" in joined(at)
+    at.selectbox(key="bn_md_name").set_value("MobileNetV2").run()
+    assert "**3,504,872 parameters** and **0.301 GFLOPS**" in joined(at)
+    assert "**our count agrees**" in joined(at)
+    at.session_state["bn_md_sel"] = 0
+    at.run()
+    assert "**Row 0: `features.0.0`** (Conv2d) → output 32 × 112 × 112" in joined(at)
+
+
+def test_real_network_too_small_input(at):
+    at.selectbox(key="bn_md_name").set_value("AlexNet").run()
+    at.number_input(key="bn_md_side_AlexNet").set_value(16).run()
+    assert not at.exception
+    assert any("AlexNet cannot run on a 16×16 image" in e for e in texts(at, "error"))
+
+
+def test_measure_blocks(at):
+    at.number_input(key="bn_time_side").set_value(8).run()
+    assert "Press **Measure the blocks**" in texts(at, "info")[0]
+    button(at, "Measure the blocks").click().run()
+    assert not at.exception
+    timing = table(at, "time ratio (plain / this)")
+    assert list(timing["count ratio (plain / this)"]) == [1.0, 8.47, 8.69, 32.0]
+    assert (timing["median ms"] > 0).all()
+    assert "the depthwise separable block does **8.7×** less work" in joined(at)
+
+
+def test_case_studies(at):
+    cases = table(at, "receptive field")
+    assert list(cases["parameters"]) == [
+        "61,706", "61,100,840", "138,357,544", "6,624,904", "25,557,032", "7,978,856"]  # fmt: skip
+    assert cases["MACs"][4] == "4,089,184,256"
+    assert cases["receptive field"][0] == "16"  # LeNet-5: 5, +1 (pool), +4·2 (conv), +1·2 (pool)
