@@ -33,6 +33,8 @@ bench: install-dev
 	$(PY) -m benchmarks.bench_kernels
 	$(PY) -m benchmarks.bench_padding
 	$(PY) -m benchmarks.bench_pooling
+	$(PY) -m benchmarks.bench_receptive
+	$(PY) -m benchmarks.bench_cost
 
 screenshot: install-dev chromium
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q
