@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
+from plotly.colors import get_colorscale, hex_to_rgb
 
 # Diverging scale for signed values (kernels, ±1 grids, feature maps): blue < 0 < red.
 DIVERGING: list = get_colorscale("RdBu_r")
@@ -369,7 +369,12 @@ def size_stack_figure(sizes: dict[str, Sequence[int]], title: str = "") -> go.Fi
 
 FIELD_COLOUR = "#ff8c00"  # a unit's theoretical receptive field on the input
 FIELD_PAD_DASH = "dash"  # the part of a field that lies in the padding, outside the image
-ERF_SCALE: list = get_colorscale("Inferno")  # gradient magnitude (effective field), 0 = black
+# Gradient magnitude (effective field), 0 = black. Stops as "rgb(...)": plotly.js misread the
+# scale's first hex stop ("#000004") and drew zero in the theme's colour instead of black.
+ERF_SCALE: list = [
+    [stop, "rgb({}, {}, {})".format(*hex_to_rgb(colour))]
+    for stop, colour in get_colorscale("Inferno")
+]
 FIELD_BAR_COLOUR = "#1f77b4"  # bars of the field-growth chart
 
 
