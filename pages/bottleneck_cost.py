@@ -205,10 +205,11 @@ def term_latex(design: str, s: BlockSettings) -> str:
     ]
     total = sum(t.macs_per_position for t in terms)
     values = " + ".join(n(t.macs_per_position) for t in terms)
-    middle = rf" = {values}" if len(terms) > 1 else ""
+    middle = rf" = (W\times H)\times[{values}]" if len(terms) > 1 else ""
+    # Two lines: a three-layer block's terms do not fit beside their sum on a laptop screen.
     return (
-        rf"\small \text{{{design}: }}(W\times H)\times[{' + '.join(parts)}]"
-        rf"{middle} = (W\times H)\times {n(total)}"
+        rf"\begin{{aligned}}\text{{{design}: }}&(W\times H)\times[{' + '.join(parts)}]\\"
+        rf"&{middle} = (W\times H)\times {n(total)}\end{{aligned}}"
     )
 
 
@@ -257,8 +258,8 @@ def measure_section(s: BlockSettings) -> None:
     c2.markdown(
         f"Builds the four blocks in torch and times a forward pass of a batch of "
         f"{TIMING_BATCH} × {s.c_in} × {side} × {side} (median of {TIMING_REPEATS}) on "
-        + " and ".join(d.upper() for d in devices)
-        + f" ({device_label(device)})."
+        + " and ".join(device_label(torch.device(d)) for d in devices)
+        + "."
     )
     key = (s, side)
     if st.button("Measure the blocks", key="bn_measure"):
@@ -585,16 +586,25 @@ def case_tab() -> None:
                 {
                     "network": f"{name} ({year})",
                     "idea": idea,
-                    "input": f"{side}×{side}",
                     "parameters": f"{report.params:,}",
                     "MACs": f"{report.macs:,}",
-                    "conv + linear layers": sum(
+                    "receptive field": rf,
+                    "layers": sum(
                         r.kind.startswith("Conv") or r.kind == "Linear" for r in report.rows
                     ),
-                    "receptive field": rf,
+                    "input": f"{side}×{side}",
                 }
             )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="bn_case_table")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="bn_case_table",
+        column_config={
+            "idea": st.column_config.TextColumn(width="large"),
+            "receptive field": st.column_config.TextColumn(help="pixels, one side"),
+            "layers": st.column_config.NumberColumn(help="convolution and linear layers"),
+        },
+    )
     st.caption(
         "LeNet-5 is defined in cnnplay/models/lenet.py (32×32 grayscale digits); the others are "
         "torchvision's definitions."

@@ -55,10 +55,11 @@ def test_seed001_bad_sizes(at):
 
 def test_seed002_bottleneck_terms(at):
     latex = "\n".join(texts(at, "latex"))
-    assert r"[(3\times3\times256)\times256] = (W\times H)\times 589{,}824" in latex
+    assert r"[(3\times3\times256)\times256]\\& = (W\times H)\times 589{,}824" in latex
     assert (
-        r"[(1\times1\times256)\times64 + (3\times3\times64)\times64 + (1\times1\times64)\times256]"
-        r" = 16{,}384 + 36{,}864 + 16{,}384 = (W\times H)\times 69{,}632"
+        r"[(1\times1\times256)\times64 + (3\times3\times64)\times64"
+        r" + (1\times1\times64)\times256]\\"
+        r"& = (W\times H)\times[16{,}384 + 36{,}864 + 16{,}384] = (W\times H)\times 69{,}632"
     ) in latex
     blocks = table(at, "MACs per position")
     assert list(blocks["MACs per position"]) == ["589,824", "69,632", "67,840", "18,432"]
