@@ -694,14 +694,20 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.
     return np.rint(mixed).astype(np.uint8)
 
 
-def normalise_map(values: np.ndarray, signed: bool = False) -> np.ndarray:
-    """Any float map -> 0..1 for display: v / max (signed=False, values >= 0) or
-    0.5 + v / (2 max|v|) (signed=True: grey is 0). All-zero input gives zeros (or 0.5)."""
+def normalise_map(
+    values: np.ndarray, signed: bool = False, percentile: float = 100.0
+) -> np.ndarray:
+    """Any float map -> 0..1 for display: v / top (signed=False, values >= 0) or
+    0.5 + v / (2 top) clipped (signed=True: grey is 0), where top is the given percentile of
+    |v| (100: the maximum; 99 lets sparse gradient maps show more than a few bright dots).
+    All-zero input gives zeros (or 0.5)."""
     v = np.asarray(values, dtype=np.float32)
-    peak = float(np.abs(v).max())
+    top = float(np.percentile(np.abs(v), percentile))
+    if top <= 0:
+        top = float(np.abs(v).max())
     if signed:
-        return 0.5 + v / (2 * peak) if peak > 0 else np.full_like(v, 0.5)
-    return v / peak if peak > 0 else np.zeros_like(v)
+        return np.clip(0.5 + v / (2 * top), 0, 1) if top > 0 else np.full_like(v, 0.5)
+    return np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
 
 
 def tile_maps(maps: np.ndarray, cols: int, gap: int = 2, upscale: int = 1) -> np.ndarray:

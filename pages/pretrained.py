@@ -32,7 +32,14 @@ from cnnplay.models.pretrained import (
     pixel_bounds,
     preprocess,
 )
-from cnnplay.plots import CHART_CONFIG, heat_overlay, normalise_map, tile_maps, topk_figure
+from cnnplay.plots import (
+    CHART_CONFIG,
+    heat_colours,
+    heat_overlay,
+    normalise_map,
+    tile_maps,
+    topk_figure,
+)
 from ui.inputs import image_picker, show_notes
 from ui.setup import ensure_navigation
 
@@ -43,6 +50,7 @@ TILE_PX = 64  # feature-map tiles are magnified to about this side
 PATCHES = [16, 24, 32, 48, 64]  # occlusion patch sides, pixels of the 224 crop
 STRIDES = [8, 16, 24, 32]
 MAGNIFY = 50  # the FGSM perturbation is shown this many times larger
+GRAD_PERCENTILE = 99.5  # gradient maps: this percentile of |grad| is full brightness
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -278,7 +286,7 @@ def saliency_tab(private: torch.nn.Module) -> None:
     a, b, c, d = st.columns(4)
     a.image(picture, caption="input (centre crop)")
     b.image(
-        heat_overlay(picture, normalise_map(maps["saliency"]), 0.8),
+        heat_colours(normalise_map(maps["saliency"], percentile=GRAD_PERCENTILE)),
         caption="saliency |∂logit/∂pixel| (max over RGB)",
     )
     c.image(
@@ -344,10 +352,17 @@ def adversarial_tab() -> None:
         if flip[2] is None:
             st.info("Even ε = 64 grey levels does not change this prediction.")
         else:
+            flipped = attack(name, top, flip[2], digest, model, x)
             st.success(
                 f"ε = **{255 * flip[2]:.3f} grey levels** ({flip[2]:.5f} on a 0–1 scale) is "
-                f"enough to change the class away from {cats[top]}."
+                f"enough to change the class from {cats[top]} to **{cats[flipped.label]}** "
+                f"({100 * flipped.prob:.1f}%)."
             )
+            if flipped.label in [int(i) for i in idx[1:]]:
+                st.caption(
+                    "A close runner-up flips first: when two classes are almost tied, the "
+                    "smallest push decides. Try a photo the network is sure about (coffee)."
+                )
     if not st.session_state.get("pt_attack_on"):
         return
     with st.spinner("One gradient step…"):
