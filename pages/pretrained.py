@@ -265,6 +265,12 @@ def filters_tab() -> None:
         "channels, not colours), so its weights form no picture we can read. To see what deeper "
         "layers respond to, look at their **feature maps** and at **gradients** instead."
     )
+    if kh <= 3:
+        st.caption(
+            f"This network's first kernels are only {kh}×{kw}: too small to show clear edges. "
+            "Networks with larger first kernels (AlexNet 11×11, ResNet 7×7) show Gabor-like "
+            "stripes and colour blobs."
+        )
 
 
 def saliency_tab(private: torch.nn.Module) -> None:
@@ -289,9 +295,8 @@ def saliency_tab(private: torch.nn.Module) -> None:
         heat_colours(normalise_map(maps["saliency"], percentile=GRAD_PERCENTILE)),
         caption="saliency |∂logit/∂pixel| (max over RGB)",
     )
-    c.image(
-        normalise_map(maps["guided"].transpose(1, 2, 0), signed=True), caption="guided backprop"
-    )
+    guided = normalise_map(maps["guided"].transpose(1, 2, 0), True, GRAD_PERCENTILE)
+    c.image(guided, caption="guided backprop (grey = 0)")
     d.image(heat_overlay(picture, maps["cam"]), caption=f"Grad-CAM on {layer}")
     st.markdown(
         f"All three explain **{cats[int(target)]}**. The *gradient* says which pixels would "
