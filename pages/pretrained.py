@@ -27,6 +27,7 @@ from cnnplay.models.pretrained import (
     REGISTRY,
     PretrainedUnavailable,
     denormalise,
+    grey,
     imagenet_categories,
     load_pretrained,
     pixel_bounds,
@@ -118,8 +119,7 @@ def occlusion_map(name: str, target: int, patch: int, stride: int, digest: str, 
     def on_progress(step: int, total: int, metrics: dict) -> None:
         bar.progress(step / total, text=f"{step}/{total} positions")
 
-    spec = REGISTRY[name]
-    fill = ((0.5 - torch.tensor(spec.mean)) / torch.tensor(spec.std)).view(3, 1, 1)  # grey
+    fill = grey(REGISTRY[name])
     try:
         return occlusion(_model, _x, target, patch, stride, fill=fill, on_progress=on_progress)
     finally:

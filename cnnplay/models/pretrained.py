@@ -183,6 +183,11 @@ class Preprocessed:
     tensor: torch.Tensor  # (3, S, S) float32, (pixel / 255 - mean) / std, on the CPU
 
 
+def _mean_std(spec: PretrainedSpec) -> tuple[torch.Tensor, torch.Tensor]:
+    """The normalisation mean and std as (3, 1, 1) float32 tensors."""
+    return torch.tensor(spec.mean).view(3, 1, 1), torch.tensor(spec.std).view(3, 1, 1)
+
+
 def preprocess(image: np.ndarray, spec: PretrainedSpec) -> Preprocessed:
     """Resize the shorter side to ``spec.resize_side`` (bilinear, antialiased), centre-crop
     ``spec.input_side``, normalise. image: (H, W, 3) uint8 RGB."""
@@ -196,21 +201,25 @@ def preprocess(image: np.ndarray, spec: PretrainedSpec) -> Preprocessed:
         resized[top : top + spec.input_side, left : left + spec.input_side]
     )
     x = torch.from_numpy(cropped).permute(2, 0, 1).float() / 255  # (3, S, S) 0..1
-    mean = torch.tensor(spec.mean).view(3, 1, 1)
-    std = torch.tensor(spec.std).view(3, 1, 1)
+    mean, std = _mean_std(spec)
     return Preprocessed(resized, cropped, (x - mean) / std)
 
 
 def denormalise(x: torch.Tensor, spec: PretrainedSpec) -> np.ndarray:
     """(3, S, S) normalised tensor -> (S, S, 3) uint8 picture (clipped to 0..255)."""
-    mean = torch.tensor(spec.mean).view(3, 1, 1)
-    std = torch.tensor(spec.std).view(3, 1, 1)
+    mean, std = _mean_std(spec)
     pixels = (x.detach().cpu().float() * std + mean).clamp(0, 1) * 255  # (3, S, S)
     return pixels.round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 
 def pixel_bounds(spec: PretrainedSpec) -> tuple[torch.Tensor, torch.Tensor]:
     """(3, 1, 1) lower and upper bounds of a normalised input (pixels 0 and 255)."""
-    mean = torch.tensor(spec.mean).view(3, 1, 1)
-    std = torch.tensor(spec.std).view(3, 1, 1)
+    mean, std = _mean_std(spec)
     return (0 - mean) / std, (1 - mean) / std
+
+
+def grey(spec: PretrainedSpec) -> torch.Tensor:
+    """(3, 1, 1) normalised value of a mid-grey pixel (0.5 of full scale), e.g. for an
+    occlusion patch."""
+    mean, std = _mean_std(spec)
+    return (0.5 - mean) / std

@@ -114,3 +114,13 @@ def test_preprocess_returns_every_stage():
     assert float(stages.tensor.min()) == pytest.approx(-1.0)  # (0 - 0.5) / 0.5
     assert float(stages.tensor.max()) == pytest.approx(1.0)
     np.testing.assert_array_equal(denormalise(stages.tensor, spec), stages.cropped)
+
+
+def test_grey_and_bounds():
+    from cnnplay.models.pretrained import grey, pixel_bounds
+
+    spec = REGISTRY["ResNet-18 (download 45 MB)"]
+    lo, hi = pixel_bounds(spec)
+    assert lo.shape == (3, 1, 1)
+    torch.testing.assert_close(lo[0, 0, 0], torch.tensor(-0.485 / 0.229))
+    torch.testing.assert_close(grey(REGISTRY[DEFAULT_MODEL]), torch.zeros(3, 1, 1))
