@@ -232,9 +232,15 @@ def guided_model(model: nn.Module) -> nn.Module:
     return clone
 
 
-def guided_backprop(model: nn.Module, x: torch.Tensor, target: int) -> np.ndarray:
-    """Guided backpropagation (Springenberg et al. 2015): (3, H, W) float32 gradient."""
-    guided = guided_model(model)
+def guided_backprop(
+    model: nn.Module, x: torch.Tensor, target: int, guided: nn.Module | None = None
+) -> np.ndarray:
+    """Guided backpropagation (Springenberg et al. 2015): (3, H, W) float32 gradient.
+
+    ``guided``: a ready ``guided_model(model)`` to reuse (copying the model costs more than the
+    pass itself); without it a fresh copy is made for this call. Neither model is changed.
+    """
+    guided = guided if guided is not None else guided_model(model)
     xb = _batch(guided, x).requires_grad_(True)
     with torch.enable_grad():
         (grad,) = torch.autograd.grad(guided(xb)[0, target], xb)

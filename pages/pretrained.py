@@ -15,6 +15,7 @@ from cnnplay.explain import (
     flip_epsilon,
     grad_cam,
     guided_backprop,
+    guided_model,
     layer_table,
     occlusion,
     predict,
@@ -92,6 +93,13 @@ def top_classes(name: str, digest: str, _model, _x) -> tuple[np.ndarray, np.ndar
     return predict(_model, _x, TOP_K)
 
 
+@st.cache_resource(max_entries=2, show_spinner=False)
+def guided_copy(name: str, _model) -> torch.nn.Module:
+    """The model with guided ReLUs, built once per model and shared read-only like the model:
+    guided backprop only takes gradients with respect to the input."""
+    return guided_model(_model)
+
+
 @st.cache_data(max_entries=8, show_spinner="Listing the layers…")
 def layers(name: str, _model) -> list:
     return layer_table(_model)
@@ -106,7 +114,7 @@ def feature_maps(name: str, layer: str, digest: str, _model, _x) -> np.ndarray:
 def explanations(name: str, layer: str, target: int, digest: str, _model, _copy, _x) -> dict:
     return {
         "saliency": saliency(_model, _x, target),
-        "guided": guided_backprop(_model, _x, target),
+        "guided": guided_backprop(_model, _x, target, guided=guided_copy(name, _model)),
         "cam": grad_cam(_copy, layer, _x, target),
     }
 

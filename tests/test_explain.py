@@ -81,6 +81,7 @@ def test_saliency_and_guided_backprop_on_known_gradients():
     np.testing.assert_allclose(sal[:, 4:], 1 / 32)  # d mean / d pixel on its half
     np.testing.assert_allclose(sal[:, :4], 0)
     guided = guided_backprop(model, x, 0)
+    np.testing.assert_array_equal(guided_backprop(model, x, 0, guided_model(model)), guided)
     assert guided.shape == (3, 8, 8)
     np.testing.assert_allclose(guided[0, :, :4], 1 / 32)
     np.testing.assert_allclose(guided[1:], 0)
