@@ -639,11 +639,17 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)  # torchvision's normalisation, RGB
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def image_to_input(image: np.ndarray, side: int) -> tuple[np.ndarray, torch.Tensor]:
+def image_to_input(
+    image: np.ndarray,
+    side: int,
+    mean: tuple[float, float, float] = IMAGENET_MEAN,
+    std: tuple[float, float, float] = IMAGENET_STD,
+) -> tuple[np.ndarray, torch.Tensor]:
     """Centre-crop a photo to a square and resize it to ``side`` pixels.
 
     image: (H, W, 3) uint8 RGB. Returns the (side, side, 3) uint8 picture (for drawing) and a
-    (3, side, side) float32 tensor normalised with ImageNet's mean and std (for a model).
+    (3, side, side) float32 tensor normalised with ``mean`` and ``std`` (ImageNet's by default;
+    a pretrained model's own statistics where they differ).
     """
     h, w = image.shape[:2]
     s = min(h, w)
@@ -652,9 +658,9 @@ def image_to_input(image: np.ndarray, side: int) -> tuple[np.ndarray, torch.Tens
     x = square.permute(2, 0, 1)[None].float()  # (1, 3, s, s), 0..255
     x = torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear", antialias=True)
     picture = x[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()  # (S, S, 3)
-    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
-    return picture, (x[0] / 255 - mean) / std  # (3, S, S)
+    mean_t = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
+    std_t = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
+    return picture, (x[0] / 255 - mean_t) / std_t  # (3, S, S)
 
 
 def unit_span(row: StackRow | FieldRow, i: int) -> tuple[int, int]:

@@ -6,6 +6,12 @@ import pandas as pd
 import streamlit as st
 import torch
 
+from cnnplay.models.pretrained import (
+    DEFAULT_MODEL,
+    REGISTRY,
+    efficientnet_lite0_architecture,
+    load_pretrained,
+)
 from cnnplay.models.zoo import ARCHITECTURES, INPUT_SIDE
 from cnnplay.plots import (
     CELL_COLOUR,
@@ -74,15 +80,36 @@ def network(name: str) -> torch.nn.Module:
     return ARCHITECTURES[name]().eval()
 
 
+LITE0_RANDOM = "EfficientNet-Lite0 — random weights"
+LITE0_TRAINED = "EfficientNet-Lite0 — pretrained on ImageNet"
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading EfficientNet-Lite0…")
+def lite0(pretrained: bool) -> torch.nn.Module:
+    """Shared, read-only, like network(): the offline pretrained backbone or the same
+    architecture with random weights (seed 0), so the two effective fields can be compared."""
+    if pretrained:
+        return load_pretrained(DEFAULT_MODEL)
+    torch.manual_seed(0)
+    return efficientnet_lite0_architecture().eval()
+
+
+def any_network(name: str) -> torch.nn.Module:
+    """A torchvision definition with random weights, or one of the two EfficientNet-Lite0s."""
+    if name in (LITE0_RANDOM, LITE0_TRAINED):
+        return lite0(name == LITE0_TRAINED)
+    return network(name)
+
+
 @st.cache_data(max_entries=32, show_spinner="Following the fields through the network…")
 def network_table(name: str, side: int) -> list:
-    return receptive_field_table(network(name), side)
+    return receptive_field_table(any_network(name), side)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def erf(name: str, layer: str, unit: tuple[int, int], image_hash: str, side: int, _x) -> object:
     """Keyed by (network, layer, unit, image hash, side); _x: the (3, S, S) input, not hashed."""
-    return effective_field(network(name), layer, _x, unit)
+    return effective_field(any_network(name), layer, _x, unit)
 
 
 def on_preset() -> None:
@@ -257,12 +284,18 @@ def network_tab() -> None:
 
 
 def image_tab() -> None:
-    st.info(
-        "Random weights: pretrained weights are not available offline yet (the “Inside a "
-        "pretrained CNN” page will add a registry). The code accepts any module.",
-        icon=":material/info:",
+    chosen = st.session_state.rf_net
+    options = [f"{chosen} — random weights", LITE0_RANDOM, LITE0_TRAINED]
+    pick_net = st.radio(
+        "Network for this view",
+        options,
+        horizontal=True,
+        key="rf_img_net",
+        help="Random weights: the torchvision definition chosen in the Real network tab. "
+        "EfficientNet-Lite0's ImageNet weights ship with the app: compare its effective field "
+        "with the same network's at random weights.",
     )
-    name = st.session_state.rf_net
+    name = chosen if pick_net == options[0] else pick_net
     c1, c2 = st.columns([1, 2])
     with c1:
         picked = image_picker("rf_img", max_side=512, default="chelsea (cat)")
@@ -279,7 +312,7 @@ def image_tab() -> None:
         for n, r in enumerate(rows)
     ]
     with c2:
-        st.markdown(f"Network: **{name}** (choose it in the *Real network* tab).")
+        st.markdown(f"Network: **{name}**.")
         pick = st.selectbox(
             "Layer", labels, index=min(len(labels) - 1, len(labels) // 2), key="rf_img_layer"
         )
@@ -288,7 +321,11 @@ def image_tab() -> None:
         a, b = st.columns(2)
         i = a.number_input("unit row", 0, n - 1, n // 2, key="rf_img_r")
         j = b.number_input("unit column", 0, n - 1, n // 2, key="rf_img_c")
-    picture, x = image_to_input(picked.pixels, side)
+    if name == LITE0_TRAINED:  # the model's own normalisation (mean = std = 0.5)
+        spec = REGISTRY[DEFAULT_MODEL]
+        picture, x = image_to_input(picked.pixels, side, spec.mean, spec.std)
+    else:
+        picture, x = image_to_input(picked.pixels, side)
     r0, r1 = unit_span(row, int(i))
     c0, c1 = unit_span(row, int(j))
     st.markdown(

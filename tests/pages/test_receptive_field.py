@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -133,3 +134,18 @@ def test_stack_of_3x3_calculator(at):
     at.number_input(key="rf_C").set_value(10).run()
     md = joined(at)
     assert r"2\cdot 9\cdot 10^2 = 1{,}800" in md and r"5^2\cdot 10^2 = 2{,}500" in md
+
+
+def test_effective_field_with_pretrained_weights(at):
+    at.radio(key="rf_img_net").set_value("EfficientNet-Lite0 — pretrained on ImageNet").run()
+    assert not at.exception
+    assert "Network: **EfficientNet-Lite0 — pretrained on ImageNet**." in joined(at)
+    at.button(key="rf_erf_btn").click().run()
+    assert not at.exception
+    trained = plot_array(chart(at, "rf_erf_fig")["data"][0]["z"])
+    assert "Nonzero gradient: rows" in joined(at)
+    at.radio(key="rf_img_net").set_value("EfficientNet-Lite0 — random weights").run()
+    random = plot_array(chart(at, "rf_erf_fig")["data"][0]["z"])
+    assert trained.shape == random.shape == (160, 160)
+    assert trained.max() == random.max() == 1.0
+    assert not np.allclose(trained, random)  # the weights change the effective field
