@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 import torch
@@ -31,6 +33,7 @@ from cnnplay.models.zoo import (
     TORCHVISION_NAME,
 )
 from cnnplay.plots import CHART_CONFIG, cost_bar_figure, grouped_bar_figure
+from ui.figures import show_figure
 from ui.setup import ensure_navigation
 
 ensure_navigation()
@@ -65,8 +68,7 @@ def n(value: int) -> str:
     return f"{value:,}".replace(",", "{,}")
 
 
-def show(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, key=key, width="stretch", config=CHART_CONFIG)
+show = partial(show_figure, width="stretch")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

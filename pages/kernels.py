@@ -13,7 +13,6 @@ from cnnplay.ops.activations import ACTIVATION_FORMULAS, ACTIVATIONS
 from cnnplay.ops.conv import conv2d_naive, conv_geometry, conv_step, pad2d
 from cnnplay.plots import (
     CELL_COLOUR,
-    CHART_CONFIG,
     DISPLAY_MODES,
     WINDOW_COLOUR,
     add_box,
@@ -24,6 +23,7 @@ from cnnplay.plots import (
     sliding_window_animation,
     to_uint8,
 )
+from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation
 
@@ -230,21 +230,15 @@ def show_step(x: np.ndarray, kernels: list[np.ndarray], settings: dict, out_shap
             step.cols,
             WINDOW_COLOUR,
         )
-        cols[0].plotly_chart(fig, key=f"step_in_{c}", width="content", config=CHART_CONFIG)
-        cols[1].plotly_chart(
+        show_figure(fig, f"step_in_{c}", cols[0])
+        show_figure(
             grid_figure(
                 step.kernel[c], "kernel as applied" + (" (flipped)" if settings["flip"] else "")
             ),
-            key=f"step_k_{c}",
-            width="content",
-            config=CHART_CONFIG,
+            f"step_k_{c}",
+            cols[1],
         )
-        cols[2].plotly_chart(
-            grid_figure(step.products[c], "window × kernel"),
-            key=f"step_p_{c}",
-            width="content",
-            config=CHART_CONFIG,
-        )
+        show_figure(grid_figure(step.products[c], "window × kernel"), f"step_p_{c}", cols[2])
     terms = " + ".join(
         f"({fmt(a)})({fmt(b)})"
         for a, b in zip(step.window.ravel(), step.kernel.ravel(), strict=True)
@@ -305,7 +299,7 @@ with grid_tab:
     for n, (col, fmap, w) in enumerate(zip(map_cols, maps, (w1, w2), strict=True), start=1):
         r, c = np.unravel_index(np.argmax(fmap), fmap.shape)
         fig = add_box(grid_figure(fmap, f"feature map of kernel {n}"), [r], [c], CELL_COLOUR)
-        col.plotly_chart(fig, key=f"map{n}", width="content", config=CHART_CONFIG)
+        show_figure(fig, f"map{n}", col)
         best = (
             f" (a perfect match of ±1 pixels would give Σ|w| = {fmt(round(np.abs(w).sum(), 4))})"
             if np.isin(x, (-1, 1)).all()
@@ -317,13 +311,12 @@ with grid_tab:
         symmetric = np.allclose(w, w[..., ::-1, ::-1])
         if flip and not symmetric:
             col.caption("Flipped kernel used by true convolution:")
-            col.plotly_chart(
+            show_figure(
                 grid_figure(
                     w[0, ::-1, ::-1], "kernel 1 turned 180°" if n == 1 else "kernel 2 turned 180°"
                 ),
-                key=f"flipped{n}",
-                width="content",
-                config=CHART_CONFIG,
+                f"flipped{n}",
+                col,
             )
         elif symmetric:
             col.caption(
@@ -346,11 +339,8 @@ with grid_tab:
         fmap = maps[0 if st.session_state.step_k == "kernel 1" else 1]
         if x.shape[0] > 1:
             st.caption("Showing channel 1; each sum also includes channel 2.")
-        st.plotly_chart(
-            sliding_window_animation(pad2d(x[0], geo.pads), fmap, windows, geo.pads),
-            key="animation",
-            width="content",
-            config=CHART_CONFIG,
+        show_figure(
+            sliding_window_animation(pad2d(x[0], geo.pads), fmap, windows, geo.pads), "animation"
         )
 
 

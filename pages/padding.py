@@ -24,7 +24,6 @@ from cnnplay.ops.conv import (
 )
 from cnnplay.plots import (
     CELL_COLOUR,
-    CHART_CONFIG,
     WINDOW_COLOUR,
     add_box,
     fmt,
@@ -32,6 +31,7 @@ from cnnplay.plots import (
     size_stack_figure,
     sliding_window_animation,
 )
+from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation
 
@@ -57,10 +57,6 @@ MATRIX_VIEWS = {
     "seed 002: 1D, K = 3, stride 1, padding 1": 1,
     "seed 002: 1D, K = 3, stride 2, padding 1": 2,
 }
-
-
-def chart(fig, key: str, container=st) -> None:
-    container.plotly_chart(fig, key=key, width="content", config=CHART_CONFIG)
 
 
 st.title("Padding, stride & dilation")
@@ -144,7 +140,7 @@ def footprint_view(x: np.ndarray, geo, mode: str, y: np.ndarray) -> None:
     fig = add_box(
         grid_figure(padded, "input, padding in grey", pads=geo.pads), rows, cols, WINDOW_COLOUR
     )
-    chart(fig, "pd_foot")
+    show_figure(fig, "pd_foot")
     st.markdown(
         f"**footprint of output cell ({i}, {j})**: padded rows {list(rows)}, columns "
         f"{list(cols)}; {on_pad} of its {len(rows) * len(cols)} taps fall on padding. "
@@ -223,7 +219,7 @@ with size_tab:
                 for j in range(y.shape[1]):
                     r, c = geo.window(i, j)
                     windows.append((range(r.start, r.stop, r.step), range(c.start, c.stop, c.step)))
-            chart(
+            show_figure(
                 sliding_window_animation(
                     pad2d(x, geo.pads, mode), y, windows, geo.pads, frame_ms=SPEEDS[speed]
                 ),
@@ -250,7 +246,7 @@ with modes_tab:
         except ValueError as err:
             col.warning(f"{MODE_LABELS[name]}: {err}", icon=":material/warning:")
             continue
-        chart(grid_figure(padded, MODE_LABELS[name], pads=(pad,) * 4), f"pd_mode_{name}", col)
+        show_figure(grid_figure(padded, MODE_LABELS[name], pads=(pad,) * 4), f"pd_mode_{name}", col)
         col.caption(f"Invents {MODE_INVENTS[name]}")
 
     st.subheader("On a photo's corner")
@@ -300,7 +296,7 @@ with stack_tab:
             f"pixel(s) wide before it, and the kernel is {f} wide).",
             icon=":material/warning:",
         )
-    chart(
+    show_figure(
         size_stack_figure({"valid": valid, '"same" padding': same}, "side after each layer"),
         "pd_stack",
     )
@@ -327,7 +323,7 @@ with stack_tab:
         )
     )
     taps = range(0, span, dil)
-    chart(
+    show_figure(
         add_box(
             grid_figure(
                 np.zeros((span, span)),
@@ -380,13 +376,15 @@ with trans_tab:
     full = s_now.total
     crop = (tp, tp, tp, tp)
     cols = st.columns(3)
-    chart(add_box(grid_figure(tx, "input X"), [s_now.i], [s_now.j], CELL_COLOUR), "pd_tin", cols[0])
-    chart(
+    show_figure(
+        add_box(grid_figure(tx, "input X"), [s_now.i], [s_now.j], CELL_COLOUR), "pd_tin", cols[0]
+    )
+    show_figure(
         grid_figure(s_now.stamp, f"X[{s_now.i}, {s_now.j}] × K = {fmt(s_now.value)} × K"),
         "pd_tstamp",
         cols[1],
     )
-    chart(
+    show_figure(
         add_box(
             grid_figure(
                 full,

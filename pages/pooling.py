@@ -26,7 +26,6 @@ from cnnplay.ops.pool import (
 )
 from cnnplay.plots import (
     CHANGED_COLOUR,
-    CHART_CONFIG,
     WINDOW_COLOUR,
     WINNER_COLOUR,
     add_box,
@@ -35,6 +34,7 @@ from cnnplay.plots import (
     mark_cells,
     pooling_animation,
 )
+from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation
 
@@ -56,10 +56,6 @@ DEFAULTS = dict(
 )
 for key, value in DEFAULTS.items():
     st.session_state.setdefault(key, value)
-
-
-def show(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, key=key, width="content", config=CHART_CONFIG)
 
 
 def cells_of(indices: np.ndarray, width: int) -> list[tuple[int, int]]:
@@ -206,7 +202,7 @@ def grid_tab() -> np.ndarray | None:
             mark_cells(fig, cells_of(idx[c], w), WINNER_COLOUR)
         if c == c_sel:
             add_box(fig, rows, cols, WINDOW_COLOUR)
-        show(fig, f"pl_in_{c}", left)
+        show_figure(fig, f"pl_in_{c}", left)
         with right:
             clickable_output(
                 y[c], c, f"{MODES[mode]}{label}", (i_sel, j_sel) if c == c_sel else None
@@ -243,7 +239,7 @@ def grid_tab() -> np.ndarray | None:
         "▶ Watch the window slide (an animation that plays in your browser)", key="pl_animate"
     ):
         winners = [divmod(int(n), w) for n in idx[c_sel].ravel()] if mode == "max" else None
-        show(pooling_animation(x[c_sel], y[c_sel], geo.windows(), winners), "pl_animation")
+        show_figure(pooling_animation(x[c_sel], y[c_sel], geo.windows(), winners), "pl_animation")
     return x
 
 
@@ -295,13 +291,15 @@ def unpool_tab() -> None:
     y, idx = pool2d_naive(x, 2, return_indices=True)
     cols = st.columns(5)
     fig = mark_cells(grid_figure(x, "input"), cells_of(idx, 4), WINNER_COLOUR)
-    show(fig, "pl_un_in", cols[0])
-    show(grid_figure(y, "max pool 2×2"), "pl_un_pooled", cols[1])
+    show_figure(fig, "pl_un_in", cols[0])
+    show_figure(grid_figure(y, "max pool 2×2"), "pl_un_pooled", cols[1])
     unpooled = max_unpool2d(later, idx, (4, 4))
     fig = mark_cells(grid_figure(unpooled, "max unpooling"), cells_of(idx, 4), WINNER_COLOUR)
-    show(fig, "pl_un_max", cols[2])
-    show(grid_figure(unpool_nearest(later, 2), "nearest neighbour"), "pl_un_nn", cols[3])
-    show(grid_figure(unpool_bed_of_nails(later, 2), '"bed of nails"'), "pl_un_nails", cols[4])
+    show_figure(fig, "pl_un_max", cols[2])
+    show_figure(grid_figure(unpool_nearest(later, 2), "nearest neighbour"), "pl_un_nn", cols[3])
+    show_figure(
+        grid_figure(unpool_bed_of_nails(later, 2), '"bed of nails"'), "pl_un_nails", cols[4]
+    )
     remembered = ", ".join(f"({r}, {c})" for r, c in (divmod(int(n), 4) for n in idx.ravel()))
     st.markdown(
         f"Remembered positions of the maxima: **{remembered}** (torch's flattened indices "
@@ -344,14 +342,16 @@ def backprop_tab(x: np.ndarray | None) -> None:
     auto = max_pool_grad_autograd(plane, size, stride, upstream)
     cols = st.columns(4)
     winners = cells_of(idx, plane.shape[1])
-    show(mark_cells(grid_figure(plane, "input x"), winners, WINNER_COLOUR), "pl_bp_x", cols[0])
-    show(grid_figure(upstream, "∂L/∂y"), "pl_bp_up", cols[1])
-    show(
+    show_figure(
+        mark_cells(grid_figure(plane, "input x"), winners, WINNER_COLOUR), "pl_bp_x", cols[0]
+    )
+    show_figure(grid_figure(upstream, "∂L/∂y"), "pl_bp_up", cols[1])
+    show_figure(
         mark_cells(grid_figure(rule, "rule: to the argmax"), winners, WINNER_COLOUR),
         "pl_bp_rule",
         cols[2],
     )
-    show(grid_figure(auto, "autograd (torch)"), "pl_bp_auto", cols[3])
+    show_figure(grid_figure(auto, "autograd (torch)"), "pl_bp_auto", cols[3])
     diff = float(np.abs(rule - auto).max())
     zero = int(np.sum(auto == 0))
     multi = int(np.sum(np.bincount(idx.ravel()) > 1))
@@ -405,7 +405,7 @@ def invariance_tab() -> None:
         fig = grid_figure(values, title)
         if changed is not None:
             mark_cells(fig, list(zip(*np.nonzero(changed), strict=True)), CHANGED_COLOUR)
-        show(fig, f"pl_inv_{n}", cols[n % len(cols)])
+        show_figure(fig, f"pl_inv_{n}", cols[n % len(cols)])
     raw_n, pool_n = int(effect.raw_changed.sum()), int(effect.pooled_changed.sum())
     st.markdown(
         f"Raw feature map: **{raw_n} of {effect.raw.size}** values changed "

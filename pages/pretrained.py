@@ -2,6 +2,7 @@
 adversarial examples on an ImageNet network (seeds 000, 002, 004)."""
 
 import hashlib
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -35,13 +36,13 @@ from cnnplay.models.pretrained import (
     preprocess,
 )
 from cnnplay.plots import (
-    CHART_CONFIG,
     heat_colours,
     heat_overlay,
     normalise_map,
     tile_maps,
     topk_figure,
 )
+from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
 from ui.setup import ensure_navigation
 
@@ -146,8 +147,7 @@ def needed_epsilon(name: str, target: int, digest: str, _model, _x) -> float | N
     return flip_epsilon(_model, _x, target, spec.std, pixel_bounds(spec))
 
 
-def show(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, key=key, width="stretch", config=CHART_CONFIG)
+show = partial(show_figure, width="stretch")
 
 
 st.title("Inside a pretrained CNN")

@@ -15,7 +15,6 @@ from cnnplay.models.pretrained import (
 from cnnplay.models.zoo import ARCHITECTURES, INPUT_SIDE
 from cnnplay.plots import (
     CELL_COLOUR,
-    CHART_CONFIG,
     add_box,
     erf_figure,
     field_growth_figure,
@@ -34,6 +33,7 @@ from cnnplay.receptive import (
     stacked_3x3,
     unit_span,
 )
+from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, show_notes
 from ui.setup import ensure_navigation
 
@@ -67,10 +67,6 @@ DEFAULTS = dict(
 )
 for key, value in DEFAULTS.items():
     st.session_state.setdefault(key, value)
-
-
-def show(fig, key: str, where=st) -> None:
-    where.plotly_chart(fig, key=key, width="content", config=CHART_CONFIG)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Building the network (random weights)…")
@@ -200,7 +196,7 @@ def stack_tab() -> None:
             f"input pixels; neighbouring units' fields are {last.jump} pixel(s) apart."
         )
     left, right = st.columns([1, 1])
-    show(
+    show_figure(
         field_growth_figure(
             [r.layer for r in rows], [r.size for r in rows], [r.jump for r in rows], "field size"
         ),
@@ -241,7 +237,7 @@ def stack_tab() -> None:
         cols_in = range(max(c0, 0), min(c1, int(size) - 1) + 1)
         if len(rows_in) and len(cols_in):
             add_box(fig, list(rows_in), list(cols_in), CELL_COLOUR)
-        show(fig, "rf_input_grid")
+        show_figure(fig, "rf_input_grid")
 
 
 def network_tab() -> None:
@@ -272,7 +268,7 @@ def network_tab() -> None:
     )
     frame = pd.DataFrame([r.as_dict() for r in rows])
     st.dataframe(frame, hide_index=True, key="rf_net_table", height=320)
-    show(
+    show_figure(
         field_growth_figure(
             [r.name for r in rows],
             [r.size for r in rows],
@@ -333,7 +329,7 @@ def image_tab() -> None:
         f"columns {span_text(c0, c1, side)}. Dashed: the whole field; solid: its part on the image."
     )
     left, right = st.columns(2)
-    show(
+    show_figure(
         field_on_image_figure(picture, (r0, r1), (c0, c1), "theoretical field"), "rf_img_fig", left
     )
     with right:
@@ -343,7 +339,7 @@ def image_tab() -> None:
             digest = hashlib.sha1(picture.tobytes()).hexdigest()
             with st.spinner("Back-propagating one unit to the input…"):
                 result = erf(name, row.name, (int(i), int(j)), digest, side, x)
-            show(
+            show_figure(
                 erf_figure(result.grad, (r0, r1), (c0, c1), "effective field |∂unit/∂input|"),
                 "rf_erf_fig",
             )
