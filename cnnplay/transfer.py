@@ -58,7 +58,7 @@ FEATURE_BATCH = 64  # images per forward pass when extracting features
 def to_inputs(images: np.ndarray, side: int, mean: Sequence[float], std: Sequence[float]) -> Tensor:
     """(N, H, W, 3) uint8 -> (N, 3, side, side) float32 normalised ((p/255 - mean) / std), CPU.
     Resized with antialiased bilinear interpolation when H, W differ from ``side``."""
-    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255
+    x = torch.from_numpy(np.array(images, copy=True)).permute(0, 3, 1, 2).float() / 255
     if x.shape[-2:] != (side, side):
         x = F.interpolate(x, size=(side, side), mode="bilinear", antialias=True)  # (N, 3, S, S)
     m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
