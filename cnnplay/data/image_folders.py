@@ -111,12 +111,18 @@ def build_set(
     )
 
 
+def _hidden(path: str) -> bool:
+    """macOS resource forks, dot files and dot folders: skipped without a word."""
+    parts = path.replace("\\", "/").split("/")
+    return any(p == "__MACOSX" or (p.startswith(".") and p not in (".", "..")) for p in parts)
+
+
 def _class_and_file(path: str, strip_top: bool) -> tuple[str, str] | None:
     """(class folder, file) of a zip entry, or None for entries that are not class images."""
     parts = [p for p in PurePosixPath(path.replace("\\", "/")).parts if p not in ("", ".", "/")]
     if strip_top:
         parts = parts[1:]
-    if any(p.startswith(".") or p == "__MACOSX" or p == ".." for p in parts):
+    if _hidden(path) or ".." in parts:
         return None
     if len(parts) < 2:
         return None
@@ -146,18 +152,16 @@ def read_zip(
                 f"{limits.max_unpacked_bytes // 2**20} MB are allowed."
             )
         files = [i for i in infos if not i.is_dir()]
-        tops = {
-            PurePosixPath(i.filename).parts[0] for i in files if PurePosixPath(i.filename).parts
-        }
-        deep = all(len(PurePosixPath(i.filename).parts) >= 3 for i in files)
-        strip_top = len(tops - {"__MACOSX"}) == 1 and deep
+        visible = [PurePosixPath(i.filename).parts for i in files if not _hidden(i.filename)]
+        tops = {parts[0] for parts in visible if parts}
+        strip_top = len(tops) == 1 and all(len(parts) >= 3 for parts in visible)
         per_class: dict[str, list[tuple[str, bytes]]] = {}
         rejected: list[Rejected] = []
         unpacked = 0
         for info in files:
             where = _class_and_file(info.filename, strip_top)
             if where is None:
-                if not any(p.startswith(".") or p == "__MACOSX" for p in info.filename.split("/")):
+                if not _hidden(info.filename):
                     rejected.append(Rejected(info.filename, "not inside a class folder"))
                 continue
             reason = _entry_problem(info, limits)
