@@ -12,7 +12,8 @@ import torch
 
 from cnnplay.data import fashion
 from cnnplay.data.labelled import stratified_split, subsample
-from cnnplay.data.shapes import CLASSES as SHAPES, shapes_set
+from cnnplay.data.shapes import CLASSES as SHAPES
+from cnnplay.data.shapes import shapes_set
 
 
 def _idx(values: np.ndarray) -> bytes:
@@ -63,7 +64,7 @@ def test_missing_files_raise_a_message_and_download_fails_cleanly(monkeypatch, t
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network in this test")
 
-    import cnnplay.models.pretrained as pretrained
+    from cnnplay.models import pretrained
 
     monkeypatch.setattr(pretrained.urllib.request, "urlopen", offline)
     with pytest.raises(fashion.FashionUnavailable, match="could not be downloaded"):
