@@ -55,7 +55,7 @@ def test_inputs_round_trip():
 
 def test_augmentation_is_seeded_and_flip_alone_flips():
     x = torch.randn(6, 3, 20, 20)
-    g = lambda: torch.Generator().manual_seed(1)
+    g = lambda: torch.Generator().manual_seed(1)  # noqa: E731
     assert augment(x, g(), NO_AUGMENTATION, MEAN, STD) is x
     aug = Augmentation()
     torch.testing.assert_close(augment(x, g(), aug, MEAN, STD), augment(x, g(), aug, MEAN, STD))
