@@ -830,7 +830,7 @@ def confusion_figure(matrix: np.ndarray, classes: Sequence[str], title: str = ""
         "(click to see them)<extra></extra>",
     }
     axis = {"showgrid": False, "zeroline": False, "fixedrange": True, "tickmode": "array"}
-    margin = {"l": 110, "r": 10, "t": 110, "b": 30}
+    margin = {"l": 110, "r": 60, "t": 110, "b": 30}  # room for the slanted last label
     layout = {
         "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
         "width": k * cell + margin["l"] + margin["r"],

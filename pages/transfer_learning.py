@@ -562,7 +562,10 @@ def train_tab(aug: Augmentation) -> None:
     for col, strategy in zip(cols, STRATEGIES, strict=True):
         col.markdown(f"**{STRATEGIES[strategy]}**")
         col.caption(BLURB[strategy])
-        pressed = col.button(f"Train {STRATEGIES[strategy].lower()}", key=f"tl_train_{strategy}")
+        pressed = col.button(
+            "Train " + STRATEGIES[strategy][0].lower() + STRATEGIES[strategy][1:],
+            key=f"tl_train_{strategy}",
+        )
         if pressed or everything:
             st.session_state.tl_stop_flag = False
             run(strategy, how, aug_used, col)
