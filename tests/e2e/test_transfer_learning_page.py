@@ -17,7 +17,8 @@ def test_train_the_head_on_fashion_mnist(page: Page, app_url: str, save_screensh
     expect(page.get_by_text("300 images", exact=False).first).to_be_visible()
     wait_for_app_idle(page)
     page.get_by_role("button", name="Train frozen base + new head").click()
-    expect(page.get_by_test_id("stMetric").first).to_contain_text("Validation accuracy")
+    metric = page.get_by_test_id("stMetric").first
+    expect(metric).to_contain_text("Validation accuracy", timeout=150_000)  # features take a while
     wait_for_app_idle(page)
     expect(page.get_by_text("Results", exact=False).first).to_be_visible()
     assert_no_exception(page)
