@@ -21,7 +21,6 @@ from cnnplay.models.pretrained import (
     PretrainedUnavailable,
     body_stages,
     feature_dim,
-    load_pretrained,
     tunable_stages,
 )
 from cnnplay.plots import confusion_figure, tile_maps, topk_figure, training_curves_figure
@@ -45,6 +44,7 @@ from cnnplay.transfer import (
 )
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
+from ui.models import shared_pretrained as shared_model
 from ui.setup import ensure_navigation
 
 ensure_navigation()
@@ -77,20 +77,6 @@ class Trained:
 
 
 # --- cached loaders -----------------------------------------------------------------------
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def shared_model(name: str) -> torch.nn.Module:
-    """Shared by all sessions, read-only (eval, frozen); the body is used inside no_grad."""
-    bar = st.progress(0.0, text=f"Loading {name}…")
-
-    def on_progress(step: int, total: int, metrics: dict) -> None:
-        bar.progress(min(1.0, step / max(total, 1)), text=f"Loading {name}: {step}/{total}")
-
-    try:
-        return load_pretrained(name, on_progress)
-    finally:
-        bar.empty()
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading Fashion-MNIST…")
