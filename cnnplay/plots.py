@@ -732,3 +732,129 @@ def tile_maps(maps: np.ndarray, cols: int, gap: int = 2, upscale: int = 1) -> np
         r, c = divmod(k, cols)
         mosaic[r * th : r * th + h * upscale, c * tw : c * tw + w * upscale] = np.rint(tile)
     return mosaic
+
+
+# --- Transfer learning ---------------------------------------------------------------------
+
+STRATEGY_COLOURS: dict[str, str] = {  # one colour per training strategy, in every chart
+    "scratch": "#7f7f7f",
+    "head": "#1f77b4",
+    "finetune": "#ff8c00",
+}
+COUNT_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(31,119,180)"]]  # confusion counts
+
+
+def training_curves_figure(
+    histories: dict[str, list[dict]], labels: dict[str, str], height: int = 300
+) -> go.Figure:
+    """Loss (solid: training, dotted: validation) and validation accuracy per epoch, side by
+    side, one colour per strategy. histories: strategy -> per-epoch records with ``epoch``,
+    ``train_loss`` and optionally ``val_loss`` / ``val_accuracy``."""
+    data = []
+    for key, epochs in histories.items():
+        colour = STRATEGY_COLOURS.get(key, TOPK_COLOUR)
+        x = [e["epoch"] for e in epochs]
+        line = {"color": colour, "width": 2}
+        for field, axis, dash, name in (
+            ("train_loss", "", "solid", "train loss"),
+            ("val_loss", "", "dot", "val loss"),
+            ("val_accuracy", "2", "solid", "val accuracy"),
+        ):
+            y = [e.get(field) for e in epochs]
+            if not any(v is not None for v in y):
+                continue
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": x,
+                    "y": y,
+                    "xaxis": f"x{axis}",
+                    "yaxis": f"y{axis}",
+                    "name": f"{labels.get(key, key)}: {name}",
+                    "legendgroup": key,
+                    "line": {**line, "dash": dash},
+                    "marker": {"size": 4, "color": colour},
+                }
+            )
+    layout = {
+        "height": height,
+        "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
+        "font": {"size": FONT_SIZE},
+        "xaxis": {"domain": [0, 0.45], "title": {"text": "epoch"}},
+        "yaxis": {"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
+        "xaxis2": {"domain": [0.55, 1], "title": {"text": "epoch"}, "anchor": "y2"},
+        "yaxis2": {
+            "title": {"text": "validation accuracy"},
+            "range": [0, 1.02],
+            "tickformat": ".0%",
+            "anchor": "x2",
+        },
+        "legend": {"orientation": "h", "y": -0.3, "font": {"size": 11}},
+        "showlegend": len(histories) > 1,
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def confusion_figure(matrix: np.ndarray, classes: Sequence[str], title: str = "") -> go.Figure:
+    """A clickable confusion matrix: one square marker per cell (row = true class, column =
+    predicted), white → blue by count, the count written in it. Each point's ``x`` is the
+    predicted class index and ``y`` the true one."""
+    m = np.asarray(matrix)
+    k = len(classes)
+    cell = max(34, min(60, 520 // max(k, 1)))
+    rows, cols = np.mgrid[0:k, 0:k]
+    top = max(int(m.max()), 1)
+    dark = m.ravel() > 0.55 * top
+    names = list(classes)
+    trace = {
+        "type": "scatter",
+        "mode": "markers+text",
+        "x": cols.ravel(),
+        "y": rows.ravel(),
+        "text": [str(int(v)) for v in m.ravel()],
+        "customdata": [
+            [names[r], names[c]] for r, c in zip(rows.ravel(), cols.ravel(), strict=True)
+        ],
+        "textfont": {"size": FONT_SIZE, "color": np.where(dark, "white", "black").tolist()},
+        "marker": {
+            "symbol": "square",
+            "size": cell - 3,
+            "color": m.ravel().astype(float),
+            "colorscale": COUNT_SCALE,
+            "cmin": 0,
+            "cmax": top,
+            "line": {"width": 1, "color": "rgb(200,200,200)"},
+        },
+        "hovertemplate": "true %{customdata[0]}, predicted %{customdata[1]}: %{text} "
+        "(click to see them)<extra></extra>",
+    }
+    axis = {"showgrid": False, "zeroline": False, "fixedrange": True, "tickmode": "array"}
+    margin = {"l": 110, "r": 60, "t": 110, "b": 30}  # room for the slanted last label
+    layout = {
+        "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
+        "width": k * cell + margin["l"] + margin["r"],
+        "height": k * cell + margin["t"] + margin["b"],
+        "margin": margin,
+        "plot_bgcolor": "white",
+        "dragmode": False,
+        "showlegend": False,
+        "xaxis": {
+            **axis,
+            "range": [-0.5, k - 0.5],
+            "side": "top",
+            "tickvals": list(range(k)),
+            "ticktext": names,
+            "tickangle": -45,
+            "title": {"text": "predicted"},
+        },
+        "yaxis": {
+            **axis,
+            "range": [k - 0.5, -0.5],
+            "tickvals": list(range(k)),
+            "ticktext": names,
+            "title": {"text": "true"},
+            "scaleanchor": "x",
+        },
+    }
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)

@@ -229,3 +229,47 @@ def grey(spec: PretrainedSpec) -> torch.Tensor:
     occlusion patch."""
     mean, std = _mean_std(spec)
     return (0.5 - mean) / std
+
+
+def download_file(url: str, path: Path, on_progress: ProgressFn | None = None) -> None:
+    """Fetch ``url`` to ``path`` with progress (``on_progress(bytes, total, {"MB": ...})``),
+    through a temporary file, so an interrupted download leaves nothing half-written."""
+    _download(url, path, on_progress)
+
+
+def body_stages(model: nn.Module) -> nn.Sequential:
+    """The backbone without its last linear layer, as one flat ``nn.Sequential`` of stages in
+    forward order, ending in the pooled feature vector (N, D).
+
+    The modules are the model's own (not copies): use the result read-only, or deep-copy the
+    stages you train. Known families: timm EfficientNet (stem, each block, head conv, global
+    average pool), torchvision ResNet, MobileNetV3 and VGG. Raises TypeError for others.
+    """
+    named = dict(model.named_children())
+    if {"conv_stem", "bn1", "blocks", "conv_head", "bn2", "global_pool"} <= set(named):
+        stages = [model.conv_stem, model.bn1, *model.blocks, model.conv_head, model.bn2]
+        return nn.Sequential(*stages, model.global_pool)  # global_pool flattens
+    if {"layer4", "avgpool", "fc"} <= set(named):
+        stages = [model.conv1, model.bn1, model.relu, model.maxpool]
+        stages += [model.layer1, model.layer2, model.layer3, model.layer4]
+        return nn.Sequential(*stages, model.avgpool, nn.Flatten(1))
+    if {"features", "avgpool", "classifier"} <= set(named):  # MobileNetV3, VGG
+        tail = list(model.classifier)[:-1]  # all but the last Linear
+        return nn.Sequential(*model.features, model.avgpool, nn.Flatten(1), *tail)
+    raise TypeError(f"no body/head split known for {type(model).__name__}")
+
+
+def feature_dim(model: nn.Module) -> int:
+    """Length D of the feature vector the backbone's last linear layer reads."""
+    last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+    return last.in_features
+
+
+def tunable_stages(stages: nn.Sequential) -> list[int]:
+    """Indices of the stages that hold a convolution: the 'blocks' one can unfreeze, deepest
+    last. Unfreezing the last n means training ``stages[tunable_stages(stages)[-n]:]``."""
+    return [
+        i
+        for i, stage in enumerate(stages)
+        if any(isinstance(m, nn.Conv2d) for m in stage.modules())
+    ]
