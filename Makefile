@@ -1,14 +1,14 @@
 # The two commands of the README:
 #   make run    install what the app needs (in .venv) and start it on http://localhost:8501
-#   make test   install what the tests need (Python packages in .venv; Debian's chromium for the
-#               browser tests, when missing) and run the whole suite
+#   make test   install what the tests need (Python packages in .venv; Debian's chromium and
+#               dataset-fashion-mnist when missing) and run the whole suite
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8501
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev chromium bench screenshot clean
+.PHONY: run test install install-dev debs bench screenshot clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +19,19 @@ install: $(PY)
 install-dev: $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
 
-chromium:
-	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+# Debian packages the tests use: chromium (browser tests) and dataset-fashion-mnist (the transfer
+# learning page's real data; without it the page falls back to a generated set).
+DEBS_MISSING = $(shell test -x /usr/bin/chromium || echo chromium) \
+	$(shell test -d /usr/share/datasets/fashion-mnist || echo dataset-fashion-mnist)
+
+debs:
+	@test -z "$(strip $(DEBS_MISSING))" || { $(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(DEBS_MISSING); }
 
 run: install
 	$(PY) -m streamlit run app.py --server.port $(PORT) $(ARGS)
 
-test: install-dev chromium
+test: install-dev debs
 	$(PY) -m pytest
 
 bench: install-dev
@@ -37,7 +42,7 @@ bench: install-dev
 	$(PY) -m benchmarks.bench_cost
 	$(PY) -m benchmarks.bench_pretrained
 
-screenshot: install-dev chromium
+screenshot: install-dev debs
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q
 
 clean:
