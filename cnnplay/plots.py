@@ -762,14 +762,15 @@ def image_source(image: np.ndarray) -> str:
 
 def box_layer(
     boxes: np.ndarray,
-    colour: str,
+    colour: str | Sequence[str],
     texts: Sequence[str] | None = None,
     width: float = 2.0,
     dash: str = "solid",
     fill: str = "rgba(0,0,0,0)",
     name: str = "",
 ) -> dict:
-    """One group of (N, 4) xyxy boxes drawn alike, with optional hover / label texts per box."""
+    """One group of (N, 4) xyxy boxes drawn alike (or one colour per box), with optional hover /
+    label texts per box."""
     return {
         "boxes": np.asarray(boxes, np.float64).reshape(-1, 4),
         "colour": colour,
@@ -796,7 +797,10 @@ def boxes_figure(
     scale = px / max(h, w)
     shapes, data = [], []
     for layer in layers:
-        for b in layer["boxes"]:
+        colours = layer["colour"]
+        if isinstance(colours, str):
+            colours = [colours] * len(layer["boxes"])
+        for b, colour in zip(layer["boxes"], colours, strict=True):
             shapes.append(
                 {
                     "type": "rect",
@@ -805,7 +809,7 @@ def boxes_figure(
                     "x1": b[2],
                     "y1": b[3],
                     "line": {
-                        "color": layer["colour"],
+                        "color": colour,
                         "width": layer["width"],
                         "dash": layer["dash"],
                     },
@@ -823,8 +827,8 @@ def boxes_figure(
                     "mode": "text" if labels else "markers",
                     "text": layer["texts"],
                     "textposition": "top right",
-                    "textfont": {"color": layer["colour"], "size": FONT_SIZE - 1},
-                    "marker": {"size": 6, "color": layer["colour"]},
+                    "textfont": {"color": colours, "size": FONT_SIZE - 1},
+                    "marker": {"size": 6, "color": colours},
                     "hovertemplate": "%{text}<extra></extra>",
                     "name": layer["name"],
                     "showlegend": False,

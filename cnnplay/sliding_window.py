@@ -98,3 +98,16 @@ def score_windows(
     return WindowScores(
         boxes, scores, top, len(boxes), batches, seconds=time.perf_counter() - start
     )
+
+
+def keep_windows(
+    result: WindowScores, score_threshold: float, iou_threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The windows scoring ≥ ``score_threshold`` (M,) and those NMS keeps of them (K,), as
+    indices into ``result.boxes``, each by falling score."""
+    from cnnplay.ops.boxes import nms
+
+    cand = np.flatnonzero(result.scores >= score_threshold)
+    cand = cand[np.argsort(-result.scores[cand], kind="stable")]
+    kept = cand[nms(result.boxes[cand], result.scores[cand], iou_threshold)]
+    return cand, kept

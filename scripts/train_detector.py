@@ -18,6 +18,7 @@ from cnnplay.models.detector import (
     CARD_PATH,
     WEIGHTS_PATH,
     DetectorConfig,
+    DihedralAugment,
     GridDetector,
     detection_loss,
     evaluate_on_scenes,
@@ -34,7 +35,7 @@ MODEL_SEED = 0  # torch seed of the initial weights
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scenes", type=int, default=4000, help="training scenes")
-    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--test-scenes", type=int, default=500)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -44,7 +45,7 @@ def main() -> None:
     model = GridDetector(cfg)
     start = time.perf_counter()
     train = make_scenes(args.scenes, seed=TRAIN_SEED)
-    val = make_scenes(200, seed=VAL_SEED)
+    val = make_scenes(100, seed=VAL_SEED)
     x, y = scene_tensors(train, cfg)
     print(f"{len(train)} training scenes in {time.perf_counter() - start:.0f} s", flush=True)
     train_cfg = TrainConfig(epochs=args.epochs, batch_size=64, lr=3e-3, weight_decay=1e-5, seed=0)
@@ -54,8 +55,10 @@ def main() -> None:
         optimizer, max_lr=train_cfg.lr, total_steps=per_epoch * args.epochs, pct_start=0.15
     )
 
+    augment = DihedralAugment()
+
     def loss_fn(out, target):
-        return detection_loss(out, target, cfg)
+        return detection_loss(out, augment.targets(target), cfg)
 
     def on_progress(step: int, total: int, metrics: dict) -> None:
         schedule.step()
@@ -76,6 +79,7 @@ def main() -> None:
         y,
         train_cfg,
         optimizer=optimizer,
+        augment=augment,
         evaluate=evaluate,
         on_progress=on_progress,
     )
@@ -106,7 +110,9 @@ S×S×(B×5+C) = S×S×({cfg.boxes_per_cell}×5+{cfg.classes}) outputs, anchors 
 
 - **Data**: {args.scenes} training scenes `make_scenes({args.scenes}, seed={TRAIN_SEED})`
   ({scene.size}×{scene.size} px, {scene.min_objects}-{scene.max_objects} objects, clutter,
-  noise σ={scene.noise_std}); validation `make_scenes(200, seed={VAL_SEED})`.
+  noise σ={scene.noise_std}); validation `make_scenes(100, seed={VAL_SEED})`; every batch
+  randomly flipped / transposed (the 8 symmetries of the square, applied to images and targets
+  alike: `DihedralAugment`).
 - **Training**: `cnnplay.train.fit`, {len(history.epochs)} epochs, batch {train_cfg.batch_size},
   AdamW (weight decay 1e-4) with a one-cycle learning rate peaking at {train_cfg.lr}, torch seed
   {MODEL_SEED}, one CPU thread, deterministic algorithms. Loss: objectness BCE (positives ×5) +

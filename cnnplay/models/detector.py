@@ -140,6 +140,57 @@ def detection_loss(out: Tensor, target: Tensor, config: DetectorConfig) -> Tenso
     return obj_loss + 2.0 * box_loss + cls_loss
 
 
+class DihedralAugment:
+    """Random flips and transposes (the 8 symmetries of the square) of a training batch, applied
+    alike to the images and to their grid targets. The shapes keep their class under all of
+    them, and with square anchors the encoded targets transform exactly: a horizontal flip
+    mirrors the cells and negates dx, a transpose swaps rows with columns, dx with dy and dw with
+    dh.
+
+    Use as ``fit(..., augment=aug)`` with ``loss_fn(out, y) = loss(out, aug.targets(y))``: the
+    call on the images records each sample's symmetry, ``targets`` applies the same ones.
+    """
+
+    def __init__(self) -> None:
+        self.codes: Tensor | None = None  # (N,) int symmetry of each sample of the last batch
+
+    @staticmethod
+    def _apply(t: Tensor, code: int, rows: int, cols: int) -> Tensor:
+        if code & 4:
+            t = t.transpose(rows, cols)
+        if code & 1:
+            t = t.flip(cols)
+        if code & 2:
+            t = t.flip(rows)
+        return t
+
+    def __call__(self, x: Tensor, generator: torch.Generator) -> Tensor:
+        """x: (N, 3, H, W) with H = W -> the batch with each sample transformed."""
+        self.codes = torch.randint(0, 8, (len(x),), generator=generator)
+        out = torch.empty_like(x)
+        for code in self.codes.unique().tolist():
+            sel = (self.codes == code).to(x.device)
+            out[sel] = self._apply(x[sel], code, 2, 3)
+        return out
+
+    def targets(self, y: Tensor) -> Tensor:
+        """(N, S, S, B, 6) targets of the last batch, transformed like its images."""
+        if self.codes is None:
+            return y
+        out = torch.empty_like(y)
+        for code in self.codes.unique().tolist():
+            sel = (self.codes == code).to(y.device)
+            t = self._apply(y[sel], code, 1, 2).clone()  # (n, S, S, B, 6)
+            if code & 4:
+                t[..., [0, 1, 2, 3]] = t[..., [1, 0, 3, 2]]
+            if code & 1:
+                t[..., 0] = -t[..., 0]
+            if code & 2:
+                t[..., 1] = -t[..., 1]
+            out[sel] = t
+        return out
+
+
 @dataclass
 class RawDetections:
     boxes: np.ndarray  # (S*S*B, 4) xyxy pixels, clipped to the image, every anchor's box
@@ -258,6 +309,27 @@ def load_detector(path: Path = WEIGHTS_PATH, device: torch.device | None = None)
     return model.to(device or get_device())
 
 
+def evaluate_raw(
+    raws: list[RawDetections],
+    scenes: list[Scene],
+    score_threshold: float = 0.05,
+    iou_threshold: float = 0.5,
+    per_class: bool = True,
+    match_iou: float = 0.5,
+):
+    """Post-process already computed raw outputs (one per scene) at these thresholds and score
+    them against the scenes' ground truth: returns (Evaluation, list of Detections)."""
+    from cnnplay.detection_metrics import evaluate
+
+    dets = [postprocess(r, score_threshold, iou_threshold, per_class) for r in raws]
+    result = evaluate(
+        [(d.boxes, d.scores, d.labels) for d in dets],
+        [(s.boxes, s.labels) for s in scenes],
+        match_iou,
+    )
+    return result, dets
+
+
 def evaluate_on_scenes(
     model: GridDetector,
     scenes: list[Scene],
@@ -269,12 +341,5 @@ def evaluate_on_scenes(
     """:class:`cnnplay.detection_metrics.Evaluation` of ``model`` on ``scenes`` (AP@``match_iou``
     and precision / recall of the detections kept at these thresholds), plus the per-scene
     detections: returns (evaluation, list of Detections)."""
-    from cnnplay.detection_metrics import evaluate
-
-    dets = [detect(model, s.image, score_threshold, iou_threshold, per_class) for s in scenes]
-    result = evaluate(
-        [(d.boxes, d.scores, d.labels) for d in dets],
-        [(s.boxes, s.labels) for s in scenes],
-        match_iou,
-    )
-    return result, dets
+    raws = [raw_detections(model, s.image) for s in scenes]
+    return evaluate_raw(raws, scenes, score_threshold, iou_threshold, per_class, match_iou)

@@ -67,13 +67,19 @@ def _score_order(scores: np.ndarray) -> np.ndarray:
     return np.argsort(-np.asarray(scores, np.float64), kind="stable")
 
 
-def nms_trace(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> NmsTrace:
+def nms_trace(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    iou_threshold: float,
+    labels: np.ndarray | None = None,
+) -> NmsTrace:
     """Greedy non-maximum suppression, recorded step by step.
 
     boxes: (N, 4) xyxy; scores: (N,). Repeat until no box is left: output the box ``b`` with the
     highest score, then discard every remaining box whose IoU with ``b`` is *greater than*
     ``iou_threshold`` (torchvision's rule; the notes say ``>=``, which differs only on exact
-    ties). Equal scores are taken in input order.
+    ties). Equal scores are taken in input order. With ``labels`` (N,), a box only suppresses
+    boxes of its own label (per-class NMS, the notes' "of the same class").
     """
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     scores = np.asarray(scores, np.float64).reshape(-1)
@@ -84,6 +90,8 @@ def nms_trace(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> Nm
     while queue:
         best, rest = queue[0], queue[1:]
         ious = box_iou(boxes[best], boxes[rest])[0] if rest else np.zeros(0)
+        if labels is not None:
+            ious = np.where(np.asarray(labels)[rest] == labels[best], ious, 0.0)
         gone = [i for i, v in zip(rest, ious, strict=True) if v > iou_threshold]
         gone_iou = [float(v) for v in ious if v > iou_threshold]
         queue = [i for i, v in zip(rest, ious, strict=True) if v <= iou_threshold]
@@ -100,7 +108,7 @@ def batched_nms(
     boxes: np.ndarray, scores: np.ndarray, labels: np.ndarray, iou_threshold: float
 ) -> np.ndarray:
     """Per-class NMS: boxes only suppress boxes of their own label. Kept indices by falling
-    score, like ``torchvision.ops.batched_nms``."""
+    score, like ``torchvision.ops.batched_nms`` (and ``nms_trace(..., labels).keep``)."""
     labels = np.asarray(labels).reshape(-1)
     keep = [
         np.flatnonzero(labels == c)[nms(boxes[labels == c], scores[labels == c], iou_threshold)]

@@ -90,6 +90,7 @@ def test_batched_nms_matches_torchvision(seed):
         torch.from_numpy(boxes), torch.from_numpy(scores), torch.from_numpy(labels), 0.4
     ).numpy()
     np.testing.assert_array_equal(batched_nms(boxes, scores, labels, 0.4), expected)
+    np.testing.assert_array_equal(nms_trace(boxes, scores, 0.4, labels).keep, expected)
 
 
 def test_trace_accounts_for_every_box():

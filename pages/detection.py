@@ -1,0 +1,752 @@
+"""Detection: IoU, anchors, a small single-shot detector, the test-time pipeline with NMS step
+by step, evaluation, sliding windows on your photo and RoI pooling vs RoI align
+(seeds 000, 001, 002)."""
+
+import hashlib
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from cnnplay.data.scenes import CLASSES, SceneConfig, make_scene, make_scenes
+from cnnplay.detection_metrics import match_detections
+from cnnplay.models.detector import (
+    DetectorConfig,
+    anchors_for,
+    evaluate_raw,
+    load_detector,
+    postprocess,
+    raw_detections,
+)
+from cnnplay.models.pretrained import (
+    DEFAULT_MODEL,
+    REGISTRY,
+    imagenet_categories,
+    load_pretrained,
+    preprocess,
+)
+from cnnplay.ops.boxes import anchor_shapes, anchors_at, box_iou, intersection, nms_trace
+from cnnplay.plots import (
+    DET_CANDIDATE_COLOUR,
+    DET_FP_COLOUR,
+    DET_GT_COLOUR,
+    DET_MISS_COLOUR,
+    DET_SUPPRESSED_COLOUR,
+    box_layer,
+    boxes_figure,
+    counts_figure,
+    grid_figure,
+    iou_figure,
+    objectness_figure,
+    pr_figure,
+    roi_figure,
+)
+from cnnplay.roi import compare_roi
+from cnnplay.sliding_window import WindowConfig, keep_windows, score_windows, window_boxes
+from ui.figures import show_figure
+from ui.inputs import image_picker, show_notes
+from ui.setup import ensure_navigation
+
+ensure_navigation()
+
+CFG = DetectorConfig()
+SCENE = SceneConfig()
+CLASS_COLOURS = ("#e45756", "#4c78a8", "#54a24b")  # circle, square, triangle
+IOU_CANVAS = 100  # the IoU tab's boxes live on a 100×100 canvas
+ANCHOR_SCALES = [16, 24, 32, 48, 64]  # offered anchor scales, pixels (sqrt of the area)
+ANCHOR_RATIOS = [0.5, 1.0, 2.0]  # offered aspect ratios h / w
+AP_SCORE_FLOOR = 0.01  # AP ranks every detection scoring at least this
+EVAL_SEED = 7  # make_scenes seed of the evaluation batch (not used in training: seeds 1-3)
+MAX_STEPS_DRAWN = 60  # boxes per layer drawn in the NMS view before we say "and N more"
+ROI_LAYER = 8  # backbone[:ROI_LAYER] is the stride-8 feature map used for RoI pooling
+DEFAULTS = dict(
+    det_seed=11,
+    det_score=0.3,
+    det_iou=0.5,
+    det_per_class=True,
+    det_step=0,
+    det_cell=(3, 3),
+    det_scales=[24, 32, 48],
+    det_ratios=[0.5, 1.0, 2.0],
+    det_eval_n=60,
+    det_roi_out=2,
+    det_roi_ratio=2,
+)
+for key, value in DEFAULTS.items():
+    st.session_state.setdefault(key, value)
+
+
+@st.cache_resource(show_spinner="Loading the detector…")
+def detector() -> torch.nn.Module:
+    """Shared by all sessions, read-only (eval mode, frozen, used under inference_mode)."""
+    return load_detector()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def scene(seed: int):
+    return make_scene(seed)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def raw(seed: int):
+    return raw_detections(detector(), scene(seed).image)
+
+
+@st.cache_data(max_entries=8, show_spinner="Detecting on the evaluation scenes…")
+def eval_raw(n: int):
+    """The evaluation scenes and the detector's raw output on each (thresholds come later)."""
+    scenes = make_scenes(n, seed=EVAL_SEED)
+    return scenes, [raw_detections(detector(), s.image) for s in scenes]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def evaluation(n: int, score: float, iou: float, per_class: bool):
+    scenes, raws = eval_raw(n)
+    at_thresholds, dets = evaluate_raw(raws, scenes, score, iou, per_class)
+    ranking, _ = evaluate_raw(raws, scenes, AP_SCORE_FLOOR, iou, per_class)
+    return at_thresholds, ranking, dets
+
+
+def class_texts(labels, scores=None) -> list[str]:
+    if scores is None:
+        return [CLASSES[int(c) - 1] for c in labels]
+    return [f"{CLASSES[int(c) - 1]} {s:.2f}" for c, s in zip(labels, scores, strict=True)]
+
+
+def gt_layer(sc) -> dict:
+    return box_layer(sc.boxes, DET_GT_COLOUR, class_texts(sc.labels), 2, "dot", name="truth")
+
+
+st.title("Detection")
+st.markdown(
+    "A detector answers *what* and *where*: a class and a **bounding box** per object. This "
+    "page builds one from the pieces in the notes: **IoU** to compare boxes, **anchors** to "
+    "propose them, a tiny **single-shot grid detector** (YOLO-style) trained on synthetic "
+    "shape scenes, and the three test-time steps that turn hundreds of raw boxes into a few: "
+    "class score, score threshold and **non-maximum suppression**."
+)
+
+c_seed, c_score, c_iou, c_mode = st.columns([1, 1.3, 1.3, 1.2])
+seed = int(c_seed.number_input("Scene number", 0, 10**6, key="det_seed"))
+score_thr = c_score.slider("Score threshold", 0.0, 1.0, step=0.05, key="det_score")
+iou_thr = c_iou.slider("NMS IoU threshold", 0.05, 1.0, step=0.05, key="det_iou")
+per_class = c_mode.toggle("Per-class NMS", key="det_per_class")
+st.caption(
+    f"Scenes are {SCENE.size}×{SCENE.size} px: {', '.join(CLASSES)} in random colours over "
+    "clutter (lines, specks) and noise — `cnnplay.data.scenes`, the same for the same number."
+)
+
+sc = scene(seed)
+tabs = st.tabs(
+    [
+        "IoU",
+        "Anchors",
+        "Raw output",
+        "Pipeline & NMS",
+        "Evaluation",
+        "Your photo",
+        "RoI pool vs align",
+    ]
+)
+
+# ---------------------------------------------------------------- IoU
+with tabs[0]:
+    st.markdown(
+        "**Intersection over Union** compares a predicted box with a true one: the shared area "
+        "over the area covered by either. 1 is a perfect match, 0 no overlap."
+    )
+    left, right = st.columns([1, 1.2])
+    with left:
+        st.caption(f"Corners of the two boxes on a {IOU_CANVAS}×{IOU_CANVAS} canvas (edit):")
+        frame = pd.DataFrame(
+            [[10, 10, 60, 50], [30, 25, 80, 75]],
+            index=["A", "B"],
+            columns=["x0", "y0", "x1", "y1"],
+        )
+        col = st.column_config.NumberColumn(
+            min_value=0, max_value=IOU_CANVAS, step=1, format="%g", width=70
+        )
+        edited = st.data_editor(
+            frame,
+            key="det_iou_boxes",
+            num_rows="fixed",
+            column_config={c: col for c in frame.columns},
+        )
+        values = pd.DataFrame(edited).apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        if not np.isfinite(values).all():
+            st.warning("Empty cells count as 0.", icon=":material/warning:")
+            values = np.nan_to_num(values)
+        values = np.clip(values, 0, IOU_CANVAS)
+        for name, row in zip("AB", values, strict=True):  # corners in any order
+            if row[2] < row[0] or row[3] < row[1]:
+                st.info(f"Box {name}: corners swapped so that x0 ≤ x1 and y0 ≤ y1.")
+        boxes = np.concatenate(
+            [np.minimum(values[:, :2], values[:, 2:]), np.maximum(values[:, :2], values[:, 2:])],
+            axis=1,
+        )
+        a, b = boxes
+        area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1])
+        inter = float(intersection(a, b)[0, 0])
+        union = area_a + area_b - inter
+        iou = float(box_iou(a, b)[0, 0])
+        st.latex(
+            r"\mathrm{IoU} = \frac{|A \cap B|}{|A \cup B|} = \frac{|A \cap B|}"
+            r"{|A| + |B| - |A \cap B|}"
+        )
+        st.latex(
+            rf"= \frac{{{inter:g}}}{{{area_a:g} + {area_b:g} - {inter:g}}} = "
+            rf"\frac{{{inter:g}}}{{{union:g}}} = {iou:.3f}"
+        )
+        if union == 0:
+            st.warning("Both boxes have no area: IoU is taken as 0.", icon=":material/warning:")
+    with right:
+        lt, rb = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
+        inter_box = np.concatenate([lt, rb]) if (rb > lt).all() else None
+        show_figure(iou_figure(a, b, inter_box, IOU_CANVAS), "det_iou_fig")
+        st.caption("Union shaded light, intersection purple.")
+    st.markdown(
+        "**Why IoU is a relative error** (seed 002): a squared error on the corners counts "
+        "pixels, whatever the box's size. IoU divides by the size, so the same 5-pixel slip "
+        "is a disaster for a small box and barely matters for a large one:"
+    )
+    rows = []
+    for side in (10, 20, 50, 100):
+        truth = np.array([0, 0, side, side], float)
+        guess = truth + [5, 5, 5, 5]
+        rows.append(
+            {
+                "box side (px)": side,
+                "shift (px)": "5, 5",
+                "squared corner error": float(np.sum((guess - truth) ** 2)),
+                "IoU": round(float(box_iou(truth, guess)[0, 0]), 3),
+                "1 − IoU (loss)": round(1 - float(box_iou(truth, guess)[0, 0]), 3),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+# ---------------------------------------------------------------- anchors
+with tabs[1]:
+    st.markdown(
+        "A region proposal network (seed 000, Faster R-CNN) slides a window over the feature "
+        "map; at each place it scores **k anchor boxes** — fixed shapes at several scales and "
+        "aspect ratios centred there — and predicts corrections to them. Small corrections to "
+        "a good anchor are easier to learn than boxes from nothing. Training labels: each "
+        "ground-truth box goes to the anchor with the highest IoU (seed 002)."
+    )
+    grid = SCENE.size // CFG.stride
+    c1, c2, c3 = st.columns([1, 1, 1])
+    scales = c1.multiselect("Scales (px)", ANCHOR_SCALES, key="det_scales")
+    ratios = c2.multiselect("Aspect ratios h/w", ANCHOR_RATIOS, key="det_ratios")
+    cell = st.session_state.det_cell
+    row = c3.slider("Cell row", 0, grid - 1, value=min(cell[0], grid - 1), key="det_cell_row")
+    colm = c3.slider("Cell column", 0, grid - 1, value=min(cell[1], grid - 1), key="det_cell_col")
+    if not scales or not ratios:
+        st.warning("Choose at least one scale and one ratio.", icon=":material/warning:")
+    else:
+        shapes = anchor_shapes(sorted(scales), sorted(ratios))
+        k = len(shapes)
+        centre = ((colm + 0.5) * CFG.stride, (row + 0.5) * CFG.stride)
+        mine = anchors_at(*centre, shapes)
+        everywhere = (anchors_for(grid, DetectorConfig(anchors=tuple(map(tuple, shapes))))).reshape(
+            -1, 4
+        )  # (S*S*k, 4)
+        iou_all = box_iou(sc.boxes, everywhere)  # (G, S*S*k)
+        best = iou_all.argmax(axis=1) if len(sc.boxes) else np.zeros(0, int)
+        left, right = st.columns(2)
+        with left:
+            fig = boxes_figure(
+                sc.image,
+                [
+                    gt_layer(sc),
+                    box_layer(mine, "#ff8c00", [f"{w:.0f}×{h:.0f}" for w, h in shapes], 1.5),
+                ],
+                title=f"k = {len(scales)} × {len(ratios)} = {k} anchors at cell ({row}, {colm})",
+                labels=False,
+            )
+            show_figure(fig, "det_anchor_fig")
+        with right:
+            fig = boxes_figure(
+                sc.image,
+                [
+                    gt_layer(sc),
+                    box_layer(
+                        everywhere[best],
+                        "#ff8c00",
+                        [f"IoU {iou_all[g, best[g]]:.2f}" for g in range(len(best))],
+                        2,
+                    ),
+                ],
+                title="best-matching anchor of each object",
+            )
+            show_figure(fig, "det_match_fig")
+        table = []
+        for g, j in enumerate(best):
+            cell_idx, anchor_idx = divmod(int(j), k)
+            w, h = shapes[anchor_idx]
+            table.append(
+                {
+                    "object": f"{g + 1}: {sc.names[g]}",
+                    "box": ", ".join(f"{v:.0f}" for v in sc.boxes[g]),
+                    "best anchor": f"{w:.0f}×{h:.0f} at cell {divmod(cell_idx, grid)}",
+                    "IoU": round(float(iou_all[g, j]), 3),
+                }
+            )
+        st.dataframe(pd.DataFrame(table), hide_index=True)
+        st.caption(
+            f"{grid}×{grid} cells × {k} anchors = {grid * grid * k} anchors in all for a "
+            f"{SCENE.size}-px scene (stride {CFG.stride}). Our detector uses B = "
+            f"{CFG.boxes_per_cell} square anchors of "
+            f"{', '.join(f'{a[0]:.0f}' for a in CFG.anchors)} px: its shapes are roughly square."
+        )
+
+# ---------------------------------------------------------------- raw output
+rd = raw(seed)
+det = postprocess(rd, score_thr, iou_thr, per_class)
+with tabs[2]:
+    s, nb, nc = rd.grid, CFG.boxes_per_cell, CFG.classes
+    st.markdown(
+        "The detector is fully convolutional: its last layer gives every grid cell "
+        f"**B × 5 + C** numbers — for each of its B = {nb} anchors 4 box corrections and 1 "
+        f"objectness, plus C = {nc} class probabilities shared by the cell (seed 002)."
+    )
+    st.latex(
+        rf"S \times S \times (B \times 5 + C) = {s} \times {s} \times ({nb} \times 5 + {nc}) = "
+        rf"{s * s * (nb * 5 + nc)}\ \text{{numbers}}"
+    )
+    left, right = st.columns(2)
+    with left:
+        show_figure(objectness_figure(sc.image, rd.objectness_map, CFG.stride), "det_obj_fig")
+    with right:
+        order = np.argsort(rd.objectness)  # strongest drawn last
+        layer = box_layer(
+            rd.boxes[order],
+            [f"rgba(31,119,180,{max(0.03, v):.2f})" for v in rd.objectness[order]],
+            [f"objectness {v:.2f}" for v in rd.objectness[order]],
+            1,
+        )
+        fig = boxes_figure(
+            sc.image,
+            [layer],
+            title=f"all {len(rd.boxes)} boxes, opacity = objectness",
+            labels=False,
+        )
+        show_figure(fig, "det_all_fig")
+    top = np.argsort(-rd.objectness)[:8]
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "cell (row, col)": [str(divmod(int(i) // nb, s)) for i in top],
+                "anchor": [int(i) % nb for i in top],
+                "objectness": rd.objectness[top].round(3),
+                **{c: rd.class_probs[top, k].round(3) for k, c in enumerate(CLASSES)},
+                "box": [", ".join(f"{v:.0f}" for v in rd.boxes[i]) for i in top],
+            }
+        ),
+        hide_index=True,
+    )
+    st.caption(
+        f"The 8 boxes with the highest objectness. Forward pass: {rd.seconds * 1000:.1f} ms."
+    )
+
+# ---------------------------------------------------------------- pipeline + NMS
+with tabs[3]:
+    st.markdown(
+        "**① class score = class probability × objectness**, **② discard low scores**, "
+        "**③ non-max suppression**: repeat until no box is left — output the box *b* with the "
+        f"highest score, discard any remaining box {'of the same class ' if per_class else ''}"
+        f"with IoU > {iou_thr:g} with *b* (seed 002)."
+    )
+    counts = {
+        f"all S×S×B = {s}×{s}×{nb}": len(rd.boxes),
+        "① scored": len(rd.boxes),
+        f"② score ≥ {score_thr:g}": len(det.candidates),
+        "③ after NMS": len(det.boxes),
+    }
+    show_figure(counts_figure(counts), "det_counts", width="stretch")
+    trace = nms_trace(
+        det.candidate_boxes,
+        det.candidate_scores,
+        iou_thr,
+        det.candidate_labels if per_class else None,
+    )
+    steps = trace.steps
+    if not steps:
+        st.warning(
+            f"No box scores {score_thr:g} or more: lower the score threshold.",
+            icon=":material/warning:",
+        )
+    else:
+        total = len(steps)
+        if st.session_state.det_step > total:
+            st.session_state.det_step = total
+        b_prev, b_next, b_play, b_slider = st.columns([1, 1, 1, 4])
+        if b_prev.button("◀ Back", key="det_back", disabled=st.session_state.det_step <= 0):
+            st.session_state.det_step -= 1
+        if b_next.button("Step ▶", key="det_next", disabled=st.session_state.det_step >= total):
+            st.session_state.det_step += 1
+        play = b_play.button("Play ▶▶", key="det_play")
+        b_slider.slider("NMS step (0 = before NMS)", 0, total, key="det_step")
+        view = st.empty()
+
+        def draw_step(k: int) -> None:
+            boxes, scores, labels = det.candidate_boxes, det.candidate_scores, det.candidate_labels
+            texts = class_texts(labels, scores)
+            done = [st_.kept for st_ in steps[: max(k - 1, 0)]]
+            current = steps[k - 1] if k > 0 else None
+            remaining = current.remaining if current else trace.order
+            layers = [box_layer(boxes[remaining[:MAX_STEPS_DRAWN]], DET_CANDIDATE_COLOUR, width=1)]
+            if current:
+                sup = current.suppressed[:MAX_STEPS_DRAWN]
+                layers.append(
+                    box_layer(
+                        boxes[sup],
+                        DET_SUPPRESSED_COLOUR,
+                        [f"IoU {v:.2f}" for v in current.suppressed_iou[:MAX_STEPS_DRAWN]],
+                        1.5,
+                        "dash",
+                    )
+                )
+            layers.append(box_layer(boxes[done], DET_GT_COLOUR, [texts[i] for i in done], 2))
+            if current:
+                layers.append(
+                    box_layer(boxes[[current.kept]], DET_MISS_COLOUR, [texts[current.kept]], 3)
+                )
+            title = (
+                f"step {k}/{total}: keep {texts[current.kept]}, discard {len(current.suppressed)}"
+                f", {len(current.remaining)} left"
+                if current
+                else f"before NMS: {len(trace.order)} boxes by falling score"
+            )
+            with view.container():
+                left, right = st.columns([1.3, 1])
+                show_figure(
+                    boxes_figure(sc.image, layers, title=title, labels=False), f"det_nms_{k}", left
+                )
+                with right:
+                    if current:
+                        st.markdown(
+                            f"**Kept:** box {current.kept} — {texts[current.kept]} (orange)  \n"
+                            f"**Kept before:** {len(done)} (green) · **still in play:** "
+                            f"{len(current.remaining)} (blue)"
+                        )
+                        if current.suppressed:
+                            st.dataframe(
+                                pd.DataFrame(
+                                    {
+                                        "discarded box": current.suppressed,
+                                        "class, score": [texts[i] for i in current.suppressed],
+                                        "IoU with kept": np.round(current.suppressed_iou, 3),
+                                    }
+                                ),
+                                hide_index=True,
+                                height=min(300, 38 + 35 * len(current.suppressed)),
+                            )
+                        else:
+                            st.caption("Nothing overlaps it enough: nothing is discarded.")
+                    else:
+                        st.markdown(
+                            f"{len(trace.order)} candidates passed the score threshold. "
+                            "Press **Step** to run NMS one kept box at a time."
+                        )
+
+        if play:
+            for k in range(total + 1):
+                draw_step(k)
+                time.sleep(0.6)
+            st.session_state.det_step = total
+        else:
+            draw_step(st.session_state.det_step)
+    st.markdown("**The detections** (after all three steps) beside the ground truth:")
+    left, right = st.columns(2)
+    fig = boxes_figure(
+        sc.image,
+        [
+            box_layer(
+                det.boxes[det.labels == c],
+                CLASS_COLOURS[c - 1],
+                class_texts(det.labels[det.labels == c], det.scores[det.labels == c]),
+                2.5,
+            )
+            for c in range(1, len(CLASSES) + 1)
+        ],
+        title=f"{len(det.boxes)} detections",
+    )
+    show_figure(fig, "det_final", left)
+    show_figure(
+        boxes_figure(sc.image, [gt_layer(sc)], title=f"{len(sc.boxes)} true objects"),
+        "det_truth",
+        right,
+    )
+
+# ---------------------------------------------------------------- evaluation
+with tabs[4]:
+    st.markdown(
+        "A detection is a **true positive** when it overlaps a same-class true box with "
+        "IoU ≥ 0.5 that no higher-scored detection has claimed; otherwise a **false "
+        "positive**. True boxes nobody claims are **misses**. Precision = TP / (TP + FP), "
+        "recall = TP / true boxes; **AP@0.5** is the area under the precision-recall curve "
+        "made by sliding the score threshold (mean over the classes)."
+    )
+    n_eval = st.slider("Scenes to evaluate on", 10, 200, step=10, key="det_eval_n")
+    at_thr, ranking, dets = evaluation(n_eval, score_thr, iou_thr, per_class)
+    m = st.columns(6)
+    m[0].metric("AP@0.5 (mean)", f"{ranking.mean_ap:.3f}")
+    m[1].metric("Precision", f"{at_thr.precision:.3f}")
+    m[2].metric("Recall", f"{at_thr.recall:.3f}")
+    m[3].metric("True positives", at_thr.tp)
+    m[4].metric("False positives", at_thr.fp)
+    m[5].metric("Misses", at_thr.fn)
+    st.caption(
+        f"{n_eval} fresh scenes (`make_scenes({n_eval}, seed={EVAL_SEED})`, never seen in "
+        f"training). Precision and recall at score ≥ {score_thr:g}, NMS IoU {iou_thr:g}; AP "
+        "ranks every detection with score ≥ 0.01. Per-class AP: "
+        + ", ".join(f"{CLASSES[c - 1]} {v:.3f}" for c, v in ranking.ap.items())
+    )
+    left, right = st.columns([1, 1.3])
+    with left:
+        curves = {CLASSES[c - 1]: v for c, v in ranking.curves.items()}
+        show_figure(pr_figure(curves, (at_thr.recall, at_thr.precision)), "det_pr", width="stretch")
+    with right:
+        scenes = make_scenes(n_eval, seed=EVAL_SEED)
+        worst = sorted(
+            range(n_eval),
+            key=lambda i: (
+                -(
+                    len(dets[i].boxes)
+                    - 2
+                    * int(
+                        match_detections(
+                            dets[i].boxes,
+                            dets[i].scores,
+                            dets[i].labels,
+                            scenes[i].boxes,
+                            scenes[i].labels,
+                        ).tp.sum()
+                    )
+                    + len(scenes[i].boxes)
+                )
+            ),
+        )
+        pick = st.selectbox(
+            "Scene to inspect (worst first)",
+            worst,
+            format_func=lambda i: f"scene {i}",
+            key="det_eval_scene",
+        )
+        d, g = dets[pick], scenes[pick]
+        mt = match_detections(d.boxes, d.scores, d.labels, g.boxes, g.labels)
+        texts = class_texts(d.labels, d.scores)
+        fig = boxes_figure(
+            g.image,
+            [
+                box_layer(
+                    g.boxes[mt.missed],
+                    DET_MISS_COLOUR,
+                    class_texts(g.labels[mt.missed]),
+                    2.5,
+                    "dash",
+                ),
+                box_layer(
+                    d.boxes[mt.tp],
+                    DET_GT_COLOUR,
+                    [t for t, ok in zip(texts, mt.tp, strict=True) if ok],
+                    2.5,
+                ),
+                box_layer(
+                    d.boxes[~mt.tp],
+                    DET_FP_COLOUR,
+                    [t for t, ok in zip(texts, mt.tp, strict=True) if not ok],
+                    2.5,
+                ),
+            ],
+            title=f"scene {pick}: {int(mt.tp.sum())} TP (green), {int((~mt.tp).sum())} FP (red),"
+            f" {int(mt.missed.sum())} missed (orange)",
+        )
+        show_figure(fig, "det_eval_fig")
+
+# ---------------------------------------------------------------- your photo
+with tabs[5]:
+    st.markdown(
+        "Seed 002's **naive idea**: take an image classifier and slide it over windows at "
+        "several positions and scales; each window's probability for one class is a scored "
+        "box; NMS keeps the best. It needs no detector training — but **one forward pass per "
+        "window**, which is why region proposals (R-CNN, ~2,000 passes), shared features "
+        "(Fast R-CNN, RoI pooling) and single-shot detectors (YOLO, one pass) exist."
+    )
+    picked = image_picker("det_photo", max_side=512, default="chelsea")
+    show_notes(picked)
+    spec = REGISTRY[DEFAULT_MODEL]
+
+    @st.cache_resource(show_spinner="Loading the ImageNet classifier…")
+    def classifier() -> torch.nn.Module:
+        return load_pretrained(DEFAULT_MODEL)
+
+    @st.cache_data(max_entries=8, show_spinner=False)
+    def categories() -> list[str]:
+        return imagenet_categories()
+
+    digest = hashlib.sha1(picked.pixels.tobytes()).hexdigest()
+
+    @st.cache_data(max_entries=16, show_spinner="Classifying the whole photo…")
+    def whole_photo_top(digest: str, _pixels: np.ndarray) -> int:
+        x = preprocess(_pixels, spec).tensor[None].to(next(classifier().parameters()).device)
+        with torch.inference_mode():
+            return int(classifier()(x).argmax())
+
+    names = categories()
+    top1 = whole_photo_top(digest, picked.pixels)
+    c1, c2, c3 = st.columns([2, 1.2, 1])
+    class_index = c1.selectbox(
+        "Class to look for",
+        range(len(names)),
+        index=top1,
+        format_func=lambda i: f"{names[i]}{' (whole photo says)' if i == top1 else ''}",
+        key=f"det_sw_class_{digest[:8]}",
+    )
+    scales = c2.multiselect(
+        "Window sides (× shorter side)",
+        [0.25, 0.35, 0.5, 0.55, 0.7, 0.8, 1.0],
+        default=list(WindowConfig().scales),
+        key="det_sw_scales",
+    )
+    overlap = c3.slider("Overlap", 0.0, 0.9, 0.75, 0.05, key="det_sw_overlap")
+    sw_score = c3.slider("Window score threshold", 0.0, 1.0, 0.1, 0.01, key="det_sw_score")
+    if not scales:
+        st.warning("Choose at least one window size.", icon=":material/warning:")
+    else:
+        wcfg = WindowConfig(scales=tuple(sorted(scales)), overlap=overlap)
+        n_windows = len(window_boxes(*picked.pixels.shape[:2], wcfg))
+        st.caption(
+            f"{n_windows} windows on this {picked.pixels.shape[1]}×{picked.pixels.shape[0]} photo "
+            f"= {n_windows} forward passes of {DEFAULT_MODEL}, in batches of {wcfg.batch}."
+        )
+        run_key = (digest, class_index, wcfg)
+        if st.button("Slide the windows", key="det_sw_run", type="primary"):
+            bar = st.progress(0.0, text="Classifying windows…")
+
+            def on_progress(done: int, total: int, metrics: dict) -> None:
+                bar.progress(done / total, text=f"{done}/{total} windows")
+
+            result = score_windows(
+                classifier(), spec, picked.pixels, class_index, wcfg, on_progress
+            )
+            bar.empty()
+            st.session_state.det_sw_result = (run_key, result)
+        held = st.session_state.get("det_sw_result")
+        if held is None or held[0] != run_key:
+            st.info("Press **Slide the windows** to score every window (a few seconds on a CPU).")
+        else:
+            res = held[1]
+            m = st.columns(4)
+            m[0].metric("Forward passes", res.passes)
+            m[1].metric("Time", f"{res.seconds:.2f} s")
+            m[2].metric("Per window", f"{1000 * res.seconds / max(res.passes, 1):.1f} ms")
+            m[3].metric("Best window score", f"{res.scores.max():.3f}")
+            cand, kept = keep_windows(res, sw_score, iou_thr)
+            left, right = st.columns(2)
+            order = np.argsort(res.scores)  # strongest drawn last
+            every = box_layer(
+                res.boxes[order],
+                [f"rgba(214,39,40,{max(0.05, v):.2f})" for v in res.scores[order]],
+                [f"{v:.3f}" for v in res.scores[order]],
+                1.5,
+            )
+            title = f"all {res.passes} windows, opacity = P({names[class_index]})"
+            show_figure(
+                boxes_figure(picked.pixels, [every], title=title, labels=False), "det_sw_all", left
+            )
+            best = box_layer(
+                res.boxes[kept],
+                DET_GT_COLOUR,
+                [f"{names[class_index]} {res.scores[i]:.2f}" for i in kept],
+                3,
+            )
+            title = f"score ≥ {sw_score:g}: {len(cand)} → NMS at IoU {iou_thr:g}: {len(kept)}"
+            show_figure(boxes_figure(picked.pixels, [best], title=title), "det_sw_nms", right)
+            if not len(cand):
+                st.warning(
+                    f"No window scores {sw_score:g} or more for this class: lower the window "
+                    "score threshold.",
+                    icon=":material/warning:",
+                )
+            st.caption(
+                f"For comparison, our single-shot grid detector looks once: {rd.seconds * 1000:.1f}"
+                f" ms for all {len(rd.boxes)} boxes of a scene. R-CNN ran ~2,000 proposals through"
+                " the CNN; Faster R-CNN shares one pass and needs ~0.2 s per image (seed 002)."
+            )
+
+# ---------------------------------------------------------------- RoI
+with tabs[6]:
+    st.markdown(
+        "Fast R-CNN runs the CNN **once** and cuts each region of interest out of the feature "
+        "map, warping it to a fixed grid (the notes' 7×7) for the classifier. **RoI pooling** "
+        "snaps the box and its bins to whole cells and takes each bin's max; **RoI align** "
+        "(Mask R-CNN) keeps the exact box and averages bilinear samples at regular points in "
+        "each bin — no rounding, so masks line up with pixels."
+    )
+    model = detector()
+    with torch.inference_mode():
+        x = torch.from_numpy(sc.image).permute(2, 0, 1)[None].float().div(255)
+        x = x.to(next(model.parameters()).device)
+        fmap = model.backbone[:ROI_LAYER]((x - 0.5) / 0.25)[0].cpu().numpy()  # (C, H/8, W/8)
+    c1, c2, c3 = st.columns(3)
+    channel = c1.slider(
+        "Feature channel",
+        0,
+        fmap.shape[0] - 1,
+        int(fmap.var(axis=(1, 2)).argmax()),
+        key="det_roi_ch",
+    )
+    out = c2.slider("Output grid o×o", 1, 7, key="det_roi_out")
+    ratio = c3.slider("Samples per bin side (align)", 1, 4, key="det_roi_ratio")
+    fh, fw = fmap.shape[1:]
+    stride = SCENE.size // fh
+    default_box = sc.boxes[0] / stride if len(sc.boxes) else np.array([2.0, 2.0, 8.0, 8.0])
+    b1, b2 = st.columns(2)
+    xs = b1.slider(
+        "RoI x0 – x1 (cells)",
+        0.0,
+        float(fw),
+        (round(float(default_box[0]), 1), round(float(default_box[2]), 1)),
+        0.1,
+        key=f"det_roi_x_{seed}",
+    )
+    ys = b2.slider(
+        "RoI y0 – y1 (cells)",
+        0.0,
+        float(fh),
+        (round(float(default_box[1]), 1), round(float(default_box[3]), 1)),
+        0.1,
+        key=f"det_roi_y_{seed}",
+    )
+    box = np.array([xs[0], ys[0], xs[1], ys[1]])
+    if xs[1] - xs[0] < 0.1 or ys[1] - ys[0] < 0.1:
+        st.warning("The RoI needs some width and height.", icon=":material/warning:")
+    else:
+        feat = fmap[channel]
+        comp = compare_roi(feat, box, out, ratio)
+        st.caption(
+            f"Channel {channel} of the detector's stride-{stride} feature map ({fh}×{fw} cells); "
+            f"the dashed box starts as object 1's box divided by {stride}."
+        )
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**RoI pooling**: quantised bins (orange/purple), max of each")
+            show_figure(roi_figure(feat, comp.box, comp.pool_bins, None), "det_roi_pool")
+            show_figure(grid_figure(comp.pooled, "roi_pool output"), "det_roi_pool_out")
+        with right:
+            st.markdown(
+                f"**RoI align**: exact bins, {ratio}×{ratio} bilinear samples each, averaged"
+            )
+            show_figure(roi_figure(feat, comp.box, None, comp.sample_points), "det_roi_align")
+            show_figure(grid_figure(comp.aligned, "roi_align output"), "det_roi_align_out")
+        shifted = compare_roi(feat, box + [0.3, 0, 0.3, 0], out, ratio)
+        st.markdown(
+            f"Move the box 0.3 of a cell to the right: RoI pooling's output changes by at most "
+            f"**{np.abs(shifted.pooled - comp.pooled).max():.3f}**, RoI align's by "
+            f"**{np.abs(shifted.aligned - comp.aligned).max():.3f}**. Pooling often does not "
+            "notice a shift smaller than a cell (the translation invariance the notes blame for "
+            "segmentation errors); align follows it."
+        )
