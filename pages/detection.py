@@ -12,6 +12,12 @@ import torch
 
 from cnnplay.data.scenes import CLASSES, SceneConfig, make_scene, make_scenes
 from cnnplay.detection_metrics import match_detections
+from cnnplay.models.coco_detector import (
+    COCO_MODEL,
+    coco_candidates,
+    coco_categories,
+    load_coco_detector,
+)
 from cnnplay.models.detector import (
     DetectorConfig,
     anchors_for,
@@ -23,11 +29,19 @@ from cnnplay.models.detector import (
 from cnnplay.models.pretrained import (
     DEFAULT_MODEL,
     REGISTRY,
+    PretrainedUnavailable,
     imagenet_categories,
     load_pretrained,
     preprocess,
 )
-from cnnplay.ops.boxes import anchor_shapes, anchors_at, box_iou, intersection, nms_trace
+from cnnplay.ops.boxes import (
+    NmsTrace,
+    anchor_shapes,
+    anchors_at,
+    box_iou,
+    intersection,
+    nms_trace,
+)
 from cnnplay.plots import (
     DET_CANDIDATE_COLOUR,
     DET_FP_COLOUR,
@@ -59,6 +73,7 @@ ANCHOR_SCALES = [16, 24, 32, 48, 64]  # offered anchor scales, pixels (sqrt of t
 ANCHOR_RATIOS = [0.5, 1.0, 2.0]  # offered aspect ratios h / w
 AP_SCORE_FLOOR = 0.01  # AP ranks every detection scoring at least this
 EVAL_SEED = 7  # make_scenes seed of the evaluation batch (not used in training: seeds 1-3)
+PLAY_DELAY_S = 0.6  # pause between frames of the NMS animation
 MAX_STEPS_DRAWN = 60  # boxes per layer drawn in the NMS view before we say "and N more"
 ROI_LAYER = 8  # backbone[:ROI_LAYER] is the stride-8 feature map used for RoI pooling
 DEFAULTS = dict(
@@ -66,7 +81,6 @@ DEFAULTS = dict(
     det_score=0.3,
     det_iou=0.5,
     det_per_class=True,
-    det_step=0,
     det_cell=(3, 3),
     det_scales=[24, 32, 48],
     det_ratios=[0.5, 1.0, 2.0],
@@ -109,6 +123,41 @@ def evaluation(n: int, score: float, iou: float, per_class: bool):
     return at_thresholds, ranking, dets
 
 
+@st.cache_resource(show_spinner=False)
+def _coco_model() -> torch.nn.Module:
+    bar = st.progress(0.0, text=f"Downloading {COCO_MODEL}…")
+
+    def on_progress(step: int, total: int, metrics: dict) -> None:
+        bar.progress(min(1.0, step / max(total, 1)), text=f"{COCO_MODEL}: {step / 2**20:.1f} MB")
+
+    try:
+        return load_coco_detector(on_progress)
+    finally:
+        bar.empty()
+
+
+def coco_model() -> torch.nn.Module | str:
+    """The shared COCO detector, or the message to show when it cannot be had (not cached, so
+    a later try can succeed once the network is back)."""
+    try:
+        return _coco_model()
+    except PretrainedUnavailable as err:
+        return (
+            f"The COCO detector's weights could not be downloaded ({err.__cause__ or err}). It "
+            "needs an internet connection the first time; everything else here works offline."
+        )
+
+
+@st.cache_data(max_entries=8, show_spinner="Running the COCO detector…")
+def coco_boxes(digest: str, _pixels: np.ndarray):
+    return coco_candidates(_coco_model(), _pixels)
+
+
+@st.cache_data(show_spinner=False)
+def coco_names_list() -> list[str]:
+    return coco_categories()
+
+
 def class_texts(labels, scores=None) -> list[str]:
     if scores is None:
         return [CLASSES[int(c) - 1] for c in labels]
@@ -117,6 +166,84 @@ def class_texts(labels, scores=None) -> list[str]:
 
 def gt_layer(sc) -> dict:
     return box_layer(sc.boxes, DET_GT_COLOUR, class_texts(sc.labels), 2, "dot", name="truth")
+
+
+def nms_frame(image, boxes, texts, trace: NmsTrace, k: int, key: str) -> None:
+    """Step ``k`` of an NMS trace (0 = before NMS): the figure and, beside it, what happened."""
+    steps = trace.steps
+    done = [step.kept for step in steps[: max(k - 1, 0)]]
+    current = steps[k - 1] if k > 0 else None
+    remaining = current.remaining if current else trace.order
+    layers = [box_layer(boxes[remaining[:MAX_STEPS_DRAWN]], DET_CANDIDATE_COLOUR, width=1)]
+    if current:
+        sup = current.suppressed[:MAX_STEPS_DRAWN]
+        ious = current.suppressed_iou[:MAX_STEPS_DRAWN]
+        iou_texts = [f"IoU {v:.2f}" for v in ious]
+        layers.append(box_layer(boxes[sup], DET_SUPPRESSED_COLOUR, iou_texts, 1.5, "dash"))
+    layers.append(box_layer(boxes[done], DET_GT_COLOUR, [texts[i] for i in done], 2))
+    if current:
+        layers.append(box_layer(boxes[[current.kept]], DET_MISS_COLOUR, [texts[current.kept]], 3))
+        title = (
+            f"step {k}/{len(steps)}: keep {texts[current.kept]}, "
+            f"discard {len(current.suppressed)}, {len(current.remaining)} left"
+        )
+    else:
+        title = f"before NMS: {len(trace.order)} boxes by falling score"
+    left, right = st.columns([1.3, 1])
+    fig = boxes_figure(image, layers, title=title, labels=False)
+    show_figure(fig, f"{key}_nms_fig_{k}", left)
+    with right:
+        if current is None:
+            st.markdown(
+                f"{len(trace.order)} candidates passed the score threshold. Press **Step** to "
+                "run NMS one kept box at a time (orange: kept now, green: kept before, grey "
+                "dashed: discarded now, blue: still in play)."
+            )
+            return
+        st.markdown(
+            f"**Kept:** box {current.kept} — {texts[current.kept]} (orange)  \n"
+            f"**Kept before:** {len(done)} (green) · **still in play:** "
+            f"{len(current.remaining)} (blue)"
+        )
+        if current.suppressed:
+            table = pd.DataFrame(
+                {
+                    "discarded box": current.suppressed,
+                    "class, score": [texts[i] for i in current.suppressed],
+                    "IoU with kept": np.round(current.suppressed_iou, 3),
+                }
+            )
+            height = min(300, 38 + 35 * len(current.suppressed))
+            st.dataframe(table, hide_index=True, height=height)
+        else:
+            st.caption("Nothing overlaps it enough: nothing is discarded.")
+
+
+def nms_player(image, boxes, scores, texts, trace: NmsTrace, key: str, empty: str) -> None:
+    """NMS step by step with Back / Step / Play buttons and a step slider (state under
+    ``{key}_step``); ``empty`` is the warning when there is no candidate."""
+    if not trace.steps:
+        st.warning(empty, icon=":material/warning:")
+        return
+    total = len(trace.steps)
+    step_key = f"{key}_step"
+    st.session_state[step_key] = min(st.session_state.get(step_key, 0), total)
+    b_back, b_next, b_play, b_slider = st.columns([1, 1, 1, 4])
+    if b_back.button("◀ Back", key=f"{key}_back", disabled=st.session_state[step_key] <= 0):
+        st.session_state[step_key] -= 1
+    if b_next.button("Step ▶", key=f"{key}_next", disabled=st.session_state[step_key] >= total):
+        st.session_state[step_key] += 1
+    play = b_play.button("Play ▶▶", key=f"{key}_play")
+    b_slider.slider("NMS step (0 = before NMS)", 0, total, key=step_key)
+    view = st.empty()
+    if play:
+        for k in range(total + 1):
+            with view.container():
+                nms_frame(image, boxes, texts, trace, k, key)
+            time.sleep(PLAY_DELAY_S)
+    else:
+        with view.container():
+            nms_frame(image, boxes, texts, trace, st.session_state[step_key], key)
 
 
 st.title("Detection")
@@ -365,99 +492,20 @@ with tabs[3]:
         "③ after NMS": len(det.boxes),
     }
     show_figure(counts_figure(counts), "det_counts", width="stretch")
-    trace = nms_trace(
+    nms_player(
+        sc.image,
         det.candidate_boxes,
         det.candidate_scores,
-        iou_thr,
-        det.candidate_labels if per_class else None,
+        class_texts(det.candidate_labels, det.candidate_scores),
+        nms_trace(
+            det.candidate_boxes,
+            det.candidate_scores,
+            iou_thr,
+            det.candidate_labels if per_class else None,
+        ),
+        "det",
+        f"No box scores {score_thr:g} or more: lower the score threshold.",
     )
-    steps = trace.steps
-    if not steps:
-        st.warning(
-            f"No box scores {score_thr:g} or more: lower the score threshold.",
-            icon=":material/warning:",
-        )
-    else:
-        total = len(steps)
-        if st.session_state.det_step > total:
-            st.session_state.det_step = total
-        b_prev, b_next, b_play, b_slider = st.columns([1, 1, 1, 4])
-        if b_prev.button("◀ Back", key="det_back", disabled=st.session_state.det_step <= 0):
-            st.session_state.det_step -= 1
-        if b_next.button("Step ▶", key="det_next", disabled=st.session_state.det_step >= total):
-            st.session_state.det_step += 1
-        play = b_play.button("Play ▶▶", key="det_play")
-        b_slider.slider("NMS step (0 = before NMS)", 0, total, key="det_step")
-        view = st.empty()
-
-        def draw_step(k: int) -> None:
-            boxes, scores, labels = det.candidate_boxes, det.candidate_scores, det.candidate_labels
-            texts = class_texts(labels, scores)
-            done = [st_.kept for st_ in steps[: max(k - 1, 0)]]
-            current = steps[k - 1] if k > 0 else None
-            remaining = current.remaining if current else trace.order
-            layers = [box_layer(boxes[remaining[:MAX_STEPS_DRAWN]], DET_CANDIDATE_COLOUR, width=1)]
-            if current:
-                sup = current.suppressed[:MAX_STEPS_DRAWN]
-                layers.append(
-                    box_layer(
-                        boxes[sup],
-                        DET_SUPPRESSED_COLOUR,
-                        [f"IoU {v:.2f}" for v in current.suppressed_iou[:MAX_STEPS_DRAWN]],
-                        1.5,
-                        "dash",
-                    )
-                )
-            layers.append(box_layer(boxes[done], DET_GT_COLOUR, [texts[i] for i in done], 2))
-            if current:
-                layers.append(
-                    box_layer(boxes[[current.kept]], DET_MISS_COLOUR, [texts[current.kept]], 3)
-                )
-            title = (
-                f"step {k}/{total}: keep {texts[current.kept]}, discard {len(current.suppressed)}"
-                f", {len(current.remaining)} left"
-                if current
-                else f"before NMS: {len(trace.order)} boxes by falling score"
-            )
-            with view.container():
-                left, right = st.columns([1.3, 1])
-                show_figure(
-                    boxes_figure(sc.image, layers, title=title, labels=False), f"det_nms_{k}", left
-                )
-                with right:
-                    if current:
-                        st.markdown(
-                            f"**Kept:** box {current.kept} — {texts[current.kept]} (orange)  \n"
-                            f"**Kept before:** {len(done)} (green) · **still in play:** "
-                            f"{len(current.remaining)} (blue)"
-                        )
-                        if current.suppressed:
-                            st.dataframe(
-                                pd.DataFrame(
-                                    {
-                                        "discarded box": current.suppressed,
-                                        "class, score": [texts[i] for i in current.suppressed],
-                                        "IoU with kept": np.round(current.suppressed_iou, 3),
-                                    }
-                                ),
-                                hide_index=True,
-                                height=min(300, 38 + 35 * len(current.suppressed)),
-                            )
-                        else:
-                            st.caption("Nothing overlaps it enough: nothing is discarded.")
-                    else:
-                        st.markdown(
-                            f"{len(trace.order)} candidates passed the score threshold. "
-                            "Press **Step** to run NMS one kept box at a time."
-                        )
-
-        if play:
-            for k in range(total + 1):
-                draw_step(k)
-                time.sleep(0.6)
-            st.session_state.det_step = total
-        else:
-            draw_step(st.session_state.det_step)
     st.markdown("**The detections** (after all three steps) beside the ground truth:")
     left, right = st.columns(2)
     fig = boxes_figure(
@@ -675,6 +723,44 @@ with tabs[5]:
                 f"For comparison, our single-shot grid detector looks once: {rd.seconds * 1000:.1f}"
                 f" ms for all {len(rd.boxes)} boxes of a scene. R-CNN ran ~2,000 proposals through"
                 " the CNN; Faster R-CNN shares one pass and needs ~0.2 s per image (seed 002)."
+            )
+
+    st.divider()
+    st.markdown(
+        "**A real detector** (optional, needs the network once): torchvision's SSDlite "
+        "(MobileNetV3, trained on COCO's 80 classes) through its weights API. Its own NMS is "
+        "switched off, so its candidates go through the same step-by-step NMS as above."
+    )
+    if st.toggle(f"Use {COCO_MODEL} (downloads 13 MB once)", key="det_coco"):
+        coco = coco_model()
+        if isinstance(coco, str):
+            st.warning(coco, icon=":material/cloud_off:")
+        else:
+            cands = coco_boxes(digest, picked.pixels)
+            coco_names = coco_names_list()
+            sel = np.flatnonzero(cands.scores >= score_thr)
+            texts = [
+                f"{coco_names[c]} {v:.2f}" for c, v in zip(cands.labels, cands.scores, strict=True)
+            ]
+            trace = nms_trace(
+                cands.boxes[sel],
+                cands.scores[sel],
+                iou_thr,
+                cands.labels[sel] if per_class else None,
+            )
+            st.caption(
+                f"{len(cands.boxes)} candidates, {len(sel)} with score ≥ {score_thr:g} (the score"
+                f" threshold above); NMS at IoU {iou_thr:g}, "
+                f"{'per class' if per_class else 'class-agnostic'}."
+            )
+            nms_player(
+                picked.pixels,
+                cands.boxes[sel],
+                cands.scores[sel],
+                [texts[i] for i in sel],
+                trace,
+                "det_coco",
+                f"No candidate scores {score_thr:g} or more: lower the score threshold.",
             )
 
 # ---------------------------------------------------------------- RoI
