@@ -932,6 +932,7 @@ def counts_figure(counts: dict[str, int]) -> go.Figure:
                 "type": "log",
                 "title": "boxes",
                 "range": [-0.2, np.log10(max(values + [1])) + 0.5],
+                "dtick": 1,  # one tick per decade: 1, 10, 100
             },
             "font": {"size": FONT_SIZE},
         },
