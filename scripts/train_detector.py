@@ -10,6 +10,7 @@ import argparse
 import json
 import platform
 import time
+from pathlib import Path
 
 import torch
 
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--scenes", type=int, default=4000, help="training scenes")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--test-scenes", type=int, default=500)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH.parent, help="output folder")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -48,7 +50,7 @@ def main() -> None:
     val = make_scenes(100, seed=VAL_SEED)
     x, y = scene_tensors(train, cfg)
     print(f"{len(train)} training scenes in {time.perf_counter() - start:.0f} s", flush=True)
-    train_cfg = TrainConfig(epochs=args.epochs, batch_size=64, lr=3e-3, weight_decay=1e-5, seed=0)
+    train_cfg = TrainConfig(epochs=args.epochs, batch_size=64, lr=3e-3, seed=0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=train_cfg.lr, weight_decay=1e-4)
     per_epoch = (len(x) + train_cfg.batch_size - 1) // train_cfg.batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(
@@ -88,9 +90,10 @@ def main() -> None:
     test = make_scenes(args.test_scenes, seed=TEST_SEED)
     result, _ = evaluate_on_scenes(model, test)
     at_default, _ = evaluate_on_scenes(model, test, score_threshold=0.3)
-    WEIGHTS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), WEIGHTS_PATH)
-    size_kb = WEIGHTS_PATH.stat().st_size / 1024
+    weights_path, card_path = args.out / WEIGHTS_PATH.name, args.out / CARD_PATH.name
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), weights_path)
+    size_kb = weights_path.stat().st_size / 1024
     params = sum(p.numel() for p in model.parameters())
     metrics = {
         "ap50": round(result.mean_ap, 4),
@@ -100,7 +103,7 @@ def main() -> None:
     }
     print(json.dumps(metrics, indent=1))
     scene = SceneConfig()
-    CARD_PATH.write_text(
+    card_path.write_text(
         f"""# Tiny grid detector (detector.pt)
 
 A YOLO-style single-shot detector for the synthetic shape scenes of `cnnplay.data.scenes`
@@ -125,7 +128,7 @@ S×S×(B×5+C) = S×S×({cfg.boxes_per_cell}×5+{cfg.classes}) outputs, anchors 
 - **Size**: {params:,} parameters, {size_kb:.0f} KB state_dict
   (load with `torch.load(..., weights_only=True)`).
 - **Time**: {seconds / 60:.1f} min on {platform.machine()} CPU ({platform.processor() or "?"}),
-  one thread, torch {torch.__version__}.
+  one thread, torch {torch.__version__} (wall time depends on what else the machine runs).
 - **Re-create**: `python -m scripts.train_detector`.
 
 ```json
@@ -133,7 +136,7 @@ S×S×(B×5+C) = S×S×({cfg.boxes_per_cell}×5+{cfg.classes}) outputs, anchors 
 ```
 """
     )
-    print(f"saved {WEIGHTS_PATH} ({size_kb:.0f} KB) and {CARD_PATH} in {seconds:.0f} s")
+    print(f"saved {weights_path} ({size_kb:.0f} KB) and {card_path} in {seconds:.0f} s")
 
 
 if __name__ == "__main__":

@@ -95,11 +95,11 @@ def test_a_new_scene_and_settings(at):
 def test_sliding_windows_and_a_bad_upload(at):
     at.multiselect(key="det_sw_scales").set_value([0.8]).run()
     at.slider(key="det_sw_overlap").set_value(0.5).run()
-    assert "4 windows on this 512×" in joined(at)
+    assert "6 windows on this 451×300 photo" in joined(at)  # 3 × 2 windows of 240 px
     at.button(key="det_sw_run").click().run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Forward passes"] == "4"
+    assert metrics["Forward passes"] == "6"
     title = chart(at, "det_sw_nms")["layout"]["title"]["text"]
     assert title.startswith("score ≥ 0.1: ")
     at.radio(key="det_photo_source").set_value("Upload").run()
