@@ -24,6 +24,11 @@ class ImageMatch:
     missed: np.ndarray  # (G,) bool per ground-truth box: no detection claimed it
     iou: np.ndarray  # (K,) best IoU of each detection with a same-class ground-truth box
 
+    @property
+    def fp_count(self) -> int:
+        """False positives: detections that claimed no ground-truth box."""
+        return int((~self.tp).sum())
+
 
 def match_detections(
     boxes: np.ndarray,

@@ -22,6 +22,7 @@ from cnnplay.models.detector import (
     DetectorConfig,
     anchors_for,
     evaluate_raw,
+    feature_map,
     load_detector,
     postprocess,
     raw_detections,
@@ -52,6 +53,7 @@ from cnnplay.plots import (
     boxes_figure,
     counts_figure,
     grid_figure,
+    image_source,
     iou_figure,
     objectness_figure,
     pr_figure,
@@ -75,7 +77,7 @@ AP_SCORE_FLOOR = 0.01  # AP ranks every detection scoring at least this
 EVAL_SEED = 7  # make_scenes seed of the evaluation batch (not used in training: seeds 1-3)
 PLAY_DELAY_S = 0.6  # pause between frames of the NMS animation
 MAX_STEPS_DRAWN = 60  # boxes per layer drawn in the NMS view before we say "and N more"
-ROI_LAYER = 8  # backbone[:ROI_LAYER] is the stride-8 feature map used for RoI pooling
+ROI_LAYER = 8  # backbone[:ROI_LAYER] gives the stride-8 feature map used for RoI pooling
 DEFAULTS = dict(
     det_seed=36,  # 4 objects of all 3 classes; 9 candidates, 5 of them suppressed by NMS
     det_score=0.3,
@@ -111,6 +113,11 @@ def raw(seed: int):
     return raw_detections(detector(), scene(seed).image)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def roi_features(seed: int) -> np.ndarray:
+    return feature_map(detector(), scene(seed).image, ROI_LAYER)
+
+
 @st.cache_data(max_entries=8, show_spinner="Detecting on the evaluation scenes…")
 def eval_raw(n: int):
     """The evaluation scenes and the detector's raw output on each (thresholds come later)."""
@@ -123,7 +130,11 @@ def evaluation(n: int, score: float, iou: float, per_class: bool):
     scenes, raws = eval_raw(n)
     at_thresholds, dets = evaluate_raw(raws, scenes, score, iou, per_class)
     ranking, _ = evaluate_raw(raws, scenes, AP_SCORE_FLOOR, iou, per_class)
-    return at_thresholds, ranking, dets
+    matches = [
+        match_detections(d.boxes, d.scores, d.labels, s.boxes, s.labels)
+        for d, s in zip(dets, scenes, strict=True)
+    ]
+    return at_thresholds, ranking, dets, matches
 
 
 @st.cache_resource(show_spinner=False)
@@ -161,6 +172,21 @@ def coco_names_list() -> list[str]:
     return coco_categories()
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _png(digest: str, _image: np.ndarray) -> str:
+    return image_source(_image)
+
+
+def png(image: np.ndarray) -> str:
+    """The image as a PNG data URI, cached by content (encoding is most of a figure's cost)."""
+    return _png(hashlib.sha1(image.tobytes()).hexdigest(), image)
+
+
+def on_image(image: np.ndarray, layers: list, **options):
+    """:func:`boxes_figure` over ``image`` with its PNG from the cache."""
+    return boxes_figure(image, layers, source=png(image), **options)
+
+
 def class_texts(labels, scores=None) -> list[str]:
     if scores is None:
         return [CLASSES[int(c) - 1] for c in labels]
@@ -193,7 +219,7 @@ def nms_frame(image, boxes, texts, trace: NmsTrace, k: int, key: str) -> None:
     else:
         title = f"before NMS: {len(trace.order)} boxes by falling score"
     left, right = st.columns([1.3, 1])
-    fig = boxes_figure(image, layers, title=title, labels=False)
+    fig = on_image(image, layers, title=title, labels=False)
     show_figure(fig, f"{key}_nms_fig_{k}", left)
     with right:
         if current is None:
@@ -208,7 +234,7 @@ def nms_frame(image, boxes, texts, trace: NmsTrace, k: int, key: str) -> None:
             f"**Kept before:** {len(done)} (green) · **still in play:** "
             f"{len(current.remaining)} (blue)"
         )
-        if current.suppressed:
+        if len(current.suppressed):
             table = pd.DataFrame(
                 {
                     "discarded box": current.suppressed,
@@ -386,7 +412,7 @@ with tabs[1]:
         best = iou_all.argmax(axis=1) if len(sc.boxes) else np.zeros(0, int)
         left, right = st.columns(2)
         with left:
-            fig = boxes_figure(
+            fig = on_image(
                 sc.image,
                 [
                     gt_layer(sc),
@@ -397,7 +423,7 @@ with tabs[1]:
             )
             show_figure(fig, "det_anchor_fig")
         with right:
-            fig = boxes_figure(
+            fig = on_image(
                 sc.image,
                 [
                     gt_layer(sc),
@@ -447,7 +473,9 @@ with tabs[2]:
     )
     left, right = st.columns(2)
     with left:
-        show_figure(objectness_figure(sc.image, rd.objectness_map, CFG.stride), "det_obj_fig")
+        show_figure(
+            objectness_figure(sc.image, rd.objectness_map, CFG.stride, png(sc.image)), "det_obj_fig"
+        )
     with right:
         order = np.argsort(rd.objectness)  # strongest drawn last
         layer = box_layer(
@@ -456,7 +484,7 @@ with tabs[2]:
             [f"objectness {v:.2f}" for v in rd.objectness[order]],
             1,
         )
-        fig = boxes_figure(
+        fig = on_image(
             sc.image,
             [layer],
             title=f"all {len(rd.boxes)} boxes, opacity = objectness",
@@ -511,7 +539,7 @@ with tabs[3]:
     )
     st.markdown("**The detections** (after all three steps) beside the ground truth:")
     left, right = st.columns(2)
-    fig = boxes_figure(
+    fig = on_image(
         sc.image,
         [
             box_layer(
@@ -526,7 +554,7 @@ with tabs[3]:
     )
     show_figure(fig, "det_final", left)
     show_figure(
-        boxes_figure(sc.image, [gt_layer(sc)], title=f"{len(sc.boxes)} true objects"),
+        on_image(sc.image, [gt_layer(sc)], title=f"{len(sc.boxes)} true objects"),
         "det_truth",
         right,
     )
@@ -541,7 +569,7 @@ with tabs[4]:
         "made by sliding the score threshold (mean over the classes)."
     )
     n_eval = st.slider("Scenes to evaluate on", 10, 200, step=10, key="det_eval_n")
-    at_thr, ranking, dets = evaluation(n_eval, score_thr, iou_thr, per_class)
+    at_thr, ranking, dets, matches = evaluation(n_eval, score_thr, iou_thr, per_class)
     m = st.columns(6)
     m[0].metric("AP@0.5 (mean)", f"{ranking.mean_ap:.3f}")
     m[1].metric("Precision", f"{at_thr.precision:.3f}")
@@ -560,26 +588,8 @@ with tabs[4]:
         curves = {CLASSES[c - 1]: v for c, v in ranking.curves.items()}
         show_figure(pr_figure(curves, (at_thr.recall, at_thr.precision)), "det_pr", width="stretch")
     with right:
-        scenes = make_scenes(n_eval, seed=EVAL_SEED)
-        worst = sorted(
-            range(n_eval),
-            key=lambda i: (
-                -(
-                    len(dets[i].boxes)
-                    - 2
-                    * int(
-                        match_detections(
-                            dets[i].boxes,
-                            dets[i].scores,
-                            dets[i].labels,
-                            scenes[i].boxes,
-                            scenes[i].labels,
-                        ).tp.sum()
-                    )
-                    + len(scenes[i].boxes)
-                )
-            ),
-        )
+        scenes = eval_raw(n_eval)[0]
+        worst = np.argsort([-(m.fp_count + m.missed.sum()) for m in matches], kind="stable")
         pick = st.selectbox(
             "Scene to inspect (worst first)",
             worst,
@@ -589,7 +599,7 @@ with tabs[4]:
         d, g = dets[pick], scenes[pick]
         mt = match_detections(d.boxes, d.scores, d.labels, g.boxes, g.labels)
         texts = class_texts(d.labels, d.scores)
-        fig = boxes_figure(
+        fig = on_image(
             g.image,
             [
                 box_layer(
@@ -706,7 +716,7 @@ with tabs[5]:
             )
             title = f"all {res.passes} windows, opacity = P({names[class_index]})"
             show_figure(
-                boxes_figure(picked.pixels, [every], title=title, labels=False), "det_sw_all", left
+                on_image(picked.pixels, [every], title=title, labels=False), "det_sw_all", left
             )
             best = box_layer(
                 res.boxes[kept],
@@ -715,7 +725,7 @@ with tabs[5]:
                 3,
             )
             title = f"score ≥ {sw_score:g}: {len(cand)} → NMS at IoU {iou_thr:g}: {len(kept)}"
-            show_figure(boxes_figure(picked.pixels, [best], title=title), "det_sw_nms", right)
+            show_figure(on_image(picked.pixels, [best], title=title), "det_sw_nms", right)
             if not len(cand):
                 st.warning(
                     f"No window scores {sw_score:g} or more for this class: lower the window "
@@ -775,11 +785,7 @@ with tabs[6]:
         "(Mask R-CNN) keeps the exact box and averages bilinear samples at regular points in "
         "each bin — no rounding, so masks line up with pixels."
     )
-    model = detector()
-    with torch.inference_mode():
-        x = torch.from_numpy(sc.image).permute(2, 0, 1)[None].float().div(255)
-        x = x.to(next(model.parameters()).device)
-        fmap = model.backbone[:ROI_LAYER]((x - 0.5) / 0.25)[0].cpu().numpy()  # (C, H/8, W/8)
+    fmap = roi_features(seed)  # (C, H/8, W/8)
     c1, c2, c3 = st.columns(3)
     fh, fw = fmap.shape[1:]
     stride = SCENE.size // fh

@@ -81,9 +81,13 @@ class GridDetector(nn.Module):
         )
         self.head = nn.Conv2d(4 * w, config.outputs_per_cell, 1)
 
+    @staticmethod
+    def normalise(x: Tensor) -> Tensor:
+        """(N, 3, H, W) pixels in [0, 1] -> roughly zero-mean, unit-spread inputs."""
+        return (x - 0.5) / 0.25
+
     def forward(self, x: Tensor) -> Tensor:
-        x = (x - 0.5) / 0.25  # (N, 3, H, W), roughly zero-mean
-        out = self.head(self.backbone(x))  # (N, B*5+C, S, S)
+        out = self.head(self.backbone(self.normalise(x)))  # (N, B*5+C, S, S)
         return out.permute(0, 2, 3, 1)  # (N, S, S, B*5+C)
 
 
@@ -285,6 +289,15 @@ def detect(
 ) -> Detections:
     """Raw output -> scores -> threshold -> NMS for one (H, W, 3) uint8 image."""
     return postprocess(raw_detections(model, image), score_threshold, iou_threshold, per_class)
+
+
+@torch.inference_mode()
+def feature_map(model: GridDetector, image: np.ndarray, layers: int) -> np.ndarray:
+    """(C, H', W') float32 output of ``model.backbone[:layers]`` for one (H, W, 3) uint8 image
+    (e.g. layers = 8: the stride-8 map after the second pooling)."""
+    device = next(model.parameters()).device
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float().div(255).to(device)  # (1,3,H,W)
+    return model.backbone[:layers](model.normalise(x))[0].float().cpu().numpy()
 
 
 def scene_tensors(scenes: list[Scene], config: DetectorConfig) -> tuple[Tensor, Tensor]:

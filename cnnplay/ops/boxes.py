@@ -46,9 +46,9 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @dataclass
 class NmsStep:
     kept: int  # index (into the input boxes) of the box output at this step
-    suppressed: list[int]  # indices discarded because IoU(kept, ·) > threshold
-    suppressed_iou: list[float]  # their IoU with the kept box, same order
-    remaining: list[int]  # indices still in play after this step, by falling score
+    suppressed: np.ndarray  # (D,) int64 indices discarded because IoU(kept, ·) > threshold
+    suppressed_iou: np.ndarray  # (D,) float64 their IoU with the kept box, same order
+    remaining: np.ndarray  # (R,) int64 indices still in play after this step, by falling score
 
 
 @dataclass
@@ -85,17 +85,24 @@ def nms_trace(
     scores = np.asarray(scores, np.float64).reshape(-1)
     if len(boxes) != len(scores):
         raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
-    queue = [int(i) for i in _score_order(scores)]
-    trace = NmsTrace(order=list(queue))
-    while queue:
+    labels = None if labels is None else np.asarray(labels).reshape(-1)
+    x0, y0, x1, y1 = (np.ascontiguousarray(boxes[:, k]) for k in range(4))  # (N,) each
+    areas = box_area(boxes)  # (N,)
+    queue = _score_order(scores)  # indices still in play, by falling score
+    trace = NmsTrace(order=queue.tolist())
+    while len(queue):
         best, rest = queue[0], queue[1:]
-        ious = box_iou(boxes[best], boxes[rest])[0] if rest else np.zeros(0)
+        # IoU of the best box with every remaining one (box_iou, written out for one row)
+        w = np.clip(np.minimum(x1[best], x1[rest]) - np.maximum(x0[best], x0[rest]), 0, None)
+        h = np.clip(np.minimum(y1[best], y1[rest]) - np.maximum(y0[best], y0[rest]), 0, None)
+        inter = w * h  # (M,)
+        union = areas[best] + areas[rest] - inter
+        iou = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
         if labels is not None:
-            ious = np.where(np.asarray(labels)[rest] == labels[best], ious, 0.0)
-        gone = [i for i, v in zip(rest, ious, strict=True) if v > iou_threshold]
-        gone_iou = [float(v) for v in ious if v > iou_threshold]
-        queue = [i for i, v in zip(rest, ious, strict=True) if v <= iou_threshold]
-        trace.steps.append(NmsStep(best, gone, gone_iou, list(queue)))
+            iou[labels[rest] != labels[best]] = 0.0  # other classes are never suppressed
+        gone = iou > iou_threshold
+        queue = rest[~gone]
+        trace.steps.append(NmsStep(int(best), rest[gone], iou[gone], queue))
     return trace
 
 

@@ -22,7 +22,7 @@ def test_iou_then_one_nms_step_then_evaluation(page: Page, app_url: str) -> None
     panel.get_by_role("button", name="Step ▶").click()
     expect(panel.get_by_text("Kept:")).to_be_visible()
     wait_for_app_idle(page)
-    expect(panel.locator("g.shapelayer path").first).to_be_attached()  # boxes drawn
+    expect(panel.locator("g.scatterlayer path.js-line").first).to_be_attached()  # boxes drawn
     page.get_by_role("tab", name="Evaluation").click()
     evaluation = page.get_by_role("tabpanel", name="Evaluation")
     expect(evaluation.get_by_text("AP@0.5 (mean)")).to_be_visible()

@@ -103,7 +103,7 @@ def test_trace_accounts_for_every_box():
         ious = box_iou(boxes[step.kept], boxes[step.suppressed])[0]
         assert np.allclose(ious, step.suppressed_iou) and (ious > 0.3).all()
         assert all(scores[step.kept] >= scores[i] for i in step.remaining)
-    assert trace.steps[-1].remaining == []
+    assert len(trace.steps[-1].remaining) == 0
     assert list(trace.order) == list(np.argsort(-scores, kind="stable"))
 
 
