@@ -101,7 +101,7 @@ def test_sliding_windows_and_a_bad_upload(at):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Forward passes"] == "6"
     title = chart(at, "det_sw_nms")["layout"]["title"]["text"]
-    assert title.startswith("score ≥ 0.1: ")
+    assert title.startswith("score ≥ 0.5: ")
     at.radio(key="det_photo_source").set_value("Upload").run()
     at.file_uploader(key="det_photo_upload").set_value(
         ("notes.png", b"not an image at all", "image/png")
