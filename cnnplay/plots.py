@@ -1100,3 +1100,30 @@ def roi_figure(feature: np.ndarray, box: np.ndarray, bins: np.ndarray | None, po
         "font": {"size": FONT_SIZE},
     }
     return go.Figure({"data": data, "layout": layout}, _validate=False)
+
+
+def lines_figure(
+    x: Sequence[float], series: dict[str, Sequence[float]], x_title: str, y_title: str
+) -> go.Figure:
+    """A few named lines over the same x (markers on the points), legend below."""
+    palette = (WINDOW_COLOUR, WINNER_COLOUR, TOPK_COLOUR)
+    data = [
+        {
+            "type": "scatter",
+            "x": list(map(float, x)),
+            "y": list(map(float, y)),
+            "mode": "lines+markers",
+            "line": {"color": palette[k % len(palette)], "shape": "linear"},
+            "name": name,
+        }
+        for k, (name, y) in enumerate(series.items())
+    ]
+    layout = {
+        "height": 300,
+        "margin": {"l": 50, "r": 10, "t": 20, "b": 40},
+        "xaxis": {"title": x_title},
+        "yaxis": {"title": y_title, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.3},
+        "font": {"size": FONT_SIZE},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

@@ -55,6 +55,7 @@ from cnnplay.plots import (
     grid_figure,
     image_source,
     iou_figure,
+    lines_figure,
     objectness_figure,
     pr_figure,
     roi_figure,
@@ -838,11 +839,18 @@ with tabs[6]:
             )
             show_figure(roi_figure(feat, comp.box, None, comp.sample_points), "det_roi_align")
             show_figure(grid_figure(comp.aligned, "roi_align output"), "det_roi_align_out")
-        shifted = compare_roi(feat, box + [0.3, 0, 0.3, 0], out, ratio)
-        st.markdown(
-            f"Move the box 0.3 of a cell to the right: RoI pooling's output changes by at most "
-            f"**{np.abs(shifted.pooled - comp.pooled).max():.3f}**, RoI align's by "
-            f"**{np.abs(shifted.aligned - comp.aligned).max():.3f}**. Pooling often does not "
-            "notice a shift smaller than a cell (the translation invariance the notes blame for "
-            "segmentation errors); align follows it."
+        shifts = np.round(np.arange(0, 1.01, 0.1), 1)
+        moved = [compare_roi(feat, box + [d, 0, d, 0], out, ratio) for d in shifts]
+        series = {
+            "RoI pooling": [np.abs(m.pooled - comp.pooled).max() for m in moved],
+            "RoI align": [np.abs(m.aligned - comp.aligned).max() for m in moved],
+        }
+        left, right = st.columns([1, 1.2])
+        fig = lines_figure(shifts, series, "box moved right by (cells)", "largest output change")
+        show_figure(fig, "det_roi_shift", left, width="stretch")
+        right.markdown(
+            "**Slide the box to the right** a tenth of a cell at a time: RoI align's output "
+            "changes smoothly with the shift, RoI pooling's stays put and then **jumps** when a "
+            "rounded corner or bin edge crosses a cell border. That snapping is the "
+            "translation invariance the notes blame for misaligned masks; align removes it."
         )

@@ -4,6 +4,7 @@ run and the offline message of the optional COCO detector."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -44,7 +45,11 @@ def test_defaults_show_every_tab(fresh):
     assert {"AP@0.5 (mean)", "Precision", "Recall", "Misses"} <= set(labels)
     ap = float(next(m.value for m in at.metric if m.label == "AP@0.5 (mean)"))
     assert 0.5 < ap <= 1.0
-    assert "RoI pooling's output changes by at most" in md
+    assert "**Slide the box to the right**" in md
+    shift = chart(at, "det_roi_shift")["data"]
+    assert [t["name"] for t in shift] == ["RoI pooling", "RoI align"]
+    align = plot_array(shift[1]["y"])
+    assert align[0] == 0 and np.all(np.diff(align[:4]) > 0)  # align moves with the box
     pooled = chart(at, "det_roi_pool_out")["data"][0]["z"]
     assert plot_array(pooled).shape == (2, 2)
 
