@@ -257,7 +257,9 @@ def nms_player(image, boxes, scores, texts, trace: NmsTrace, key: str, empty: st
         return
     total = len(trace.steps)
     step_key = f"{key}_step"
-    st.session_state[step_key] = min(st.session_state.get(step_key, 0), total)
+    after_play = st.session_state.pop(f"{key}_played", None)  # a finished Play sets the step
+    start = after_play if after_play is not None else st.session_state.get(step_key, 0)
+    st.session_state[step_key] = min(start, total)
     b_back, b_next, b_play, b_slider = st.columns([1, 1, 1, 4])
     if b_back.button("◀ Back", key=f"{key}_back", disabled=st.session_state[step_key] <= 0):
         st.session_state[step_key] -= 1
@@ -271,6 +273,8 @@ def nms_player(image, boxes, scores, texts, trace: NmsTrace, key: str, empty: st
             with view.container():
                 nms_frame(image, boxes, texts, trace, k, key)
             time.sleep(PLAY_DELAY_S)
+        st.session_state[f"{key}_played"] = total
+        st.rerun()  # so that the slider shows the last step too
     else:
         with view.container():
             nms_frame(image, boxes, texts, trace, st.session_state[step_key], key)

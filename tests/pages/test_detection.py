@@ -79,6 +79,10 @@ def test_nms_steps_forward_and_back(at):
     assert not at.exception
     at.button(key="det_back").click().run()
     assert at.slider(key="det_step").value == at.slider(key="det_step").max - 1
+    at.button(key="det_play").click().run()  # every step in turn, ending on the last
+    at.run()
+    assert not at.exception
+    assert at.slider(key="det_step").value == at.slider(key="det_step").max
     at.slider(key="det_score").set_value(1.0).run()  # nothing passes
     assert any("lower the score threshold" in w for w in texts(at, "warning"))
 
