@@ -21,6 +21,7 @@ from cnnplay.models.coco_detector import (
 from cnnplay.models.detector import (
     DetectorConfig,
     anchors_for,
+    assign,
     evaluate_raw,
     feature_map,
     load_detector,
@@ -442,6 +443,7 @@ with tabs[1]:
                 title="best-matching anchor of each object",
             )
             show_figure(fig, "det_match_fig")
+        yolo = [assign(box, grid, CFG) for box in sc.boxes]  # (i, j, b, IoU) per object
         table = []
         for g, j in enumerate(best):
             cell_idx, anchor_idx = divmod(int(j), k)
@@ -450,8 +452,13 @@ with tabs[1]:
                 {
                     "object": f"{g + 1}: {sc.names[g]}",
                     "box": ", ".join(f"{v:.0f}" for v in sc.boxes[g]),
-                    "best anchor": f"{w:.0f}×{h:.0f} at cell {divmod(cell_idx, grid)}",
+                    "best anchor anywhere (RPN)": f"{w:.0f}×{h:.0f} at cell "
+                    f"{divmod(cell_idx, grid)}",
                     "IoU": round(float(iou_all[g, j]), 3),
+                    "our detector (YOLO: midpoint's cell)": "{0:.0f}×{0:.0f} at cell {1}".format(
+                        CFG.anchors[yolo[g][2]][0], yolo[g][:2]
+                    ),
+                    "IoU ": round(yolo[g][3], 3),
                 }
             )
         st.dataframe(pd.DataFrame(table), hide_index=True)
@@ -459,7 +466,9 @@ with tabs[1]:
             f"{grid}×{grid} cells × {k} anchors = {grid * grid * k} anchors in all for a "
             f"{SCENE.size}-px scene (stride {CFG.stride}). Our detector uses B = "
             f"{CFG.boxes_per_cell} square anchors of "
-            f"{', '.join(f'{a[0]:.0f}' for a in CFG.anchors)} px: its shapes are roughly square."
+            f"{', '.join(f'{a[0]:.0f}' for a in CFG.anchors)} px (its shapes are roughly "
+            "square) and YOLO's rule: only the cell holding the box's midpoint may predict it, "
+            "with its best-fitting anchor."
         )
 
 # ---------------------------------------------------------------- raw output

@@ -105,21 +105,29 @@ def anchors_for(grid: int, config: DetectorConfig) -> np.ndarray:
     return grid_anchors(grid, config.stride, np.asarray(config.anchors))
 
 
+def assign(box: np.ndarray, grid: int, config: DetectorConfig) -> tuple[int, int, int, float]:
+    """YOLO's label rule for one (4,) xyxy box: the cell (row i, col j) holding its midpoint
+    and, there, the anchor b with the highest IoU. Returns (i, j, b, that IoU)."""
+    anchors = anchors_for(grid, config)  # (S, S, B, 4)
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    j = min(int(cx // config.stride), grid - 1)
+    i = min(int(cy // config.stride), grid - 1)
+    ious = box_iou(box, anchors[i, j])[0]  # (B,)
+    b = int(ious.argmax())
+    return i, j, b, float(ious[b])
+
+
 def encode_targets(scene_boxes: np.ndarray, labels: np.ndarray, grid: int, config: DetectorConfig):
     """Training target of one scene: (S, S, B, 6) float32 = (dx, dy, dw, dh, object, class-1).
 
-    Every box goes to the cell holding its midpoint and the anchor shape with the highest IoU
-    there; all other entries have object = 0. A second box landing on the same anchor replaces
-    the first (rare with 16-px cells; the scenes keep boxes apart).
+    Every box goes to the anchor :func:`assign` picks; all other entries have object = 0. A
+    second box landing on the same anchor replaces the first (rare with 16-px cells; the scenes
+    keep boxes apart).
     """
-    nb = config.boxes_per_cell
-    target = np.zeros((grid, grid, nb, 6), np.float32)
+    target = np.zeros((grid, grid, config.boxes_per_cell, 6), np.float32)
     anchors = anchors_for(grid, config)  # (S, S, B, 4)
     for box, label in zip(np.asarray(scene_boxes), np.asarray(labels), strict=True):
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        j = min(int(cx // config.stride), grid - 1)
-        i = min(int(cy // config.stride), grid - 1)
-        b = int(box_iou(box, anchors[i, j]).argmax())
+        i, j, b, _ = assign(box, grid, config)
         target[i, j, b, :4] = encode(box, anchors[i, j, b])
         target[i, j, b, 4] = 1.0
         target[i, j, b, 5] = label - 1
