@@ -82,7 +82,10 @@ SECTIONS: dict[str, list[PageInfo]] = {
         PageInfo(
             "Detection",
             ":material/select_all:",
-            "IoU, anchors, a small single-shot detector and non-maximum suppression step by step.",
+            "IoU, anchors, a small single-shot detector and non-maximum suppression step by "
+            "step; AP on fresh scenes, sliding windows on your photo, RoI pool vs RoI align.",
+            path="pages/detection.py",
+            seeds="seeds 000, 001, 002",
         ),
         PageInfo(
             "Segmentation (U-Net)",
