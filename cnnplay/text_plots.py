@@ -21,12 +21,18 @@ from cnnplay.plots import (
     add_box,
     fmt,
     grid_figure,
+    training_curves_figure,
 )
 
 SUPPORT_COLOUR = CELL_COLOUR  # a filter pushing towards the predicted class
 OPPOSE_COLOUR = DET_FP_COLOUR  # a filter pushing away from it
 BAR_COLOUR = "rgba(31,119,180,0.55)"  # feature-map positions not in focus
 WORD_LABEL_PX = 110  # left margin for the word labels of a words × channels grid
+MODEL_COLOURS: dict[str, str] = {  # one colour per model in curves and bars
+    "bow": "#7f7f7f",
+    "kim": WINDOW_COLOUR,
+    "keras": TOPK_COLOUR,
+}
 
 
 def word_labels(tokens: Sequence[str]) -> list[str]:
@@ -137,21 +143,23 @@ def influence_figure(labels: Sequence[str], influences: Sequence[float]) -> go.F
     return go.Figure(spec, _validate=False)
 
 
-def kind_accuracy_figure(kinds: Sequence[str], series: dict[str, Sequence[float]]) -> go.Figure:
-    """Grouped bars of accuracy (0..1) per kind, one bar per model."""
-    palette = (TOPK_COLOUR, WINDOW_COLOUR, WINNER_COLOUR)
+def kind_accuracy_figure(
+    kinds: Sequence[str], series: dict[str, Sequence[float]], labels: dict[str, str]
+) -> go.Figure:
+    """Grouped bars of accuracy (0..1) per kind, one bar per model (series: model key ->
+    accuracies in kind order; labels: model key -> legend name)."""
     spec = {
         "data": [
             {
                 "type": "bar",
-                "name": name,
+                "name": labels.get(key, key),
                 "x": list(kinds),
                 "y": [float(v) for v in values],
                 "text": [f"{100 * float(v):.0f}%" for v in values],
                 "textposition": "outside",
-                "marker": {"color": palette[n % len(palette)]},
+                "marker": {"color": MODEL_COLOURS.get(key, TOPK_COLOUR)},
             }
-            for n, (name, values) in enumerate(series.items())
+            for key, values in series.items()
         ],
         "layout": {
             "barmode": "group",
@@ -163,3 +171,18 @@ def kind_accuracy_figure(kinds: Sequence[str], series: dict[str, Sequence[float]
         },
     }
     return go.Figure(spec, _validate=False)
+
+
+def model_curves_figure(
+    histories: dict[str, list[dict]], labels: dict[str, str], height: int = 300
+) -> go.Figure:
+    """:func:`cnnplay.plots.training_curves_figure` (loss and test accuracy per epoch) with one
+    colour per model of MODEL_COLOURS. histories: model key -> per-epoch records."""
+    fig = training_curves_figure(histories, labels, height)
+    for trace in fig.data:
+        colour = MODEL_COLOURS.get(trace.legendgroup)
+        if colour:
+            trace.line.color = colour
+            trace.marker.color = colour
+    fig.layout.yaxis2.title.text = "test accuracy"
+    return fig

@@ -95,7 +95,11 @@ SECTIONS: dict[str, list[PageInfo]] = {
         PageInfo(
             "Text CNN",
             ":material/notes:",
-            "Convolutions over words, 1-max pooling and the n-grams that fire.",
+            "A sentence as a 1D image: one filter sliding over word vectors, 1-max pooling, a "
+            "Kim CNN trained live beside a bag of words on negation and contrast, and the "
+            "n-grams each filter fires on.",
+            path="pages/text_cnn.py",
+            seeds="seeds 000, 001, 002",
         ),
     ],
 }
