@@ -18,6 +18,7 @@ from cnnplay.data.sentiment import (  # noqa: E402
     KINDS,
     WORD_ORDER_KINDS,
     CsvLimits,
+    PreparedCorpus,
     SentimentCorpus,
     TextDataError,
     corpus_from_frame,
@@ -25,8 +26,8 @@ from cnnplay.data.sentiment import (  # noqa: E402
     guess_columns,
     load_sst2,
     make_corpus,
+    prepare_corpus,
     read_table,
-    split,
     sst2_available,
 )
 from cnnplay.models.text_cnn import (  # noqa: E402
@@ -38,7 +39,7 @@ from cnnplay.models.text_cnn import (  # noqa: E402
     train_text_model,
 )
 from cnnplay.plots import fmt, topk_figure  # noqa: E402
-from cnnplay.text import OOV_ID, Vocabulary, tokenize  # noqa: E402
+from cnnplay.text import OOV_ID, tokenize  # noqa: E402
 from cnnplay.text_explain import (  # noqa: E402
     class_votes,
     demo_filter,
@@ -67,18 +68,6 @@ MIN_LEN = 12  # shortest batch length (the Keras stack's two width-3 convs need 
 LIMITS = CsvLimits()
 LABELS = {k: a.label.split(":")[0] for k, a in ARCHITECTURES.items()}  # short model names
 BOW_CONFIG = TrainConfig(epochs=30, batch_size=64, lr=0.05)  # the baseline converges fast
-
-
-@dataclass
-class Prepared:
-    """A corpus ready to train on: its split, vocabulary (from the training part) and ids."""
-
-    corpus: SentimentCorpus
-    train_idx: np.ndarray  # (n_train,) positions
-    test_idx: np.ndarray  # (n_test,) positions
-    vocab: Vocabulary
-    ids: np.ndarray  # (N, L) int64
-    key: str  # content hash of texts, labels and split
 
 
 @dataclass
@@ -115,11 +104,8 @@ def sst2(rows: int, marker: bool) -> SentimentCorpus:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def prepare(digest: str, test_share: float, _corpus: SentimentCorpus) -> Prepared:
-    train_idx, test_idx = split(_corpus, test_share, 0)
-    vocab = Vocabulary.build(_corpus.texts[i] for i in train_idx)
-    ids = vocab.encode_batch(_corpus.texts, MAX_LEN, MIN_LEN)  # (N, L)
-    return Prepared(_corpus, train_idx, test_idx, vocab, ids, f"{digest}|{test_share}")
+def prepare(digest: str, test_share: float, _corpus: SentimentCorpus) -> PreparedCorpus:
+    return prepare_corpus(_corpus, test_share, f"{digest}|{test_share}", MAX_LEN, MIN_LEN)
 
 
 def digest_of(corpus: SentimentCorpus) -> str:
@@ -243,17 +229,39 @@ def kim_runs() -> dict[str, Run]:
     return {k: r for k, r in current.items() if isinstance(r.model, TextCNN)}
 
 
+def dot_product_latex(trace, x: np.ndarray, w: np.ndarray, tokens: list[str], p: int) -> str:
+    """y_p as the window · filter sum: every product for d ≤ 6 (one line per word of the
+    window), else one sum per word, named by the word."""
+    h, d = w.shape
+    lines = [
+        rf"y_{{{p}}} &= \sum_{{i=0}}^{{h-1}} \sum_{{k=0}}^{{d-1}} X_{{{p}+i,\,k}}\, W_{{i,k}} + b"
+    ]
+    if d <= 6:
+        for i in range(h):
+            terms = " + ".join(f"({fmt(x[p + i, k])})({fmt(w[i, k])})" for k in range(d))
+            lines.append(("&= " if i == 0 else r"&\quad + ") + terms + rf"\quad \text{{{tokens[p + i]}}}")
+    else:
+        sums = trace.products[p].sum(axis=1)  # (h,) one word's share each
+        parts = " + ".join(
+            rf"\underbrace{{({sums[i]:.2f})}}_{{\text{{{tokens[p + i]}}}}}" for i in range(h)
+        )
+        lines.append(f"&= {parts}")
+    lines.append(rf"&\quad + ({fmt(round(trace.bias, 3))}) = {trace.responses[p]:.3f}")
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
 def image_tab() -> None:
     sentence = st.text_input("Sentence", DEFAULT_SENTENCE, key="tc_sentence", max_chars=300)
     tokens = tokenize(sentence)[:MAX_LEN]
     trained = kim_runs().get("kim")
     c1, c2, c3 = st.columns(3)
     use_trained = c3.toggle(
-        "Use the trained CNN's embedding and filter",
+        "Learned vectors and filter",
         False,
         key="tc_use_trained",
         disabled=trained is None,
-        help="Train the Kim CNN (tab Train & compare) to use its learned vectors.",
+        help="Use the trained Kim CNN's word vectors and one of its filters (train it in the "
+        "tab Train & compare first).",
     )
     if use_trained and trained is not None:
         model: TextCNN = trained.model
@@ -313,17 +321,7 @@ def image_tab() -> None:
         left,
     )
     show_figure(filter_figure(w, b), "tc_filter_fig", right)
-    terms = trace.products[p]  # (h, d)
-    if terms.size <= 12:
-        spelled = " + ".join(
-            f"({fmt(x[p + i, k])})({fmt(w[i, k])})" for i in range(height) for k in range(x.shape[1])
-        )
-    else:
-        spelled = f"\\dots\\ ({terms.size}\\ \\text{{products}})"
-    st.latex(
-        rf"y_{{{p}}} = \sum_{{i=0}}^{{h-1}} \sum_{{k=0}}^{{d-1}} X_{{{p}+i,\,k}}\, W_{{i,k}} + b"
-        rf" = {spelled} + ({fmt(b)}) = {trace.responses[p]:.3f}"
-    )
+    st.latex(dot_product_latex(trace, x, w, tokens, p))
     st.caption(
         f"The response at position {p} is the dot product of the {height}×{x.shape[1]} window "
         f"(words {p}–{p + height - 1}: “{' '.join(tokens[p : p + height])}”) with the filter, "
@@ -554,6 +552,12 @@ def read_tab() -> None:
     if not tokens:
         st.warning("No words in that sentence.", icon=":material/short_text:")
         return
+    if corpus.mirror is not None:
+        st.caption(
+            "The generated corpus has a few templates: plain, intensified and negated clauses, and "
+            "“X, but Y” where Y decides. A model learns what its sentences show: try those, then "
+            "a sentence it never saw the like of (a negation inside a contrast, say)."
+        )
     unknown = sorted({t for t in tokens if data.vocab.index.get(t, OOV_ID) == OOV_ID})
     if unknown:
         st.caption(f"Not in the vocabulary (read as `<unk>`): {', '.join(unknown)}.")

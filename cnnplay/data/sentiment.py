@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnplay.text import tokenize
+from cnnplay.text import Vocabulary, tokenize
 
 ProgressFn = Callable[[int, int, dict], None]  # on_progress(step, total, metrics)
 
@@ -430,3 +430,26 @@ def split(corpus: SentimentCorpus, test_fraction: float = 0.25, seed: int = 0):
     kind_index = {k: i for i, k in enumerate(KINDS)}
     strata = np.array([kind_index[k] for k in corpus.kinds]) * len(corpus.classes) + corpus.labels
     return stratified_split(strata, test_fraction, seed)
+
+
+@dataclass(frozen=True)
+class PreparedCorpus:
+    """A corpus ready to train on: its split, a vocabulary of the training part, and ids."""
+
+    corpus: SentimentCorpus
+    train_idx: np.ndarray  # (n_train,) positions into the corpus
+    test_idx: np.ndarray  # (n_test,) positions into the corpus
+    vocab: Vocabulary  # built from the training sentences only
+    ids: np.ndarray  # (N, L) int64 token ids of every sentence, right-padded
+    key: str  # identifies the data and split (for matching trained models to it)
+
+
+def prepare_corpus(
+    corpus: SentimentCorpus, test_fraction: float, key: str, max_len: int = 60, min_len: int = 12
+) -> PreparedCorpus:
+    """Split (:func:`split`, seed 0), build the vocabulary on the training part and encode every
+    sentence (cut at ``max_len`` tokens, batch length at least ``min_len``)."""
+    train_idx, test_idx = split(corpus, test_fraction, 0)
+    vocab = Vocabulary.build(corpus.texts[i] for i in train_idx)
+    ids = vocab.encode_batch(corpus.texts, max_len, min_len)  # (N, L)
+    return PreparedCorpus(corpus, train_idx, test_idx, vocab, ids, key)

@@ -71,7 +71,7 @@ def test_height_sentence_position_and_channels_change_what_is_shown(at):
     assert "9 - 3 + 1 = 7" in latex(at) and len(bars(at)) == 7
     assert bars(at)[0] == "0: the plot was"
     at.slider(key="tc_pos").set_value(6).run()
-    assert "y_{6} =" in latex(at)
+    assert r"y_{6} &= \sum" in latex(at) and r"\text{boring}" in latex(at)  # words 6..8
     at.text_input(key="tc_sentence").set_value("not good at all !").run()  # 5 tokens
     assert not at.exception
     assert "5 - 3 + 1 = 3" in latex(at) and len(bars(at)) == 3
@@ -115,6 +115,7 @@ def test_training_fills_the_table_and_the_later_tabs(at):
     # the 1D-image tab can now use the learned vectors and a learned filter
     at.toggle(key="tc_use_trained").set_value(True).run()
     assert not at.exception and matrix(at).shape == (9, 32)
+    assert r"\underbrace" in latex(at)  # 32 channels: one sum per word
     at.selectbox(key="tc_filter").set_value(20).run()  # a width-3 filter
     assert "9 - 3 + 1 = 7" in latex(at)
 
