@@ -64,7 +64,8 @@ class Vocabulary:
         """The ``max_size`` most frequent tokens (pad and unk included) seen at least
         ``min_count`` times in ``texts``."""
         counts = Counter(t for text in texts for t in tokenize(text))
-        ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        kept = (w for w, c in counts.items() if c >= min_count)
+        ranked = sorted(kept, key=lambda w: (-counts[w], w))
         return cls((PAD, OOV, *ranked[: max(0, max_size - 2)]))
 
     def __len__(self) -> int:

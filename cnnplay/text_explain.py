@@ -182,7 +182,8 @@ def top_ngrams(
         for j in range(values.shape[1]):
             h = model.width_of(j)
             for n in np.flatnonzero(values[:, j] > 0):
-                gram = tuple(int(t) for t in chunk[n, starts[n, j] : starts[n, j] + h] if t != PAD_ID)
+                window = chunk[n, starts[n, j] : starts[n, j] + h]
+                gram = tuple(int(t) for t in window if t != PAD_ID)
                 entry = best.setdefault((j, gram), [0.0, 0])
                 entry[0] = max(entry[0], float(values[n, j]))
                 entry[1] += 1

@@ -115,7 +115,8 @@ def digest_of(corpus: SentimentCorpus) -> str:
 
 
 def builtin() -> SentimentCorpus:
-    return generated(int(st.session_state.get("tc_n", 2000)), int(st.session_state.get("tc_seed", 0)))
+    state = st.session_state
+    return generated(int(state.get("tc_n", 2000)), int(state.get("tc_seed", 0)))
 
 
 def choose_data() -> SentimentCorpus:
@@ -239,7 +240,8 @@ def dot_product_latex(trace, x: np.ndarray, w: np.ndarray, tokens: list[str], p:
     if d <= 6:
         for i in range(h):
             terms = " + ".join(f"({fmt(x[p + i, k])})({fmt(w[i, k])})" for k in range(d))
-            lines.append(("&= " if i == 0 else r"&\quad + ") + terms + rf"\quad \text{{{tokens[p + i]}}}")
+            lead = "&= " if i == 0 else r"&\quad + "
+            lines.append(lead + terms + rf"\quad \text{{{tokens[p + i]}}}")
     else:
         sums = trace.products[p].sum(axis=1)  # (h,) one word's share each
         parts = " + ".join(
@@ -306,7 +308,8 @@ def image_tab() -> None:
         f"This sentence is made up of **{length} words**; each word is a vector of "
         f"{x.shape[1]} numbers (a row below). The filter covers **{height}** word(s) at once, "
         f"so it moves **{positions} times** to scan the sentence"
-        + (" — seed 001's example: 9 words, height 2, 8 moves." if (length, height) == (9, 2) else ".")
+        + (" — seed 001's example: 9 words, height 2, 8 moves." if (length, height) == (9, 2)
+           else ".")
     )
     trace = slide_filter(x, w, b)
     if st.session_state.get("tc_pos", 0) > positions - 1:
@@ -357,7 +360,9 @@ def settings() -> tuple[str, dict, TrainConfig]:
     with st.expander("Model and training settings", expanded=False):
         c1, c2, c3 = st.columns(3)
         widths = c1.multiselect("Filter widths (Kim)", [1, 2, 3, 4, 5], [2, 3, 4], key="tc_widths")
-        filters = c1.slider("Filters per width / per conv layer", 4, 64, 16, step=4, key="tc_filters")
+        filters = c1.slider(
+            "Filters per width / per conv layer", 4, 64, 16, step=4, key="tc_filters"
+        )
         embed = c2.select_slider("Embedding size d", [8, 16, 32, 64], 32, key="tc_embed")
         dropout = c2.slider("Dropout", 0.0, 0.6, 0.3, step=0.05, key="tc_dropout")
         epochs = c3.number_input("Epochs", 1, 60, 10, key="tc_epochs")
@@ -566,7 +571,8 @@ def read_tab() -> None:
     for col, (key, run) in zip(cols, current.items(), strict=True):
         probs = predict_probs(run.model, ids)[0]
         order = np.argsort(probs)[::-1]
-        col.markdown(f"**{LABELS[key]}** says **{corpus.classes[order[0]]}** ({100 * probs[order[0]]:.1f}%)")
+        best = corpus.classes[order[0]]
+        col.markdown(f"**{LABELS[key]}** says **{best}** ({100 * probs[order[0]]:.1f}%)")
         show_figure(
             topk_figure([corpus.classes[i] for i in order], probs[order]), f"tc_probs_{key}", col,
             width="stretch",
@@ -612,7 +618,9 @@ def read_tab() -> None:
 def ngram_tab() -> None:
     kim = current.get("kim")
     if kim is None:
-        st.info("Train the Kim CNN first (tab *Train & compare*).", icon=":material/model_training:")
+        st.info(
+            "Train the Kim CNN first (tab *Train & compare*).", icon=":material/model_training:"
+        )
         return
     if kim.ngrams is None:
         with st.spinner("Reading every test sentence…"):

@@ -151,7 +151,10 @@ def _draw(rng: np.random.Generator, kind: str) -> list[tuple[str, int]]:
             core = f"{s1} {v1} {a}{comma} but {s2} {v2} {b}"
             return " ".join(p for p in (prefix, core, suffix) if p)
 
-        return [(sentence(first, second), int(positive)), (sentence(second, first), int(not positive))]
+        return [
+            (sentence(first, second), int(positive)),
+            (sentence(second, first), int(not positive)),
+        ]
     raise ValueError(f"unknown kind {kind!r}; expected one of {KINDS}")
 
 
@@ -334,7 +337,9 @@ def corpus_from_frame(
     index = {c: i for i, c in enumerate(classes)}
     y = labels.map(index).to_numpy(dtype=np.int64)
     counts = np.bincount(y, minlength=len(classes))
-    small = [f"“{c}” ({n})" for c, n in zip(classes, counts, strict=True) if n < limits.min_per_class]
+    small = [
+        f"“{c}” ({n})" for c, n in zip(classes, counts, strict=True) if n < limits.min_per_class
+    ]
     if small:
         raise TextDataError(
             f"Each class needs at least {limits.min_per_class} rows to train and test on; "

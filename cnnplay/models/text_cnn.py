@@ -214,7 +214,8 @@ def _kim(vocab_size: int, num_classes: int, s: dict) -> nn.Module:
 
 def _keras(vocab_size: int, num_classes: int, s: dict) -> nn.Module:
     keys = ("embed_dim", "filters", "width", "hidden", "max_len", "dropout", "seed")
-    return KerasStack(KerasStackConfig(vocab_size, num_classes, **{k: s[k] for k in keys if k in s}))
+    config = KerasStackConfig(vocab_size, num_classes, **{k: s[k] for k in keys if k in s})
+    return KerasStack(config)
 
 
 def _bow(vocab_size: int, num_classes: int, s: dict) -> nn.Module:
@@ -267,7 +268,8 @@ def train_text_model(
     device = next(model.parameters()).device
     x = torch.as_tensor(ids, device=device)
     y = torch.as_tensor(labels, device=device)
-    xt, yt = x[torch.as_tensor(test_idx, device=device)], y[torch.as_tensor(test_idx, device=device)]
+    test = torch.as_tensor(test_idx, device=device)
+    xt, yt = x[test], y[test]
 
     def evaluate(m: nn.Module) -> dict[str, float]:
         if len(yt) == 0:

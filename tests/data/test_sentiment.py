@@ -110,7 +110,8 @@ def test_utf8_with_bom_semicolons_and_unnamed_columns_are_read():
     body = "review;stars\n" + "".join(f"très bon {i};5\nnul {i};1\n" for i in range(5))
     c = read_csv_corpus(csv(body, "utf-8-sig"))
     assert len(c) == 10 and c.classes == ("1", "5") and c.texts[0].startswith("très")
-    body = "a,b\n" + "".join(f"a long sentence number {i},x\nanother long one {i},y\n" for i in range(5))
+    rows = (f"a long sentence number {i},x\nanother long one {i},y\n" for i in range(5))
+    body = "a,b\n" + "".join(rows)
     c = read_csv_corpus(csv(body))  # columns guessed: longest texts, fewest values
     assert c.classes == ("x", "y") and c.texts[0].startswith("a long")
 
@@ -133,7 +134,7 @@ def test_empty_rows_are_dropped_with_a_note():
         (GOOD.encode(), ("text", "text"), CsvLimits(), "must be different"),
         (b"text,label\n,a\n,b\n", (None, None), CsvLimits(), "Every row has an empty"),
         (b"text,label\n" + b"good,pos\n" * 6, (None, None), CsvLimits(), "one value only"),
-        (GOOD.encode(), (None, None), CsvLimits(min_per_class=6), "too few: “neg” (5), “pos” (5)"),
+        (GOOD.encode(), (None, None), CsvLimits(min_per_class=6), "few: “neg” (5), “pos” (5)"),
         (
             b"text,label\n" + b"".join(b"t %d,%d\n" % (i, i) for i in range(30)),
             (None, None),

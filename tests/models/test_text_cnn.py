@@ -42,7 +42,8 @@ def test_text_cnn_shapes(widths, classes):
     assert [m.shape for m in maps] == [(4, 3, 9 - h + 1) for h in widths]
     values, positions = model.pool(x)
     assert values.shape == positions.shape == (4, 3 * len(widths))
-    assert [model.width_of(j) for j in range(3 * len(widths))] == [h for h in widths for _ in range(3)]
+    expected = [h for h in widths for _ in range(3)]
+    assert [model.width_of(j) for j in range(3 * len(widths))] == expected
 
 
 def test_responses_equal_the_conv1d_modules_in_float64():
@@ -79,7 +80,8 @@ def test_padding_never_wins_so_a_sentence_scores_the_same_alone_or_padded():
 
 def test_valid_positions_and_sentences_shorter_than_the_filter():
     ids = torch.tensor([[5, 6, 7, 0, 0], [5, 0, 0, 0, 0]])
-    assert valid_positions(ids, 2).tolist() == [[True, True, False, False], [True, False, False, False]]
+    expected = [[True, True, False, False], [True, False, False, False]]
+    assert valid_positions(ids, 2).tolist() == expected
     model = TextCNN(TextCNNConfig(30, embed_dim=4, widths=(3,), filters=2)).eval()
     with torch.no_grad():
         out = model(torch.tensor([[5]]))  # padded up to the widest filter inside

@@ -4,6 +4,7 @@ top n-grams), CSV uploads good and bad, and SST-2 offline."""
 
 from __future__ import annotations
 
+import time
 import urllib.error
 
 import numpy as np
@@ -92,7 +93,8 @@ def test_training_fills_the_table_and_the_later_tabs(at):
     labels = {m.label for m in at.metric}
     assert labels == {"Kim CNN: test accuracy", "Bag of words: test accuracy"}
     table = next(d.value for d in at.dataframe if "kind" in d.value.columns).set_index("kind")
-    assert list(table.index) == ["plain", "intensifier", "negation", "contrast", "word order", "all"]
+    kinds = ["plain", "intensifier", "negation", "contrast", "word order", "all"]
+    assert list(table.index) == kinds
     assert table.loc["all", "Kim CNN"] >= 0.9  # the page's defaults: 2,000 sentences, 10 epochs
     assert table.loc["contrast", "Bag of words"] <= 0.6
     assert table.loc["word order", "Kim CNN − BoW (points)"] >= 10
@@ -118,6 +120,15 @@ def test_training_fills_the_table_and_the_later_tabs(at):
     assert r"\underbrace" in latex(at)  # 32 channels: one sum per word
     at.selectbox(key="tc_filter").set_value(20).run()  # a width-3 filter
     assert "9 - 3 + 1 = 7" in latex(at)
+    # a run interrupted by Stop leaves its model in session state: the next run keeps it
+    held = at.session_state["tc_runs"]["kim"]
+    at.session_state["tc_pending"] = {
+        "arch": "kim", "model": held.model, "epochs": held.history.epochs[:2],
+        "settings": held.settings, "data_key": held.data_key, "start": time.perf_counter(),
+    }  # fmt: skip
+    at.run()
+    assert any("stopped after 2 epoch(s); its model is kept" in i for i in texts(at, "info"))
+    assert "2 epoch(s)" in joined(at) and "(stopped)" in joined(at)
 
 
 def test_the_keras_stack_trains_too(at):
