@@ -301,3 +301,32 @@ def _downscale(
     if img.size != target:
         img = img.resize(target, Image.Resampling.LANCZOS)
     return img, [f"Downscaled from {original[0]}×{original[1]} to {target[0]}×{target[1]}."]
+
+
+def fit_to_multiple(image: np.ndarray, multiple: int, max_side: int) -> tuple[np.ndarray, str]:
+    """An (H, W, 3) uint8 image shrunk (area averaging) so its longer side is at most
+    ``max_side``, then centre-cropped so both sides are multiples of ``multiple`` (what a
+    network that pools log2(multiple) times needs). Returns the (H', W', 3) image and a
+    user-facing note on what changed ("" when nothing did)."""
+    if multiple < 1 or max_side < multiple:
+        raise ValueError("need 1 <= multiple <= max_side")
+    h, w = image.shape[:2]
+    notes = []
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))  # (width, height)
+        image = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BOX))
+        notes.append(f"shrunk from {w}×{h} to {size[0]}×{size[1]}")
+    h2, w2 = image.shape[:2]
+    th, tw = max(multiple, h2 - h2 % multiple), max(multiple, w2 - w2 % multiple)
+    if (th, tw) != (h2, w2):
+        if th > h2 or tw > w2:  # smaller than one multiple: pad by repeating the edge
+            image = np.pad(
+                image, ((0, max(0, th - h2)), (0, max(0, tw - w2)), (0, 0)), mode="edge"
+            )
+            h2, w2 = image.shape[:2]
+        top, left = (h2 - th) // 2, (w2 - tw) // 2
+        image = image[top : top + th, left : left + tw]
+        notes.append(f"cropped to {tw}×{th} (sides must be multiples of {multiple})")
+    text = ("The image was " + " and ".join(notes) + ".") if notes else ""
+    return np.ascontiguousarray(image), text

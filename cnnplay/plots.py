@@ -745,20 +745,27 @@ COUNT_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(31,119,180)"]]  # confusion
 
 
 def training_curves_figure(
-    histories: dict[str, list[dict]], labels: dict[str, str], height: int = 300
+    histories: dict[str, list[dict]],
+    labels: dict[str, str],
+    height: int = 300,
+    metric: str = "val_accuracy",
+    metric_title: str = "validation accuracy",
+    loss_title: str = "cross-entropy loss",
+    colours: dict[str, str] | None = None,
 ) -> go.Figure:
-    """Loss (solid: training, dotted: validation) and validation accuracy per epoch, side by
-    side, one colour per strategy. histories: strategy -> per-epoch records with ``epoch``,
-    ``train_loss`` and optionally ``val_loss`` / ``val_accuracy``."""
+    """Loss (solid: training, dotted: validation) and a validation metric in 0..1 per epoch,
+    side by side, one colour per strategy (``colours``, default STRATEGY_COLOURS). histories:
+    strategy -> per-epoch records with ``epoch``, ``train_loss`` and optionally ``val_loss`` /
+    ``metric`` (e.g. "val_accuracy", "val_miou")."""
     data = []
     for key, epochs in histories.items():
-        colour = STRATEGY_COLOURS.get(key, TOPK_COLOUR)
+        colour = (colours or STRATEGY_COLOURS).get(key, TOPK_COLOUR)
         x = [e["epoch"] for e in epochs]
         line = {"color": colour, "width": 2}
         for field, axis, dash, name in (
             ("train_loss", "", "solid", "train loss"),
             ("val_loss", "", "dot", "val loss"),
-            ("val_accuracy", "2", "solid", "val accuracy"),
+            (metric, "2", "solid", metric_title),
         ):
             y = [e.get(field) for e in epochs]
             if not any(v is not None for v in y):
@@ -782,10 +789,10 @@ def training_curves_figure(
         "margin": {"l": 50, "r": 10, "t": 30, "b": 40},
         "font": {"size": FONT_SIZE},
         "xaxis": {"domain": [0, 0.45], "title": {"text": "epoch"}},
-        "yaxis": {"title": {"text": "cross-entropy loss"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": loss_title}, "rangemode": "tozero"},
         "xaxis2": {"domain": [0.55, 1], "title": {"text": "epoch"}, "anchor": "y2"},
         "yaxis2": {
-            "title": {"text": "validation accuracy"},
+            "title": {"text": metric_title},
             "range": [0, 1.02],
             "tickformat": ".0%",
             "anchor": "x2",

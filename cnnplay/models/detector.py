@@ -27,6 +27,7 @@ import torchvision
 from torch import Tensor, nn
 
 from cnnplay.data.scenes import CLASSES, Scene
+from cnnplay.dihedral import Dihedral
 from cnnplay.ops.boxes import box_iou, decode, encode, grid_anchors
 
 ASSET_DIR = Path(__file__).resolve().parents[2] / "assets" / "detector"
@@ -152,38 +153,12 @@ def detection_loss(out: Tensor, target: Tensor, config: DetectorConfig) -> Tenso
     return obj_loss + 2.0 * box_loss + cls_loss
 
 
-class DihedralAugment:
-    """Random flips and transposes (the 8 symmetries of the square) of a training batch, applied
-    alike to the images and to their grid targets. The shapes keep their class under all of
-    them, and with square anchors the encoded targets transform exactly: a horizontal flip
-    mirrors the cells and negates dx, a transpose swaps rows with columns, dx with dy and dw with
-    dh.
-
-    Use as ``fit(..., augment=aug)`` with ``loss_fn(out, y) = loss(out, aug.targets(y))``: the
-    call on the images records each sample's symmetry, ``targets`` applies the same ones.
+class DihedralAugment(Dihedral):
+    """The 8 symmetries of the square on images and their (N, S, S, B, 6) grid targets. With
+    square anchors the encoded targets transform exactly: a horizontal flip mirrors the cells
+    and negates dx, a transpose swaps rows with columns, dx with dy and dw with dh. Use as
+    ``fit(..., augment=aug)`` with ``loss_fn(out, y) = loss(out, aug.targets(y))``.
     """
-
-    def __init__(self) -> None:
-        self.codes: Tensor | None = None  # (N,) int symmetry of each sample of the last batch
-
-    @staticmethod
-    def _apply(t: Tensor, code: int, rows: int, cols: int) -> Tensor:
-        if code & 4:
-            t = t.transpose(rows, cols)
-        if code & 1:
-            t = t.flip(cols)
-        if code & 2:
-            t = t.flip(rows)
-        return t
-
-    def __call__(self, x: Tensor, generator: torch.Generator) -> Tensor:
-        """x: (N, 3, H, W) with H = W -> the batch with each sample transformed."""
-        self.codes = torch.randint(0, 8, (len(x),), generator=generator)
-        out = torch.empty_like(x)
-        for code in self.codes.unique().tolist():
-            sel = (self.codes == code).to(x.device)
-            out[sel] = self._apply(x[sel], code, 2, 3)
-        return out
 
     def targets(self, y: Tensor) -> Tensor:
         """(N, S, S, B, 6) targets of the last batch, transformed like its images."""
