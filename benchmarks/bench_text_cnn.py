@@ -26,7 +26,7 @@ from cnnplay.text_explain import explain
 from cnnplay.train import TrainConfig
 
 CNN_CONFIG = TrainConfig(epochs=10, batch_size=32, lr=3e-3)  # the page's defaults
-BOW_CONFIG = TrainConfig(epochs=30, batch_size=64, lr=0.05)  # as the page trains the baseline
+BOW_CONFIG = TrainConfig(epochs=15, batch_size=256, lr=0.2)  # as the page trains the baseline
 SENTENCE = "the acting was boring , but the plot was good"
 EDITS = [
     lambda a, r: a.slider(key="tc_height").set_value(int(r.integers(1, 6))),

@@ -6,6 +6,7 @@ Colours and sizes come from :mod:`cnnplay.plots` (defined there, once).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -180,6 +181,7 @@ def model_curves_figure(
     colour per model of MODEL_COLOURS. histories: model key -> per-epoch records."""
     fig = training_curves_figure(histories, labels, height)
     for trace in fig.data:
+        trace.name = re.sub(r"\bval(idation)? ", "test ", trace.name)  # our held-out split
         colour = MODEL_COLOURS.get(trace.legendgroup)
         if colour:
             trace.line.color = colour

@@ -34,6 +34,7 @@ def test_train_then_read_a_sentence(page: Page, app_url: str, save_screenshot) -
     wait_for_app_idle(page)
     expect(panel.get_by_text("word-order", exact=False).first).to_be_visible()
     assert_no_exception(page)
+    save_screenshot(page, "text_cnn_train.png")
 
     page.get_by_role("tab", name="Read a sentence").click()
     reader = page.get_by_role("tabpanel", name="Read a sentence")

@@ -160,7 +160,7 @@ def trained(one_thread):
     out = {}
     for name, config in (
         ("kim", TrainConfig(epochs=10, batch_size=32, lr=3e-3)),
-        ("bow", TrainConfig(epochs=30, batch_size=64, lr=0.05)),
+        ("bow", TrainConfig(epochs=15, batch_size=256, lr=0.2)),  # as the page
     ):
         model = build_model(name, len(vocab), 2)
         history = train_text_model(model, ids, corpus.labels, train, test, config)
