@@ -244,11 +244,14 @@ def predict_probs(model: nn.Module, ids: np.ndarray | Tensor, batch: int = 1024)
     model.eval()
     device = next(model.parameters()).device
     ids = torch.as_tensor(ids)
+    if len(ids) == 0:
+        classes = [m for m in model.modules() if isinstance(m, nn.Linear)][-1].out_features
+        return np.zeros((0, classes), np.float32)
     out = [
         torch.softmax(model(ids[i : i + batch].to(device)), dim=1).cpu()
         for i in range(0, len(ids), batch)
     ]
-    return torch.cat(out).numpy() if out else np.zeros((0, 0), np.float32)
+    return torch.cat(out).numpy()
 
 
 def train_text_model(
@@ -266,8 +269,8 @@ def train_text_model(
 
     ids: (N, L) int64; labels: (N,) int64; the index arrays are positions into both."""
     device = next(model.parameters()).device
-    x = torch.as_tensor(ids, device=device)
-    y = torch.as_tensor(labels, device=device)
+    x = torch.tensor(ids, device=device)  # copies: the arrays may be read-only (caches)
+    y = torch.tensor(labels, device=device)
     test = torch.as_tensor(test_idx, device=device)
     xt, yt = x[test], y[test]
 

@@ -133,6 +133,15 @@ def test_registry_builds_every_architecture():
         assert model(ids_batch(2, 16).to(next(model.parameters()).device)).shape == (2, 2)
 
 
+def test_predict_probs_in_batches_and_on_nothing():
+    model = build_model("kim", 30, 3, widths=(2,), filters=4)
+    ids = ids_batch(5, 6)
+    probs = predict_probs(model, ids, batch=2)
+    assert probs.shape == (5, 3) and np.allclose(probs.sum(1), 1, atol=1e-6)
+    np.testing.assert_allclose(probs, predict_probs(model, ids), atol=1e-6)
+    assert predict_probs(model, ids[:0]).shape == (0, 3)
+
+
 def test_accuracy_by_kind():
     pred = np.array([1, 0, 1, 1])
     labels = np.array([1, 1, 1, 0])

@@ -179,6 +179,23 @@ def test_a_good_csv_is_used_and_its_columns_can_be_changed(at):
     assert "from *generated corpus (seed 0)*" in joined(at)
 
 
+def test_a_three_class_csv_trains_and_reads_sentences(at):
+    rows = "".join(
+        f"great fun {i},pos\nsad and dull {i},neg\nnot so bad {i},meh\n" for i in range(6)
+    )
+    at.radio(key="tc_source").set_value("Your CSV").run()
+    at.file_uploader(key="tc_csv").set_value(("m.csv", b"text,label\n" + rows.encode(), "text/csv"))
+    at.number_input(key="tc_epochs").set_value(3)
+    at.run()
+    assert "classes *meh* (6), *neg* (6), *pos* (6)" in joined(at)
+    at.button(key="tc_train").click().run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "kind" in d.value.columns).set_index("kind")
+    assert table.loc["all", "test sentences"] >= 3
+    assert "**Kim CNN** says" in joined(at)
+    assert chart(at, "tc_probs_kim")["data"][0]["y"] != []
+
+
 def test_sst2_offline_keeps_the_generated_corpus(monkeypatch, tmp_path):
     from cnnplay.data import sentiment
     from cnnplay.models import pretrained
