@@ -649,7 +649,16 @@ def ngram_tab() -> None:
         "its max-pool with the highest activation. Filters are sorted by how much their weights "
         "differ between classes (the most decisive first)."
     )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="tc_ngrams")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key="tc_ngrams",
+        column_config={
+            "filter": st.column_config.NumberColumn(width="small"),
+            "width": st.column_config.NumberColumn(width="small"),
+            "top n-grams (max activation, sentences)": st.column_config.TextColumn(width="large"),
+        },
+    )
 
 
 tabs = st.tabs(["Sentence as a 1D image", "Train & compare", "Read a sentence", "Top n-grams"])

@@ -17,6 +17,11 @@ def test_train_then_read_a_sentence(page: Page, app_url: str, save_screenshot) -
     open_page(page, app_url, "Text CNN", "text_cnn")
     expect(page.get_by_text("moves 8 times", exact=False).first).to_be_visible()
     wait_for_app_idle(page)
+    sentence = page.get_by_label("Sentence", exact=True)
+    expect(sentence).to_have_value("the plot was good but the acting was boring")
+    charts = page.get_by_test_id("stPlotlyChart").locator(".main-svg")
+    for k in range(3):  # sentence matrix, filter, feature map: drawn, not placeholders
+        expect(charts.nth(k)).to_be_visible()
     assert_no_exception(page)
     save_screenshot(page, "text_cnn_image.png")
 
@@ -46,3 +51,10 @@ def test_train_then_read_a_sentence(page: Page, app_url: str, save_screenshot) -
     expect(reader.get_by_text("filter", exact=False).first).to_be_visible()
     assert_no_exception(page)
     save_screenshot(page, "text_cnn.png")
+
+    page.get_by_role("tab", name="Top n-grams").click()
+    ngrams = page.get_by_role("tabpanel", name="Top n-grams")
+    expect(ngrams.get_by_text("won its max-pool", exact=False).first).to_be_visible()
+    wait_for_app_idle(page)
+    assert_no_exception(page)
+    save_screenshot(page, "text_cnn_ngrams.png")
