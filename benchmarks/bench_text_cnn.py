@@ -53,9 +53,7 @@ def train(name: str, data, config: TrainConfig, seed: int):
     pred = predict_probs(model, data.ids[data.test_idx]).argmax(1)
     labels = data.corpus.labels[data.test_idx]
     kinds = [data.corpus.kinds[i] for i in data.test_idx]
-    per = accuracy_by_kind(pred, labels, kinds, KINDS)
-    wo = np.isin(kinds, WORD_ORDER_KINDS)
-    per["word order"] = (int(wo.sum()), float((pred[wo] == labels[wo]).mean()))
+    per = accuracy_by_kind(pred, labels, kinds, KINDS, {"word order": WORD_ORDER_KINDS})
     return model, (reached[0] if reached else None), history, per
 
 

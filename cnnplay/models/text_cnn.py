@@ -297,16 +297,22 @@ def train_text_model(
 
 
 def accuracy_by_kind(
-    pred: np.ndarray, labels: np.ndarray, kinds: tuple[str, ...] | list[str], order: tuple[str, ...]
+    pred: np.ndarray,
+    labels: np.ndarray,
+    kinds: tuple[str, ...] | list[str],
+    order: tuple[str, ...],
+    groups: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, tuple[int, float]]:
-    """kind -> (sentences, accuracy in 0..1), plus ``"all"``; pred, labels: (N,) ints, kinds:
-    (N,) names. Kinds in ``order`` that have no sentence are left out."""
+    """kind -> (sentences, accuracy in 0..1) for the kinds in ``order``, then each group of
+    kinds (e.g. ``{"word order": ("negation", "contrast")}``), then ``"all"``. pred, labels: (N,)
+    ints; kinds: (N,) names. Kinds and groups with no sentence are left out."""
     kinds_arr = np.asarray(kinds)
     out: dict[str, tuple[int, float]] = {}
-    for kind in order:
-        mask = kinds_arr == kind
+    rows = [(k, (k,)) for k in order] + list((groups or {}).items())
+    for name, members in rows:
+        mask = np.isin(kinds_arr, members)
         if mask.any():
-            out[kind] = (int(mask.sum()), float((pred[mask] == labels[mask]).mean()))
+            out[name] = (int(mask.sum()), float((pred[mask] == labels[mask]).mean()))
     if len(labels):
         out["all"] = (len(labels), float((pred == labels).mean()))
     return out

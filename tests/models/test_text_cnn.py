@@ -145,8 +145,12 @@ def test_predict_probs_in_batches_and_on_nothing():
 def test_accuracy_by_kind():
     pred = np.array([1, 0, 1, 1])
     labels = np.array([1, 1, 1, 0])
-    out = accuracy_by_kind(pred, labels, ["plain", "plain", "contrast", "contrast"], KINDS)
-    assert out == {"plain": (2, 0.5), "contrast": (2, 0.5), "all": (4, 0.5)}
+    kinds = ["plain", "plain", "contrast", "negation"]
+    out = accuracy_by_kind(pred, labels, kinds, KINDS)
+    assert out == {"plain": (2, 0.5), "negation": (1, 0.0), "contrast": (1, 1.0), "all": (4, 0.5)}
+    groups = {"word order": ("negation", "contrast"), "none": ("intensifier",)}
+    out = accuracy_by_kind(pred, labels, kinds, ("plain",), groups)
+    assert out == {"plain": (2, 0.5), "word order": (2, 0.5), "all": (4, 0.5)}
 
 
 @pytest.fixture(scope="module")
