@@ -7,6 +7,8 @@ VENV ?= .venv
 PORT ?= 8501
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# torch's OpenMP threads wait passively: spinning threads slow everything on a shared 2-core box
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: run test install install-dev debs bench screenshot clean
 
@@ -41,6 +43,10 @@ bench: install-dev
 	$(PY) -m benchmarks.bench_receptive
 	$(PY) -m benchmarks.bench_cost
 	$(PY) -m benchmarks.bench_pretrained
+	$(PY) -m benchmarks.bench_transfer
+	$(PY) -m benchmarks.bench_detection
+	$(PY) -m benchmarks.bench_segmentation
+	$(PY) -m benchmarks.bench_text_cnn
 
 screenshot: install-dev debs
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q

@@ -612,9 +612,10 @@ def grouped_bar_figure(
     series: dict[str, Sequence[float]],
     title: str = "",
     height: int = 300,
+    text_format: str = "{:.2f}×",
 ) -> go.Figure:
     """Side-by-side bars: one group per category, one bar per series (e.g. count ratio vs time
-    ratio of each block design), with the values printed on the bars."""
+    ratio of each block design), with the values printed on the bars (``text_format``)."""
     spec = {
         "data": [
             {
@@ -622,7 +623,7 @@ def grouped_bar_figure(
                 "name": name,
                 "x": list(categories),
                 "y": [float(v) for v in values],
-                "text": [f"{v:.2f}×" for v in values],
+                "text": [text_format.format(v) for v in values],
                 "textposition": "outside",
             }
             for name, values in series.items()
