@@ -38,11 +38,16 @@ class Dihedral:
         return out
 
     def targets(self, y: Tensor) -> Tensor:
-        """(N, H, W, ...) dense targets of the last batch, transformed like its images."""
+        """(N, H, W, ...) targets of the last batch, each transformed like its image."""
         if self.codes is None:
             return y
         out = torch.empty_like(y)
         for code in self.codes.unique().tolist():
             sel = (self.codes == code).to(y.device)
-            out[sel] = self._apply(y[sel], code, 1, 2)
+            out[sel] = self._target(y[sel], code)
         return out
+
+    def _target(self, t: Tensor, code: int) -> Tensor:
+        """One symmetry on (n, H, W, ...) targets: dense maps move like the pixels. Targets
+        whose values also change (box offsets) override this."""
+        return self._apply(t, code, 1, 2)

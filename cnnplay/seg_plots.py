@@ -115,7 +115,7 @@ def unet_diagram(stages: Sequence[Stage], config: UNetConfig, size: int) -> go.F
             a, b = xs[f"encoders.{i}"], xs[f"decoders.{i}"]
             annotations.append(
                 {
-                    "x": b - 0.45,
+                    "x": b - 0.3,
                     "y": -i + 0.42,
                     "ax": a + 0.45,
                     "ay": -i + 0.42,

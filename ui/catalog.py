@@ -90,7 +90,10 @@ SECTIONS: dict[str, list[PageInfo]] = {
         PageInfo(
             "Segmentation (U-Net)",
             ":material/texture:",
-            "Encoder, decoder and skip connections, trained live.",
+            "A class for every pixel: encoder, decoder and skip connections, the U-Net against "
+            "an FCN, trained live; semantic vs instance segmentation.",
+            path="pages/segmentation.py",
+            seeds="seeds 001, 002, 003",
         ),
         PageInfo(
             "Text CNN",

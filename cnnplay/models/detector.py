@@ -160,22 +160,16 @@ class DihedralAugment(Dihedral):
     ``fit(..., augment=aug)`` with ``loss_fn(out, y) = loss(out, aug.targets(y))``.
     """
 
-    def targets(self, y: Tensor) -> Tensor:
-        """(N, S, S, B, 6) targets of the last batch, transformed like its images."""
-        if self.codes is None:
-            return y
-        out = torch.empty_like(y)
-        for code in self.codes.unique().tolist():
-            sel = (self.codes == code).to(y.device)
-            t = self._apply(y[sel], code, 1, 2).clone()  # (n, S, S, B, 6)
-            if code & 4:
-                t[..., [0, 1, 2, 3]] = t[..., [1, 0, 3, 2]]
-            if code & 1:
-                t[..., 0] = -t[..., 0]
-            if code & 2:
-                t[..., 1] = -t[..., 1]
-            out[sel] = t
-        return out
+    def _target(self, t: Tensor, code: int) -> Tensor:
+        """(n, S, S, B, 6) grid targets under one symmetry: cells move, offsets turn."""
+        t = self._apply(t, code, 1, 2).clone()
+        if code & 4:
+            t[..., [0, 1, 2, 3]] = t[..., [1, 0, 3, 2]]
+        if code & 1:
+            t[..., 0] = -t[..., 0]
+        if code & 2:
+            t[..., 1] = -t[..., 1]
+        return t
 
 
 @dataclass

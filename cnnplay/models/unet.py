@@ -240,8 +240,10 @@ def count_params(model: nn.Module) -> int:
 
 def image_tensor(images: np.ndarray) -> Tensor:
     """(N, H, W, 3) or (H, W, 3) uint8 -> (N, 3, H, W) float32 in [0, 1] (CPU)."""
-    arr = images[None] if images.ndim == 3 else images
-    return torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float().div(255)
+    arr = np.ascontiguousarray(images[None] if images.ndim == 3 else images)
+    if not arr.flags.writeable:  # e.g. a cached, read-only array: torch wants its own copy
+        arr = arr.copy()
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).float().div(255)
 
 
 @torch.inference_mode()

@@ -1,0 +1,94 @@
+"""Speed of the Segmentation page: inference of the three shipped networks on one 128×128 scene,
+live training of the default configuration (time and mean IoU reached, epoch by epoch), and the
+page's rerun after a widget change.
+
+Run from the repository root: ``python -m benchmarks.bench_segmentation [--until 0.85]``.
+Prints figures and ratios measured in this run. Targets (2-core CPU): inference on one 128×128
+scene ≤ 50 ms; live training of the default configuration to mean IoU ≥ 0.85 on held-out scenes
+≤ 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from benchmarks.common import rerun_times, summary, timeit
+from cnnplay.data.scenes import make_scene, make_scenes
+from cnnplay.device import configure_torch_threads, device_label, get_device
+from cnnplay.models.unet import SHIPPED, UNetConfig, count_params, load_model, predict
+from cnnplay.segmentation import SegTrainSettings, train_unet
+
+EDITS = [
+    lambda a, r: a.slider(key="seg_scene").set_value(int(r.integers(1, 25))),
+    lambda a, r: a.slider(key="seg_depth").set_value(int(r.choice([2, 3, 4]))),
+    lambda a, r: a.selectbox(key="seg_fm_stage").set_value(int(r.integers(0, 5))),
+    lambda a, r: a.number_input(key="seg_inst_seed").set_value(int(r.integers(0, 100))),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--until", type=float, default=0.85, help="mean IoU to reach")
+    parser.add_argument("--max-epochs", type=int, default=SegTrainSettings().epochs)
+    parser.add_argument("--skip-rerun", action="store_true")
+    args = parser.parse_args()
+    configure_torch_threads()
+    device = get_device()
+    print(f"device: {device_label(device)}; torch {torch.__version__}")
+
+    print("\n== inference, one 128x128 scene (forward + softmax + argmax)   target: <= 50 ms")
+    scene = make_scene(0).image
+    medians = {}
+    for name, cfg in SHIPPED.items():
+        model = load_model(name)
+        times = timeit(lambda m=model: predict(m, scene), args.repeats)
+        medians[name] = statistics.median(times)
+        print(f"{cfg.label():28s} {count_params(model):9,d} params  {summary(times)}")
+    base = medians["unet_skips"]
+    print("ratios to the U-Net: " + ", ".join(f"{n} {m / base:.2f}x" for n, m in medians.items()))
+
+    settings = SegTrainSettings(epochs=args.max_epochs)
+    print(
+        f"\n== live training of the default configuration ({UNetConfig().label()}, "
+        f"{settings.train_scenes} scenes x {settings.epochs} epochs, batch "
+        f"{settings.batch_size}); scored on 50 held-out scenes   target: mIoU >= "
+        f"{args.until} in <= 60 s"
+    )
+    held_out = make_scenes(50, seed=3)
+    start = time.perf_counter()
+    reached: list[float] = []
+
+    def on_progress(step: int, total: int, metrics: dict) -> None:
+        if "val_miou" in metrics:
+            t = time.perf_counter() - start
+            print(
+                f"epoch {metrics['epoch']:.0f}: {t:6.1f} s  mIoU {metrics['val_miou']:.3f}  "
+                f"boundary {metrics['val_boundary_accuracy']:.3f}",
+                flush=True,
+            )
+            if metrics["val_miou"] >= args.until and not reached:
+                reached.append(t)
+
+    _, history = train_unet(UNetConfig(), settings, held_out, on_progress)
+    total = time.perf_counter() - start
+    best = max(history.series("val_miou"))
+    print(
+        f"{'reached' if reached else 'did not reach'} mIoU {args.until}"
+        + (f" after {reached[0]:.1f} s" if reached else f"; best {best:.3f}")
+        + f"; {total:.1f} s in all (scene generation included)"
+    )
+
+    if not args.skip_rerun:
+        print("\n== Segmentation page: server-side rerun after a widget change (AppTest, 20)")
+        reruns = rerun_times("segmentation.py", EDITS)
+        print(f"rerun            {summary(reruns)}")
+
+
+if __name__ == "__main__":
+    main()
