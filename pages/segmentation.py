@@ -116,9 +116,12 @@ def shipped_predictions(name: str) -> tuple[np.ndarray, float]:
     images = np.stack([s.image for s in scenes])
     model = shipped(name)
     predict(model, images[:1])  # warm-up
-    start = time.perf_counter()
-    pred, _ = predict(model, images)
-    return pred, 1000 * (time.perf_counter() - start) / len(images)
+    best = float("inf")
+    for _ in range(2):  # the better of two timings: a busy server makes one of them slow
+        start = time.perf_counter()
+        pred, _ = predict(model, images)
+        best = min(best, time.perf_counter() - start)
+    return pred, 1000 * best / len(images)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -433,7 +436,7 @@ with tabs[2]:
         }
         bar = st.progress(0.0, text="Generating the training scenes…")
         curves = st.empty()
-        live = st.container()
+        live = st.empty()  # the masks redrawn while training; cleared at the end
         val_images = np.stack([s.image for s in val_scenes])
 
         def redraw(step: int) -> None:
@@ -481,6 +484,7 @@ with tabs[2]:
         st.session_state.pop("seg_pending", None)
         bar.empty()
         curves.empty()
+        live.empty()
         keep_run(model, history.epochs, history.seconds, history.stopped)
         st.session_state.seg_stop_flag = False
     if runs:

@@ -104,6 +104,7 @@ def test_train_live_then_use_the_model(at):
     assert len(runs) == 1 and runs["epochs"].iloc[0] == 2 and runs["stopped"].iloc[0] == ""
     assert runs["parameters"].iloc[0] == count_params(UNet(UNetConfig(depth=2, base_width=4)))
     assert 0 <= float(metric(at, "Val mean IoU")) <= 1
+    assert not any(c.startswith("step ") for c in image_captions(at))  # live masks cleared
     curves = chart(at, "seg_curves")
     assert len(curves["data"][0]["x"]) == 2
     mine = [o for o in at.selectbox(key="seg_fm_model").options if o.startswith("yours: ")]
