@@ -12,10 +12,11 @@ from playwright.sync_api import Page, expect
 from tests.e2e.browser import assert_no_exception, open_page, wait_for_app_idle
 
 
-def test_iou_then_one_nms_step_then_evaluation(page: Page, app_url: str) -> None:
+def test_iou_then_one_nms_step_then_evaluation(page: Page, app_url: str, save_screenshot) -> None:
     open_page(page, app_url, "Detection", "detection")
     expect(page.get_by_text("0.200").first).to_be_visible()  # IoU of the default boxes
     wait_for_app_idle(page)
+    save_screenshot(page, "detection_iou.png")
     page.get_by_role("tab", name="Pipeline & NMS").click()
     panel = page.get_by_role("tabpanel", name="Pipeline & NMS")
     expect(panel.get_by_text("candidates passed the score threshold")).to_be_visible()
@@ -23,7 +24,10 @@ def test_iou_then_one_nms_step_then_evaluation(page: Page, app_url: str) -> None
     expect(panel.get_by_text("Kept:")).to_be_visible()
     wait_for_app_idle(page)
     expect(panel.locator("g.scatterlayer path.js-line").first).to_be_attached()  # boxes drawn
+    save_screenshot(page, "detection_nms.png")
     page.get_by_role("tab", name="Evaluation").click()
     evaluation = page.get_by_role("tabpanel", name="Evaluation")
     expect(evaluation.get_by_text("AP@0.5 (mean)")).to_be_visible()
+    wait_for_app_idle(page)
+    save_screenshot(page, "detection_evaluation.png")
     assert_no_exception(page)
