@@ -14,7 +14,6 @@ import argparse
 import statistics
 import time
 
-import numpy as np
 import torch
 
 from benchmarks.common import rerun_times, summary, timeit

@@ -643,7 +643,6 @@ with tabs[5]:
     inst_seed = int(i1.number_input("Scene number", 0, 10**6, key="seg_inst_seed"))
     crowded = i2.toggle("Crowded scenes (up to 8 objects, more overlap)", key="seg_inst_crowd")
     inst_scene = scene_set(1, inst_seed, SIZE, crowded)[0]
-    inst_model_name = f"shipped: {SHIPPED['unet_skips'].label()}"
     pred_sem = predict(shipped("unet_skips"), inst_scene.image)[0][0]
     found = instances_from_semantic(pred_sem, min_area=20)
     truth = instances_from_semantic(inst_scene.semantic)

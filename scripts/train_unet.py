@@ -144,7 +144,8 @@ def main() -> None:
                 print(
                     f"{name} epoch {metrics['epoch']:.0f}: loss {metrics['train_loss']:.4f}  "
                     f"val mIoU {metrics['val_miou']:.3f}  boundary "
-                    f"{metrics['val_boundary_accuracy']:.3f}  ({time.perf_counter() - start:.0f} s)",
+                    f"{metrics['val_boundary_accuracy']:.3f}  "
+                    f"({time.perf_counter() - start:.0f} s)",
                     flush=True,
                 )
 

@@ -77,7 +77,9 @@ def test_boundary_band_matches_scipy(width: int) -> None:
     down = np.zeros_like(sem, bool)
     down[:-1, :] = sem[1:, :] != sem[:-1, :]
     edge = right | np.roll(right, 1, axis=1) | down | np.roll(down, 1, axis=0)
-    ref = ndimage.binary_dilation(edge, np.ones((3, 3)), iterations=width - 1) if width > 1 else edge
+    ref = edge
+    if width > 1:
+        ref = ndimage.binary_dilation(edge, np.ones((3, 3)), iterations=width - 1)
     np.testing.assert_array_equal(boundary_band(sem, width), ref)
 
 
@@ -122,8 +124,10 @@ def test_loss_is_cross_entropy_plus_soft_dice() -> None:
     loss = segmentation_loss(logits, target)
     probs = logits.softmax(1)
     onehot = F.one_hot(target, 4).permute(0, 3, 1, 2).double()
-    dice = [(2 * (probs[:, c] * onehot[:, c]).sum() + 1) / (probs[:, c].sum() + onehot[:, c].sum() + 1)
-            for c in range(4)]
+    dice = [
+        (2 * (probs[:, c] * onehot[:, c]).sum() + 1) / (probs[:, c].sum() + onehot[:, c].sum() + 1)
+        for c in range(4)
+    ]
     ref = F.cross_entropy(logits, target) + 1 - sum(dice) / 4
     torch.testing.assert_close(loss, ref)
     loss.backward()
@@ -181,8 +185,13 @@ def test_training_stops_when_asked() -> None:
 
 @pytest.mark.parametrize(
     "shape, multiple, max_side, expected",
-    [((100, 70), 32, 256, (96, 64)), ((600, 300), 32, 256, (256, 128)), ((64, 64), 32, 256, (64, 64)),
-     ((20, 50), 32, 256, (32, 32)), ((1000, 999), 8, 200, (200, 200))],
+    [
+        ((100, 70), 32, 256, (96, 64)),
+        ((600, 300), 32, 256, (256, 128)),
+        ((64, 64), 32, 256, (64, 64)),
+        ((20, 50), 32, 256, (32, 32)),
+        ((1000, 999), 8, 200, (200, 200)),
+    ],
 )
 def test_fit_to_multiple(shape, multiple, max_side, expected) -> None:
     image = RNG.integers(0, 256, (*shape, 3)).astype(np.uint8)

@@ -38,7 +38,11 @@ VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize("config", VARIANTS, ids=lambda c: f"{c.decoder}-d{c.depth}-w{c.base_width}-{c.upsample}-{'skip' if c.skips else 'noskip'}")
+def _name(c: UNetConfig) -> str:
+    return f"{c.decoder}-d{c.depth}-w{c.base_width}-{c.upsample}-{'skip' if c.skips else 'noskip'}"
+
+
+@pytest.mark.parametrize("config", VARIANTS, ids=_name)
 def test_output_is_one_score_per_class_and_pixel(config: UNetConfig) -> None:
     torch.manual_seed(0)
     model = UNet(config).eval()
@@ -50,7 +54,7 @@ def test_output_is_one_score_per_class_and_pixel(config: UNetConfig) -> None:
     assert torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize("config", VARIANTS[::3], ids=str)
+@pytest.mark.parametrize("config", VARIANTS[::3], ids=_name)
 def test_stage_shapes_match_a_real_forward_pass(config: UNetConfig) -> None:
     model = UNet(config).eval()
     side = max(64, config.factor)

@@ -4,7 +4,6 @@ your own image (drawing, photo, bad upload), the offline torchvision model, inst
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
@@ -56,7 +55,8 @@ def test_defaults(fresh):
     assert list(table["channels"])[-1] == 4 and list(table["height"])[0] == 128
     diagram = chart(at, "seg_diagram")
     assert len(diagram["layout"]["shapes"]) == len(expected)
-    assert sum("skip: concatenate" in a.get("text", "") for a in diagram["layout"]["annotations"]) == 3
+    notes = [a.get("text", "") for a in diagram["layout"]["annotations"]]
+    assert sum("skip: concatenate" in t for t in notes) == 3
     compare = frame(at, "seg_compare_table")
     assert list(compare["model"]) == ["U-Net (skips)", "encoder–decoder (no skips)", "FCN ×32"]
     assert compare["mean IoU"].between(0, 1).all()
