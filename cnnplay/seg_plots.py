@@ -37,10 +37,16 @@ def mask_colours(semantic: np.ndarray) -> np.ndarray:
     return CLASS_RGB[np.clip(semantic, 0, len(CLASS_RGB) - 1)]
 
 
-def mask_overlay(image: np.ndarray, semantic: np.ndarray, alpha: float = 0.55) -> np.ndarray:
-    """The class colours blended over a (H, W, 3) uint8 image where the class is not
-    background; returns (H, W, 3) uint8."""
-    colours = mask_colours(semantic).astype(np.float32)
+def mask_overlay(
+    image: np.ndarray,
+    semantic: np.ndarray,
+    alpha: float = 0.55,
+    colours: np.ndarray | None = None,
+) -> np.ndarray:
+    """Colours blended over a (H, W, 3) uint8 image where ``semantic`` (H, W) is not 0: the
+    scene classes' colours, or ``colours`` (an (H, W, 3) picture, e.g. ``instance_colours`` of
+    another label map). Returns (H, W, 3) uint8."""
+    colours = (mask_colours(semantic) if colours is None else colours).astype(np.float32)
     weight = np.where(semantic[..., None] > 0, alpha, 0.0)
     mixed = (1 - weight) * image.astype(np.float32) + weight * colours
     return np.rint(mixed).astype(np.uint8)

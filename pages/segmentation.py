@@ -628,7 +628,8 @@ with tabs[4]:
             st.error(f"{err}", icon=":material/cloud_off:")
         else:
             tv = torchvision_segment(tv_model, picked_pixels)
-            st.image(tv.overlay, caption="DeepLabV3: " + ", ".join(tv.found), width=400)
+            overlay = mask_overlay(picked_pixels, tv.labels, colours=instance_colours(tv.labels))
+            st.image(overlay, caption="DeepLabV3: " + ", ".join(tv.found), width=400)
         finally:
             bar.empty()
 

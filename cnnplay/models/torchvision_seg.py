@@ -36,7 +36,6 @@ def voc_categories() -> list[str]:
 @dataclass
 class TorchvisionSegmentation:
     labels: np.ndarray  # (H, W) int64 class per pixel, 0..20
-    overlay: np.ndarray  # (H, W, 3) uint8: the image with one colour per found class
     found: list[str]  # names of the classes covering at least 1% of the image
 
 
@@ -50,10 +49,6 @@ def torchvision_segment(model: nn.Module, image: np.ndarray) -> TorchvisionSegme
     out = model(((x - mean) / std)[None].to(device))["out"]  # (1, 21, H, W)
     labels = out[0].argmax(dim=0).cpu().numpy().astype(np.int64)
     names = voc_categories()
-    rng = np.random.default_rng(0)
-    palette = np.vstack([[0, 0, 0], rng.integers(60, 256, (len(names) - 1, 3))]).astype(np.float32)
-    weight = np.where(labels[..., None] > 0, 0.55, 0.0)
-    overlay = (1 - weight) * image.astype(np.float32) + weight * palette[labels]
     share = np.bincount(labels.ravel(), minlength=len(names)) / labels.size
     found = [names[k] for k in np.argsort(-share) if k > 0 and share[k] >= 0.01]
-    return TorchvisionSegmentation(labels, np.rint(overlay).astype(np.uint8), found or ["nothing"])
+    return TorchvisionSegmentation(labels, found or ["nothing"])
