@@ -39,6 +39,7 @@ def test_the_animation_plays(page: Page, app_url: str) -> None:
     label = animation.locator("g.slider-group > text.slider-label")  # the current value
     expect(label).to_have_text("output cell (0, 0)")
     animation.locator("g.updatemenu-button").filter(has_text="Play").click()
-    expect(label).to_have_text("output cell (0, 2)")  # it advanced by itself, in the browser
-    expect(label).to_have_text("output cell (2, 2)")  # ... to the last cell
+    # it advanced by itself, in the browser, to the last cell (checking a frame on the way was
+    # flaky: on a loaded machine the poll can miss a frame that is shown for a moment)
+    expect(label).to_have_text("output cell (2, 2)")
     assert_no_exception(page)
