@@ -17,12 +17,12 @@ import torch
 import torchvision
 
 from benchmarks.common import rerun_times, summary, timeit
-from cnnplay.data.scenes import SceneConfig, make_scene
+from cnnplay.detection.detector import detect, load_detector, raw_detections
+from cnnplay.detection.sliding_window import WindowConfig, score_windows
 from cnnplay.device import configure_torch_threads, device_label, get_device
-from cnnplay.models.detector import detect, load_detector, raw_detections
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, load_pretrained
 from cnnplay.ops.boxes import nms
-from cnnplay.sliding_window import WindowConfig, score_windows
+from cnnplay.scenes import SceneConfig, make_scene
 
 EDITS = [
     lambda a, r: a.slider(key="det_score").set_value(float(r.choice([0.1, 0.2, 0.3, 0.5]))),

@@ -17,10 +17,10 @@ import time
 import torch
 
 from benchmarks.common import rerun_times, summary, timeit
-from cnnplay.data.scenes import make_scene, make_scenes
 from cnnplay.device import configure_torch_threads, device_label, get_device
-from cnnplay.models.unet import SHIPPED, UNetConfig, count_params, load_model, predict
-from cnnplay.segmentation import SegTrainSettings, train_unet
+from cnnplay.scenes import make_scene, make_scenes
+from cnnplay.segmentation.training import SegTrainSettings, train_unet
+from cnnplay.segmentation.unet import SHIPPED, UNetConfig, count_params, load_model, predict
 
 EDITS = [
     lambda a, r: a.slider(key="seg_scene").set_value(int(r.integers(1, 25))),

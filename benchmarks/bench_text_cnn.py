@@ -19,10 +19,10 @@ import numpy as np
 import torch
 
 from benchmarks.common import rerun_times, summary, timeit
-from cnnplay.data.sentiment import KINDS, WORD_ORDER_KINDS, make_corpus, prepare_corpus
 from cnnplay.device import configure_torch_threads, device_label, get_device
-from cnnplay.models.text_cnn import accuracy_by_kind, build_model, predict_probs, train_text_model
-from cnnplay.text_explain import explain
+from cnnplay.text.corpus import KINDS, WORD_ORDER_KINDS, make_corpus, prepare_corpus
+from cnnplay.text.explain import explain
+from cnnplay.text.models import accuracy_by_kind, build_model, predict_probs, train_text_model
 from cnnplay.train import TrainConfig
 
 CNN_CONFIG = TrainConfig(epochs=10, batch_size=32, lr=3e-3)  # the page's defaults

@@ -26,7 +26,7 @@ from cnnplay.models.pretrained import (
     tunable_stages,
 )
 from cnnplay.train import TrainConfig
-from cnnplay.transfer import (
+from cnnplay.transfer.strategies import (
     Augmentation,
     FeatureStore,
     build_transfer,

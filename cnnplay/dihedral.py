@@ -4,7 +4,7 @@ alike to the images and to their targets. The scene shapes keep their class unde
 Use as ``fit(..., augment=aug)`` with ``loss_fn(out, y) = loss(out, aug.targets(y))``: the call on
 the images records each sample's symmetry, ``targets`` applies the same ones to the targets of
 that batch. The base class transforms dense (N, H, W, ...) targets such as per-pixel masks;
-:class:`cnnplay.models.detector.DihedralAugment` overrides ``targets`` for grid box targets.
+:class:`cnnplay.detection.detector.DihedralAugment` overrides ``targets`` for grid box targets.
 """
 
 from __future__ import annotations

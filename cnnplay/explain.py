@@ -27,8 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnplay.device import get_device
-
-ProgressFn = Callable[[int, int, dict], None]  # on_progress(step, total, metrics)
+from cnnplay.progress import ProgressFn
 
 
 def private_copy(model: nn.Module) -> nn.Module:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-ProgressFn = Callable[[int, int, dict[str, float]], None]  # (step, total, metrics)
+from cnnplay.progress import ProgressFn
 
 
 @dataclass(frozen=True)

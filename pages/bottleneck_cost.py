@@ -32,7 +32,8 @@ from cnnplay.models.zoo import (
     INPUT_SIDE,
     TORCHVISION_NAME,
 )
-from cnnplay.plots import CHART_CONFIG, cost_bar_figure, grouped_bar_figure
+from cnnplay.plots.charts import cost_bar_figure, grouped_bar_figure
+from cnnplay.plots.style import CHART_CONFIG
 from ui.figures import show_figure
 from ui.setup import ensure_navigation
 

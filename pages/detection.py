@@ -10,15 +10,8 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from cnnplay.data.scenes import CLASSES, SceneConfig, make_scene, make_scenes
-from cnnplay.detection_metrics import match_detections
-from cnnplay.models.coco_detector import (
-    COCO_MODEL,
-    coco_candidates,
-    coco_categories,
-    load_coco_detector,
-)
-from cnnplay.models.detector import (
+from cnnplay.detection.coco import COCO_MODEL, coco_candidates, coco_categories, load_coco_detector
+from cnnplay.detection.detector import (
     DetectorConfig,
     anchors_for,
     assign,
@@ -28,6 +21,19 @@ from cnnplay.models.detector import (
     postprocess,
     raw_detections,
 )
+from cnnplay.detection.metrics import match_detections
+from cnnplay.detection.plots import (
+    box_layer,
+    boxes_figure,
+    counts_figure,
+    image_source,
+    iou_figure,
+    objectness_figure,
+    pr_figure,
+    roi_figure,
+)
+from cnnplay.detection.roi import compare_roi
+from cnnplay.detection.sliding_window import WindowConfig, keep_windows, score_windows, window_boxes
 from cnnplay.models.pretrained import (
     DEFAULT_MODEL,
     REGISTRY,
@@ -44,25 +50,17 @@ from cnnplay.ops.boxes import (
     intersection,
     nms_trace,
 )
-from cnnplay.plots import (
+from cnnplay.plots.charts import lines_figure
+from cnnplay.plots.grids import grid_figure
+from cnnplay.plots.style import (
+    CLASS_COLOURS,
     DET_CANDIDATE_COLOUR,
     DET_FP_COLOUR,
     DET_GT_COLOUR,
     DET_MISS_COLOUR,
     DET_SUPPRESSED_COLOUR,
-    box_layer,
-    boxes_figure,
-    counts_figure,
-    grid_figure,
-    image_source,
-    iou_figure,
-    lines_figure,
-    objectness_figure,
-    pr_figure,
-    roi_figure,
 )
-from cnnplay.roi import compare_roi
-from cnnplay.sliding_window import WindowConfig, keep_windows, score_windows, window_boxes
+from cnnplay.scenes import CLASSES, SceneConfig, make_scene, make_scenes
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
 from ui.setup import ensure_navigation
@@ -71,7 +69,6 @@ ensure_navigation()
 
 CFG = DetectorConfig()
 SCENE = SceneConfig()
-CLASS_COLOURS = ("#e45756", "#4c78a8", "#54a24b")  # circle, square, triangle
 IOU_CANVAS = 100  # the IoU tab's boxes live on a 100×100 canvas
 ANCHOR_SCALES = [16, 24, 32, 48, 64]  # offered anchor scales, pixels (sqrt of the area)
 ANCHOR_RATIOS = [0.5, 1.0, 2.0]  # offered aspect ratios h / w
@@ -297,7 +294,7 @@ iou_thr = c_iou.slider("NMS IoU threshold", 0.05, 1.0, step=0.05, key="det_iou")
 per_class = c_mode.toggle("Per-class NMS", key="det_per_class")
 st.caption(
     f"Scenes are {SCENE.size}×{SCENE.size} px: {', '.join(CLASSES)} in random colours over "
-    "clutter (lines, specks) and noise — `cnnplay.data.scenes`, the same for the same number."
+    "clutter (lines, specks) and noise — `cnnplay.scenes`, the same for the same number."
 )
 
 sc = scene(seed)

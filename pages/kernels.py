@@ -11,18 +11,9 @@ from cnnplay.grids import GRID_PRESETS, flip_pixels, grey_and_depth_image, shift
 from cnnplay.kernels import PATTERN_KERNELS, PHOTO_KERNELS
 from cnnplay.ops.activations import ACTIVATION_FORMULAS, ACTIVATIONS
 from cnnplay.ops.conv import conv2d_naive, conv_geometry, conv_step, pad2d
-from cnnplay.plots import (
-    CELL_COLOUR,
-    DISPLAY_MODES,
-    WINDOW_COLOUR,
-    add_box,
-    fmt,
-    grid_figure,
-    resolve_display_mode,
-    signed,
-    sliding_window_animation,
-    to_uint8,
-)
+from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
+from cnnplay.plots.images import DISPLAY_MODES, resolve_display_mode, to_uint8
+from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt, signed
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation

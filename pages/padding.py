@@ -22,15 +22,8 @@ from cnnplay.ops.conv import (
     torch_conv2d,
     torch_conv_transpose2d,
 )
-from cnnplay.plots import (
-    CELL_COLOUR,
-    WINDOW_COLOUR,
-    add_box,
-    fmt,
-    grid_figure,
-    size_stack_figure,
-    sliding_window_animation,
-)
+from cnnplay.plots.grids import add_box, grid_figure, size_stack_figure, sliding_window_animation
+from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation

@@ -24,16 +24,8 @@ from cnnplay.ops.pool import (
     unpool_bed_of_nails,
     unpool_nearest,
 )
-from cnnplay.plots import (
-    CHANGED_COLOUR,
-    WINDOW_COLOUR,
-    WINNER_COLOUR,
-    add_box,
-    fmt,
-    grid_figure,
-    mark_cells,
-    pooling_animation,
-)
+from cnnplay.plots.grids import add_box, grid_figure, mark_cells, pooling_animation
+from cnnplay.plots.style import CHANGED_COLOUR, WINDOW_COLOUR, WINNER_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
 from ui.setup import ensure_navigation

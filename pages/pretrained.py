@@ -35,13 +35,8 @@ from cnnplay.models.pretrained import (
     pixel_bounds,
     preprocess,
 )
-from cnnplay.plots import (
-    heat_colours,
-    heat_overlay,
-    normalise_map,
-    tile_maps,
-    topk_figure,
-)
+from cnnplay.plots.charts import topk_figure
+from cnnplay.plots.images import heat_colours, heat_overlay, normalise_map, tile_maps
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
 from ui.setup import ensure_navigation

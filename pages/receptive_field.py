@@ -13,14 +13,9 @@ from cnnplay.models.pretrained import (
     load_pretrained,
 )
 from cnnplay.models.zoo import ARCHITECTURES, INPUT_SIDE
-from cnnplay.plots import (
-    CELL_COLOUR,
-    add_box,
-    erf_figure,
-    field_growth_figure,
-    field_on_image_figure,
-    grid_figure,
-)
+from cnnplay.plots.grids import add_box, grid_figure
+from cnnplay.plots.receptive import erf_figure, field_growth_figure, field_on_image_figure
+from cnnplay.plots.style import CELL_COLOUR
 from cnnplay.receptive import (
     LAYER_KINDS,
     PRESETS,

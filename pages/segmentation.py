@@ -10,16 +10,31 @@ import streamlit as st
 import torch
 
 from cnnplay.cost import count
-from cnnplay.data.scenes import CLASSES, SceneConfig, make_scenes
 from cnnplay.explain import activations, private_copy, strongest_channels
 from cnnplay.images import fit_to_multiple
 from cnnplay.models.pretrained import PretrainedUnavailable
-from cnnplay.models.torchvision_seg import (
+from cnnplay.ops.conv import conv_transpose2d_naive
+from cnnplay.plots.charts import grouped_bar_figure, training_curves_figure
+from cnnplay.plots.grids import grid_figure
+from cnnplay.plots.images import tile_maps
+from cnnplay.scenes import CLASSES, SceneConfig, make_scenes
+from cnnplay.segmentation.deeplab import (
     TV_SEG_MODEL,
     load_torchvision_segmenter,
     torchvision_segment,
 )
-from cnnplay.models.unet import (
+from cnnplay.segmentation.instances import instances_from_semantic
+from cnnplay.segmentation.metrics import CLASS_NAMES, score_masks
+from cnnplay.segmentation.plots import (
+    error_map,
+    instance_colours,
+    mask_colours,
+    mask_overlay,
+    unet_diagram,
+    upscale,
+)
+from cnnplay.segmentation.training import SegTrainSettings, train_unet
+from cnnplay.segmentation.unet import (
     SHIPPED,
     UNet,
     UNetConfig,
@@ -28,25 +43,6 @@ from cnnplay.models.unet import (
     load_model,
     predict,
     stages,
-)
-from cnnplay.ops.conv import conv_transpose2d_naive
-from cnnplay.plots import grid_figure, grouped_bar_figure, tile_maps, training_curves_figure
-from cnnplay.seg_plots import (
-    error_map,
-    instance_colours,
-    mask_colours,
-    mask_overlay,
-    unet_diagram,
-    upscale,
-)
-from cnnplay.segmentation import (
-    CLASS_NAMES,
-    SegTrainSettings,
-    boundary_accuracy,
-    confusion_matrix,
-    instances_from_semantic,
-    scores,
-    train_unet,
 )
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
@@ -279,15 +275,15 @@ with tabs[1]:
     for name, cfg in SHIPPED.items():
         pred, ms = shipped_predictions(name)
         preds[name] = pred
-        sc = scores(confusion_matrix(pred, target, len(CLASS_NAMES)))
+        sc = score_masks(pred, target, len(CLASS_NAMES))
         per_class[cfg.label()] = sc
         rows.append(
             {
                 "model": cfg.label(),
                 "mean IoU": sc.mean_iou,
                 "mean Dice": sc.mean_dice,
-                "boundary accuracy": boundary_accuracy(pred, target),
-                "edge 1 px": boundary_accuracy(pred, target, width=1),
+                "boundary accuracy": sc.boundary_accuracy,
+                "edge 1 px": sc.edge_accuracy,
                 "pixel accuracy": sc.pixel_accuracy,
                 "parameters": load_card(name)["params"],
                 "ms / scene": round(ms, 1),  # batched on this server's device

@@ -14,7 +14,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from cnnplay.data.sentiment import (  # noqa: E402
+from cnnplay.plots.charts import topk_figure  # noqa: E402
+from cnnplay.plots.style import fmt  # noqa: E402
+from cnnplay.text.corpus import (
     KINDS,
     WORD_ORDER_KINDS,
     CsvLimits,
@@ -30,17 +32,7 @@ from cnnplay.data.sentiment import (  # noqa: E402
     read_table,
     sst2_available,
 )
-from cnnplay.models.text_cnn import (  # noqa: E402
-    ARCHITECTURES,
-    TextCNN,
-    accuracy_by_kind,
-    build_model,
-    predict_probs,
-    train_text_model,
-)
-from cnnplay.plots import fmt, topk_figure  # noqa: E402
-from cnnplay.text import OOV_ID, tokenize  # noqa: E402
-from cnnplay.text_explain import (  # noqa: E402
+from cnnplay.text.explain import (
     class_votes,
     demo_filter,
     demo_vectors,
@@ -49,7 +41,15 @@ from cnnplay.text_explain import (  # noqa: E402
     slide_filter,
     top_ngrams,
 )
-from cnnplay.text_plots import (  # noqa: E402
+from cnnplay.text.models import (
+    ARCHITECTURES,
+    TextCNN,
+    accuracy_by_kind,
+    build_model,
+    predict_probs,
+    train_text_model,
+)
+from cnnplay.text.plots import (
     feature_map_figure,
     filter_figure,
     influence_figure,
@@ -57,6 +57,7 @@ from cnnplay.text_plots import (  # noqa: E402
     model_curves_figure,
     sentence_matrix_figure,
 )
+from cnnplay.text.vocab import OOV_ID, tokenize  # noqa: E402
 from cnnplay.train import History, TrainConfig  # noqa: E402
 from ui.figures import show_figure  # noqa: E402
 

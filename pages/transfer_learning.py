@@ -15,6 +15,7 @@ from cnnplay.data import fashion
 from cnnplay.data.image_folders import DatasetError, UploadLimits, build_set, read_zip
 from cnnplay.data.labelled import LabelledImages, square, stratified_split
 from cnnplay.data.shapes import shapes_set
+from cnnplay.metrics import confusion_matrix
 from cnnplay.models.pretrained import (
     DEFAULT_MODEL,
     REGISTRY,
@@ -23,9 +24,11 @@ from cnnplay.models.pretrained import (
     feature_dim,
     tunable_stages,
 )
-from cnnplay.plots import confusion_figure, tile_maps, topk_figure, training_curves_figure
+from cnnplay.plots.charts import confusion_figure, topk_figure, training_curves_figure
+from cnnplay.plots.images import tile_maps
 from cnnplay.train import TrainConfig
-from cnnplay.transfer import (
+from cnnplay.transfer.export import export_head
+from cnnplay.transfer.strategies import (
     STRATEGIES,
     Augmentation,
     FeatureStore,
@@ -33,8 +36,6 @@ from cnnplay.transfer import (
     augment,
     build_scratch,
     build_transfer,
-    confusion_matrix,
-    export_head,
     predict_probs,
     stopped_result,
     to_inputs,

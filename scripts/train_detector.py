@@ -14,8 +14,7 @@ from pathlib import Path
 
 import torch
 
-from cnnplay.data.scenes import CLASSES, SceneConfig, make_scenes
-from cnnplay.models.detector import (
+from cnnplay.detection.detector import (
     CARD_PATH,
     WEIGHTS_PATH,
     DetectorConfig,
@@ -25,6 +24,7 @@ from cnnplay.models.detector import (
     evaluate_on_scenes,
     scene_tensors,
 )
+from cnnplay.scenes import CLASSES, SceneConfig, make_scenes
 from cnnplay.train import TrainConfig, fit
 
 TRAIN_SEED = 1  # make_scenes seed of the training set
@@ -106,9 +106,9 @@ def main() -> None:
     card_path.write_text(
         f"""# Tiny grid detector (detector.pt)
 
-A YOLO-style single-shot detector for the synthetic shape scenes of `cnnplay.data.scenes`
+A YOLO-style single-shot detector for the synthetic shape scenes of `cnnplay.scenes`
 (classes: {", ".join(CLASSES)}), used by the Detection page. Architecture:
-`cnnplay.models.detector.GridDetector` — 6 conv layers (stride 16), a 1×1 head giving
+`cnnplay.detection.detector.GridDetector` — 6 conv layers (stride 16), a 1×1 head giving
 S×S×(B×5+C) = S×S×({cfg.boxes_per_cell}×5+{cfg.classes}) outputs, anchors {list(cfg.anchors)} px.
 
 - **Data**: {args.scenes} training scenes `make_scenes({args.scenes}, seed={TRAIN_SEED})`

@@ -1,6 +1,6 @@
 """Re-create the Segmentation page's shipped models in assets/unet/: the U-Net with skip
 connections, the same network without skips, and the FCN with one ×32 upsampling
-(``cnnplay.models.unet.SHIPPED``), each a state_dict plus a JSON card, and assets/unet/CARD.md.
+(``cnnplay.segmentation.unet.SHIPPED``), each a state_dict plus a JSON card, and assets/unet/CARD.md.
 
 Run: ``python -m scripts.train_unet`` (all three) or ``--model unet_skips`` (one); about 10-20
 minutes per model on a 2-core CPU. Deterministic: fixed seeds for the scenes, the initial weights
@@ -15,35 +15,26 @@ import platform
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from cnnplay.data.scenes import SceneConfig, make_scenes
-from cnnplay.models.unet import ASSET_DIR, SHIPPED, count_params, predict, save_model
-from cnnplay.segmentation import (
-    CLASS_NAMES,
-    SegTrainSettings,
-    boundary_accuracy,
-    confusion_matrix,
-    scores,
-    train_unet,
-)
+from cnnplay.scenes import SceneConfig, make_scenes
+from cnnplay.segmentation.metrics import CLASS_NAMES, score_model
+from cnnplay.segmentation.training import SegTrainSettings, train_unet
+from cnnplay.segmentation.unet import ASSET_DIR, SHIPPED, count_params, save_model
 
 VAL_SEED = 2  # make_scenes seed of the scenes watched during training
 TEST_SEED = 3  # ... of the held-out scenes the cards report (the page compares on seed 4)
 
 
 def test_metrics(model, test_scenes) -> dict:
-    pred, _ = predict(model, np.stack([s.image for s in test_scenes]))
-    target = np.stack([s.semantic for s in test_scenes])
-    s = scores(confusion_matrix(pred, target, len(CLASS_NAMES)))
+    s, _ = score_model(model, test_scenes)
     return {
         "mean_iou": round(s.mean_iou, 4),
         "mean_dice": round(s.mean_dice, 4),
         "iou": {c: round(float(v), 4) for c, v in zip(CLASS_NAMES, s.iou, strict=True)},
         "dice": {c: round(float(v), 4) for c, v in zip(CLASS_NAMES, s.dice, strict=True)},
         "pixel_accuracy": round(s.pixel_accuracy, 4),
-        "boundary_accuracy": round(boundary_accuracy(pred, target), 4),
+        "boundary_accuracy": round(s.boundary_accuracy, 4),
     }
 
 
@@ -58,11 +49,11 @@ def write_card(folder: Path) -> Path:
     lines = [
         "# Segmentation models (assets/unet)",
         "",
-        "Three networks for the synthetic shape scenes of `cnnplay.data.scenes` (background + "
+        "Three networks for the synthetic shape scenes of `cnnplay.scenes` (background + "
         "circle, square, triangle; 128×128 px, 1-4 objects, clutter, noise "
         f"σ={scene.noise_std}), used by the Segmentation page. Definitions: "
-        "`cnnplay.models.unet.UNet` with the `UNetConfig` in each JSON card "
-        "(`cnnplay.models.unet.SHIPPED`). All three were trained the same way by "
+        "`cnnplay.segmentation.unet.UNet` with the `UNetConfig` in each JSON card "
+        "(`cnnplay.segmentation.unet.SHIPPED`). All three were trained the same way by "
         "`python -m scripts.train_unet`: the same scenes, loss, optimiser, schedule, "
         "augmentation and seeds; one CPU thread, deterministic algorithms.",
         "",
@@ -77,7 +68,7 @@ def write_card(folder: Path) -> Path:
             "the tests on seed 77).",
             f"- **Training**: {t['epochs']} epochs, batch {t['batch_size']}, {t['optimizer']} "
             f"peaking at {t['peak_lr']}, loss {t['loss']}, torch seed {t['model_seed']}.",
-            "- **Loading**: `cnnplay.models.unet.load_model(name)` (state_dict, "
+            "- **Loading**: `cnnplay.segmentation.unet.load_model(name)` (state_dict, "
             "`torch.load(..., weights_only=True)`).",
             "",
             "| model | config | parameters | size | mean IoU | mean Dice | IoU bg / circle / "

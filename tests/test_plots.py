@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from cnnplay.plots import add_box, fmt, grid_figure, sliding_window_animation, to_uint8
+from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
+from cnnplay.plots.images import to_uint8
+from cnnplay.plots.style import fmt
 
 
 def test_fmt():
@@ -44,7 +46,8 @@ def test_to_uint8_modes():
 
 
 def test_clickable_grid_has_a_point_per_cell():
-    from cnnplay.plots import CELL_PX, clickable_grid_figure
+    from cnnplay.plots.grids import clickable_grid_figure
+    from cnnplay.plots.style import CELL_PX
 
     values = np.array([[-1.0, 1.0, -1.0], [1.0, 1.0, 1.0]])
     fig = clickable_grid_figure(values)
@@ -60,7 +63,7 @@ def test_clickable_grid_has_a_point_per_cell():
 
 def test_resolve_display_mode():
     from cnnplay.kernels import gaussian_kernel, sobel_kernel
-    from cnnplay.plots import resolve_display_mode
+    from cnnplay.plots.images import resolve_display_mode
 
     assert resolve_display_mode("auto", sobel_kernel("x")) == "absolute"
     assert resolve_display_mode("auto", gaussian_kernel(5, 1.0)) == "clip"
@@ -68,13 +71,13 @@ def test_resolve_display_mode():
 
 
 def test_signed():
-    from cnnplay.plots import signed
+    from cnnplay.plots.style import signed
 
     assert signed(-0.1) == "(-0.1)" and signed(2.0) == "2"
 
 
 def test_topk_figure_best_on_top():
-    from cnnplay.plots import topk_figure
+    from cnnplay.plots.charts import topk_figure
 
     fig = topk_figure(["cat", "dog"], [0.7, 0.2], "top 2")
     bar = fig.data[0] if fig.data else fig.to_dict()["data"][0]
@@ -83,7 +86,7 @@ def test_topk_figure_best_on_top():
 
 
 def test_heat_overlay_and_normalise_map():
-    from cnnplay.plots import heat_colours, heat_overlay, normalise_map
+    from cnnplay.plots.images import heat_colours, heat_overlay, normalise_map
 
     heat = np.array([[0.0, 1.0]])
     colours = heat_colours(heat)
@@ -103,7 +106,7 @@ def test_heat_overlay_and_normalise_map():
 
 
 def test_tile_maps_layout():
-    from cnnplay.plots import tile_maps
+    from cnnplay.plots.images import tile_maps
 
     maps = np.stack([np.eye(2), np.zeros((2, 2)), np.ones((2, 2)) * 3])  # (3, 2, 2)
     mosaic = tile_maps(maps, cols=2, gap=1, upscale=2)

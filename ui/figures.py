@@ -7,7 +7,7 @@ from typing import Literal
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnplay.plots import CHART_CONFIG
+from cnnplay.plots.style import CHART_CONFIG
 
 
 def show_figure(

@@ -18,7 +18,8 @@ from cnnplay.images import (
     load_sample,
     sample_names,
 )
-from cnnplay.plots import CELL_COLOUR, CHART_CONFIG, add_box, clickable_grid_figure
+from cnnplay.plots.grids import add_box, clickable_grid_figure
+from cnnplay.plots.style import CELL_COLOUR, CHART_CONFIG
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
 MAX_CELL_VALUE = 1000.0  # grid and kernel entries are clipped to ±this

@@ -12,14 +12,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from cnnplay.data.labelled import LabelledImages, square, subsample
-
-ProgressFn = Callable[[int, int, dict], None]  # on_progress(step, total, metrics)
+from cnnplay.progress import ProgressFn
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")  # the Debian package's files
 DOWNLOAD_DIR = (
@@ -129,7 +127,7 @@ def download_fashion(on_progress: ProgressFn | None = None, mirror: str = MIRROR
     folder. Raises FashionUnavailable (with a message for the user) when offline or damaged."""
     import urllib.error
 
-    from cnnplay.models.pretrained import download_file
+    from cnnplay.download import download_file
 
     names = [name for pair in FILES.values() for name in pair]
     for number, name in enumerate(names, start=1):

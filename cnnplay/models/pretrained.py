@@ -28,13 +28,11 @@ from PIL import Image
 from torch import nn
 
 from cnnplay.device import get_device
-
-ProgressFn = Callable[[int, int, dict], None]  # on_progress(step, total, metrics)
+from cnnplay.download import download_file
+from cnnplay.progress import ProgressFn
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-_CHUNK = 1 << 20  # download chunk, bytes
-_TIMEOUT_S = 20  # network timeout for one read
 
 
 class PretrainedUnavailable(Exception):
@@ -99,20 +97,6 @@ def load_efficientnet_lite0(on_progress: ProgressFn | None = None) -> nn.Module:
     return model
 
 
-def _download(url: str, path: Path, on_progress: ProgressFn | None) -> None:
-    """Fetch ``url`` to ``path`` (via a temporary file), calling on_progress(bytes, total, {})."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial_path = path.with_suffix(path.suffix + ".part")
-    with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        with open(partial_path, "wb") as out:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                done += len(chunk)
-                if on_progress is not None:
-                    on_progress(done, max(total, done), {"MB": done / 2**20})
-    partial_path.replace(path)
 
 
 def load_torchvision(tv_name: str, on_progress: ProgressFn | None = None) -> nn.Module:
@@ -128,7 +112,7 @@ def load_torchvision(tv_name: str, on_progress: ProgressFn | None = None) -> nn.
     path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(weights.url)
     try:
         if not path.exists():
-            _download(weights.url, path, on_progress)
+            download_file(weights.url, path, on_progress)
         return get_model(tv_name, weights="DEFAULT")
     except (urllib.error.URLError, OSError, TimeoutError, RuntimeError) as err:
         raise PretrainedUnavailable(
@@ -231,10 +215,6 @@ def grey(spec: PretrainedSpec) -> torch.Tensor:
     return (0.5 - mean) / std
 
 
-def download_file(url: str, path: Path, on_progress: ProgressFn | None = None) -> None:
-    """Fetch ``url`` to ``path`` with progress (``on_progress(bytes, total, {"MB": ...})``),
-    through a temporary file, so an interrupted download leaves nothing half-written."""
-    _download(url, path, on_progress)
 
 
 def body_stages(model: nn.Module) -> nn.Sequential:

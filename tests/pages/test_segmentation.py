@@ -8,9 +8,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from cnnplay.data.scenes import SceneConfig, make_scenes
-from cnnplay.models.unet import UNet, UNetConfig, count_params, stages
-from cnnplay.segmentation import instances_from_semantic
+from cnnplay.scenes import SceneConfig, make_scenes
+from cnnplay.segmentation.instances import instances_from_semantic
+from cnnplay.segmentation.unet import UNet, UNetConfig, count_params, stages
 from tests.pages.apptest_utils import chart, image_captions, joined, png_bytes, texts
 
 PAGE = "../../pages/segmentation.py"

@@ -197,8 +197,8 @@ def test_a_three_class_csv_trains_and_reads_sentences(at):
 
 
 def test_sst2_offline_keeps_the_generated_corpus(monkeypatch, tmp_path):
-    from cnnplay.data import sentiment
     from cnnplay.models import pretrained
+    from cnnplay.text import corpus as sentiment
 
     monkeypatch.setattr(sentiment, "SST2_DIR", tmp_path / "sst2")
 
