@@ -1,4 +1,4 @@
-"""cnnplay entry point: page config, torch threads, navigation over pages/, shared sidebar.
+"""cnnplay entry point: page config, torch threads, navigation over views/, shared sidebar.
 
 Run with ``make run`` (or ``streamlit run app.py``).
 """
@@ -16,7 +16,7 @@ st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon=
 # students sharing the server does not oversubscribe the cores. See configure_torch_threads.
 configure_torch_threads()
 
-home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
+home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
 navigation = {"": [home]}
 for section, pages in available_pages().items():
     navigation[section] = [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]

@@ -12,7 +12,7 @@ import torch
 
 from cnnplay.device import get_device
 
-PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+PAGES_DIR = Path(__file__).resolve().parents[1] / "views"
 
 
 def timeit(fn: Callable[[], object], repeats: int) -> list[float]:
@@ -36,7 +36,7 @@ def summary(times: Sequence[float]) -> str:
 def rerun_times(page: str, edits: Sequence[Callable], changes: int = 20, seed: int = 0) -> list:
     """Server-side time (ms) of a page's rerun after each of ``changes`` widget changes.
 
-    page: file name in pages/ (e.g. "kernels.py"). edits: functions ``f(at, rng)`` that change
+    page: file name in views/ (e.g. "kernels.py"). edits: functions ``f(at, rng)`` that change
     one widget of an AppTest; they are applied in turn. Fails on any exception in the page.
     """
     from streamlit.testing.v1 import AppTest

@@ -14,7 +14,7 @@ class PageInfo:
     title: str  # shown in the navigation and on the home page
     icon: str  # a Material icon name, ":material/...:"
     teaches: str  # one sentence for the home page
-    path: str | None = None  # file under pages/; None while the page is planned
+    path: str | None = None  # file under views/; None while the page is planned
     seeds: str = ""  # which lecture notes it draws on
 
 
@@ -26,7 +26,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "Slide a 3×3 or 5×5 kernel over the notes' + and X images and your photos: "
             "feature maps, channels, bias and activation, padding, cross-correlation vs "
             "convolution, every sum spelled out.",
-            "pages/kernels.py",
+            "views/kernels.py",
             "seeds 000, 003, 004",
         ),
         PageInfo(
@@ -34,21 +34,21 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/open_in_full:",
             "Output-size arithmetic, padding modes, strided and dilated kernels, "
             "transposed convolution as a matrix.",
-            path="pages/padding.py",
+            path="views/padding.py",
             seeds="seeds 000, 001, 002, 004",
         ),
         PageInfo(
             "Pooling",
             ":material/filter_center_focus:",
             "Max, average and global pooling: which cell wins, what is lost.",
-            "pages/pooling.py",
+            "views/pooling.py",
             "seeds 000, 002",
         ),
         PageInfo(
             "Receptive field",
             ":material/center_focus_strong:",
             "How far a unit sees through a stack of layers, in theory and in practice.",
-            path="pages/receptive_field.py",
+            path="views/receptive_field.py",
             seeds="seeds 000, 002",
         ),
     ],
@@ -58,7 +58,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/calculate:",
             "Parameters and multiply-adds of dense, local and convolutional layers; "
             "what a 1×1 bottleneck saves.",
-            path="pages/bottleneck_cost.py",
+            path="views/bottleneck_cost.py",
             seeds="seeds 001, 002",
         ),
         PageInfo(
@@ -66,7 +66,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/visibility:",
             "Feature maps, filters, saliency, Grad-CAM, occlusion and adversarial "
             "examples on an ImageNet network.",
-            path="pages/pretrained.py",
+            path="views/pretrained.py",
             seeds="seeds 000, 002, 004",
         ),
         PageInfo(
@@ -74,7 +74,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/school:",
             "Your own classes on a pretrained base: a CNN from scratch vs a frozen base with "
             "a new head vs fine-tuning its last blocks, with augmentation, measured.",
-            path="pages/transfer_learning.py",
+            path="views/transfer_learning.py",
             seeds="seeds 000, 001",
         ),
     ],
@@ -84,7 +84,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/select_all:",
             "IoU, anchors, a small single-shot detector and non-maximum suppression step by "
             "step; AP on fresh scenes, sliding windows on your photo, RoI pool vs RoI align.",
-            path="pages/detection.py",
+            path="views/detection.py",
             seeds="seeds 000, 001, 002",
         ),
         PageInfo(
@@ -92,7 +92,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             ":material/texture:",
             "A class for every pixel: encoder, decoder and skip connections, the U-Net against "
             "an FCN, trained live; semantic vs instance segmentation.",
-            path="pages/segmentation.py",
+            path="views/segmentation.py",
             seeds="seeds 001, 002, 003",
         ),
         PageInfo(
@@ -101,7 +101,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "A sentence as a 1D image: one filter sliding over word vectors, 1-max pooling, a "
             "Kim CNN trained live beside a bag of words on negation and contrast, and the "
             "n-grams each filter fires on.",
-            path="pages/text_cnn.py",
+            path="views/text_cnn.py",
             seeds="seeds 000, 001, 002",
         ),
     ],

@@ -20,6 +20,7 @@ from cnnplay.images import (
 )
 from cnnplay.plots.grids import add_box, clickable_grid_figure
 from cnnplay.plots.style import CELL_COLOUR, CHART_CONFIG
+from ui.page import KEEP
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
 MAX_CELL_VALUE = 1000.0  # grid and kernel entries are clipped to ±this
@@ -47,12 +48,15 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
     """A sample-or-upload choice. A bad upload shows its reason with ``st.error`` and the page
     goes on with the chosen sample, so no other setting is lost."""
     names = sample_names()
-    source = st.radio("Photo", ["Sample", "Upload"], horizontal=True, key=f"{key}_source")
+    source = st.radio(
+        "Photo", ["Sample", "Upload"], horizontal=True, key=f"{key}_source", persist_state=KEEP
+    )
     name = st.selectbox(
         "Sample photo",
         names,
         key=f"{key}_sample",
         index=names.index(default) if default in names else 0,
+        persist_state=KEEP,
         disabled=source != "Sample",
     )
     if source == "Upload":
@@ -93,8 +97,14 @@ def matrix_editor(
     Columns are numbered like the array. A slip of the keyboard never breaks the page: emptied
     or non-numeric cells count as 0 and values beyond ±limit are clipped, each with a warning.
     ``key`` should change when ``values`` should replace the user's edits (e.g. include the
-    preset's name in it).
+    preset's name in it). The edited grid is kept in session state under ``key + "_kept"``, so
+    the edits are still there when the student leaves the page (or the tab) and comes back.
     """
+    kept = f"{key}_kept"
+    if kept in st.session_state and st.session_state[kept].shape == np.shape(values):
+        # data_editor's state holds absolute cell values, so applying them to the kept grid is
+        # the same as applying them to the original values
+        values = st.session_state[kept]
     if label:
         st.caption(label)
     frame = pd.DataFrame(
@@ -118,6 +128,7 @@ def matrix_editor(
     if (np.abs(grid) > limit).any():
         st.warning(f"Values are limited to ±{limit:g}.", icon=":material/warning:")
         grid = np.clip(grid, -limit, limit)
+    st.session_state[kept] = grid
     return grid
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnnplay.data.image_folders import DatasetError, UploadLimits, build_set, read_zip
-from tests.pages.apptest_utils import png_bytes
+from tests.views.apptest_utils import png_bytes
 
 GOOD = png_bytes()
 

@@ -1,7 +1,7 @@
 """The Bottleneck & cost page in a real browser: change the exercise stack's input, click a bar of
 the per-layer chart, and read that layer's arithmetic; change the bottleneck widths.
 
-Labels come from ui/catalog.py ("Bottleneck & cost") and pages/bottleneck_cost.py (tabs, inputs,
+Labels come from ui/catalog.py ("Bottleneck & cost") and views/bottleneck_cost.py (tabs, inputs,
 "Layer N (kind)")."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The Detection page in a real browser: the IoU formula, then NMS stepped once in the
 "Pipeline & NMS" tab, then the evaluation metrics.
 
-Labels come from ui/catalog.py (navigation "Detection") and pages/detection.py (tabs, the
+Labels come from ui/catalog.py (navigation "Detection") and views/detection.py (tabs, the
 "Step ▶" button, the "**Kept:** box" line, the "AP@0.5 (mean)" metric).
 """
 

@@ -1,6 +1,6 @@
 """The Kernels page in a real browser: navigation, editing a kernel cell, photo uploads.
 
-Labels come from app.py / ui/catalog.py (navigation "Kernels"), pages/kernels.py (tabs, headings,
+Labels come from app.py / ui/catalog.py (navigation "Kernels"), views/kernels.py (tabs, headings,
 "Strongest response ...", image captions) and ui/inputs.py ("Photo" radio, upload errors).
 
 Every wait is on something visible (``expect`` auto-retries up to the timeout set in

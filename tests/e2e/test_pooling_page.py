@@ -1,7 +1,7 @@
 """The Pooling page in a real browser: the sliding-window animation plays client-side, and a
 click on a pooled cell shows its window and the cell that won its max.
 
-Labels come from ui/catalog.py (navigation "Pooling") and pages/pooling.py (tabs, toggle,
+Labels come from ui/catalog.py (navigation "Pooling") and views/pooling.py (tabs, toggle,
 "Window of output cell ..."); "▶ Play" and the "output cell (i, j)" slider label come from
 cnnplay/plots.py's animation builder.
 """

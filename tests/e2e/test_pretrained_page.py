@@ -1,7 +1,7 @@
 """The Inside a pretrained CNN page in a real browser: the top-5 chart for the cat sample, then
 the Saliency tab's button draws Grad-CAM.
 
-Labels come from ui/catalog.py (navigation "Inside a pretrained CNN") and pages/pretrained.py
+Labels come from ui/catalog.py (navigation "Inside a pretrained CNN") and views/pretrained.py
 (tab "Saliency", button "Explain this class", caption "Grad-CAM on bn2").
 """
 

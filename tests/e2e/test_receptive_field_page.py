@@ -1,7 +1,7 @@
 """The Receptive field page in a real browser: choose a layer of seed 000's stack, click one of
 its units in the clickable grid, and read the field reported for it.
 
-Labels come from ui/catalog.py (navigation "Receptive field") and pages/receptive_field.py
+Labels come from ui/catalog.py (navigation "Receptive field") and views/receptive_field.py
 (tab "Stack of layers", select "Layer whose unit to inspect", "Receptive field of unit ...").
 """
 

@@ -1,7 +1,7 @@
 """The Segmentation page in a real browser: the U-Net diagram and its shapes, the comparison of
 the shipped models, then a short live training run, with screenshots of the tabs.
 
-Labels come from ui/catalog.py (navigation "Segmentation (U-Net)") and pages/segmentation.py
+Labels come from ui/catalog.py (navigation "Segmentation (U-Net)") and views/segmentation.py
 (tabs, the "Train" button, the "Val mean IoU" metric, the results table)."""
 
 from __future__ import annotations

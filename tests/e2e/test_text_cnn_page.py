@@ -1,7 +1,7 @@
 """The Text CNN page in a real browser: seed 001's 9-word example, then training the Kim CNN
 beside the bag of words, then typing a sentence and reading the prediction and its n-grams.
 
-Labels come from ui/catalog.py (navigation "Text CNN") and pages/text_cnn.py (tabs, the
+Labels come from ui/catalog.py (navigation "Text CNN") and views/text_cnn.py (tabs, the
 "Epochs" input, the "Train the Kim CNN and the bag of words" button, the "Kim CNN: test
 accuracy" metric, the "Type a sentence" input, the "… says …" line).
 """

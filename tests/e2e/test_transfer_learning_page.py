@@ -1,7 +1,7 @@
 """The Transfer learning page in a real browser: the built-in Fashion-MNIST set, then training
 the frozen base + new head shows its validation accuracy and the results table.
 
-Labels come from ui/catalog.py (navigation "Transfer learning") and pages/transfer_learning.py
+Labels come from ui/catalog.py (navigation "Transfer learning") and views/transfer_learning.py
 (button "Train frozen base + new head", metric "Validation accuracy").
 """
 

@@ -1,4 +1,4 @@
-"""AppTest of pages/pooling.py: the notes' examples, changed controls, bad settings."""
+"""AppTest of views/pooling.py: the notes' examples, changed controls, bad settings."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import chart, image_captions, joined, plot_array, texts
+from tests.views.apptest_utils import chart, image_captions, joined, plot_array, texts
 
-PAGE = "../../pages/pooling.py"
+PAGE = "../../views/pooling.py"
 TIMEOUT = 60
 SEED002_UNPOOL_SOURCE = "Seed 002: 4×4 with remembered maxima"
 

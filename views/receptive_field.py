@@ -30,9 +30,6 @@ from cnnplay.receptive import (
 )
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 NETWORKS = [  # display names in cnnplay.models.zoo.ARCHITECTURES
     n

@@ -35,9 +35,6 @@ from cnnplay.models.zoo import (
 from cnnplay.plots.charts import cost_bar_figure, grouped_bar_figure
 from cnnplay.plots.style import CHART_CONFIG
 from ui.figures import show_figure
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 DESIGN_NAMES = {
     "plain": "plain k×k",

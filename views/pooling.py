@@ -28,9 +28,6 @@ from cnnplay.plots.grids import add_box, grid_figure, mark_cells, pooling_animat
 from cnnplay.plots.style import CHANGED_COLOUR, WINDOW_COLOUR, WINNER_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 MODES = {"max": "max pooling", "avg": "average pooling", "global": "global average pooling"}
 INVARIANCE_INPUTS = {  # name -> (input, kernel or None, fill for vacated cells, window is a row)

@@ -1,4 +1,4 @@
-"""AppTest of pages/kernels.py: defaults, changed widgets, worked examples, bad uploads."""
+"""AppTest of views/kernels.py: defaults, changed widgets, worked examples, bad uploads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import (
+from tests.views.apptest_utils import (
     button,
     chart,
     image_captions,
@@ -19,7 +19,7 @@ from tests.pages.apptest_utils import (
     texts,
 )
 
-PAGE = "../../pages/kernels.py"
+PAGE = "../../views/kernels.py"
 TIMEOUT = 60
 
 

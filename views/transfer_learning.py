@@ -46,9 +46,6 @@ from cnnplay.transfer.strategies import (
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
 from ui.models import shared_pretrained as shared_model
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 SOURCES = ["Fashion-MNIST (built in)", "Your classes: upload per class", "Your classes: one zip"]
 SIDES = [64, 96, 128, 160, 224]  # input sides offered, pixels

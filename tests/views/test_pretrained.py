@@ -1,4 +1,4 @@
-"""AppTest of pages/pretrained.py: the cat sample's prediction, changed layer and class, the
+"""AppTest of views/pretrained.py: the cat sample's prediction, changed layer and class, the
 buttons' results, a bad upload and the fallback when an online model cannot be had."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import chart, image_captions, joined, plot_array, png_bytes, texts
+from tests.views.apptest_utils import chart, image_captions, joined, plot_array, png_bytes, texts
 
-PAGE = "../../pages/pretrained.py"
+PAGE = "../../views/pretrained.py"
 TIMEOUT = 120
 CATS = ("Egyptian cat", "tiger cat", "tabby")
 

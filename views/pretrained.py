@@ -39,9 +39,6 @@ from cnnplay.plots.charts import topk_figure
 from cnnplay.plots.images import heat_colours, heat_overlay, normalise_map, tile_maps
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 TOP_K = 5
 TILE_PX = 64  # feature-map tiles are magnified to about this side

@@ -56,3 +56,10 @@ def png_bytes(shape: tuple[int, ...] = (60, 80, 3), value: int = 255) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def open_tab(at: AppTest, prefix: str, label: str) -> AppTest:
+    """Open one of a page's lazy tabs (ui.page.PageFrame.tabs) and rerun: only the open tab's
+    body runs, so a test reads a tab's content after opening it."""
+    at.session_state[f"{prefix}_tab"] = label
+    return at.run()

@@ -16,9 +16,6 @@ from cnnplay.plots.images import DISPLAY_MODES, resolve_display_mode, to_uint8
 from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt, signed
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 PADDINGS = {"valid": "valid (no padding)", "same": 'zero-padded, same size ("wide")'}
 SEED000 = "Seed 000: 6×6 with a + and an X"

@@ -1,4 +1,4 @@
-"""AppTest of pages/text_cnn.py: seed 001's 9-word / height-2 example by default, the widgets
+"""AppTest of views/text_cnn.py: seed 001's 9-word / height-2 example by default, the widgets
 that change it, training the CNN beside the bag of words (table, curves, reading a sentence,
 top n-grams), CSV uploads good and bad, and SST-2 offline."""
 
@@ -12,9 +12,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import chart, joined, plot_array, texts
+from tests.views.apptest_utils import chart, joined, plot_array, texts
 
-PAGE = "../../pages/text_cnn.py"
+PAGE = "../../views/text_cnn.py"
 TIMEOUT = 240
 
 

@@ -3,9 +3,6 @@
 import streamlit as st
 
 from ui.catalog import SECTIONS
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 st.title("cnnplay")
 st.markdown(

@@ -1,4 +1,4 @@
-"""AppTest of pages/detection.py: the default scene through every tab, threshold and NMS-mode
+"""AppTest of views/detection.py: the default scene through every tab, threshold and NMS-mode
 changes, NMS stepping, bad IoU input, empty anchor choices, a bad upload, the sliding window
 run and the offline message of the optional COCO detector."""
 
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import chart, joined, plot_array, texts
+from tests.views.apptest_utils import chart, joined, plot_array, texts
 
-PAGE = "../../pages/detection.py"
+PAGE = "../../views/detection.py"
 TIMEOUT = 180
 
 

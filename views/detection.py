@@ -63,9 +63,6 @@ from cnnplay.plots.style import (
 from cnnplay.scenes import CLASSES, SceneConfig, make_scene, make_scenes
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 CFG = DetectorConfig()
 SCENE = SceneConfig()

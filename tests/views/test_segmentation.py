@@ -1,4 +1,4 @@
-"""AppTest of pages/segmentation.py: the defaults of every tab, architecture changes, the
+"""AppTest of views/segmentation.py: the defaults of every tab, architecture changes, the
 comparison of the shipped models, a short live training run and a stopped one, feature maps,
 your own image (drawing, photo, bad upload), the offline torchvision model, instances."""
 
@@ -11,9 +11,9 @@ from streamlit.testing.v1 import AppTest
 from cnnplay.scenes import SceneConfig, make_scenes
 from cnnplay.segmentation.instances import instances_from_semantic
 from cnnplay.segmentation.unet import UNet, UNetConfig, count_params, stages
-from tests.pages.apptest_utils import chart, image_captions, joined, png_bytes, texts
+from tests.views.apptest_utils import chart, image_captions, joined, png_bytes, texts
 
-PAGE = "../../pages/segmentation.py"
+PAGE = "../../views/segmentation.py"
 TIMEOUT = 240
 
 

@@ -1,4 +1,4 @@
-"""AppTest of pages/transfer_learning.py: the built-in set, training the three strategies
+"""AppTest of views/transfer_learning.py: the built-in set, training the three strategies
 (small settings), the results table, confusion matrix, prediction and download; bad zips; the
 fallback when Fashion-MNIST is missing and cannot be downloaded."""
 
@@ -11,9 +11,9 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import image_captions, joined, png_bytes, texts
+from tests.views.apptest_utils import image_captions, joined, png_bytes, texts
 
-PAGE = "../../pages/transfer_learning.py"
+PAGE = "../../views/transfer_learning.py"
 TIMEOUT = 240
 
 

@@ -1,4 +1,4 @@
-"""AppTest of pages/receptive_field.py: the notes' examples, changed controls, invalid tables."""
+"""AppTest of views/receptive_field.py: the notes' examples, changed controls, invalid tables."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import chart, joined, plot_array, texts
+from tests.views.apptest_utils import chart, joined, plot_array, texts
 
-PAGE = "../../pages/receptive_field.py"
+PAGE = "../../views/receptive_field.py"
 TIMEOUT = 120
 SEED000 = "Seed 000: 3×3 conv → 2×2 max pool"
 

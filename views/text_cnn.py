@@ -2,20 +2,17 @@
 Kim-style CNN trained live beside a bag-of-words baseline, and the n-grams its filters pick
 (seeds 000, 001, 002)."""
 
-from ui.setup import ensure_navigation
 
-ensure_navigation()
+import hashlib
+import time
+from dataclasses import dataclass, field
 
-import hashlib  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+import numpy as np
+import pandas as pd
+import streamlit as st
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import streamlit as st  # noqa: E402
-
-from cnnplay.plots.charts import topk_figure  # noqa: E402
-from cnnplay.plots.style import fmt  # noqa: E402
+from cnnplay.plots.charts import topk_figure
+from cnnplay.plots.style import fmt
 from cnnplay.text.corpus import (
     KINDS,
     WORD_ORDER_KINDS,
@@ -57,9 +54,9 @@ from cnnplay.text.plots import (
     model_curves_figure,
     sentence_matrix_figure,
 )
-from cnnplay.text.vocab import OOV_ID, tokenize  # noqa: E402
-from cnnplay.train import History, TrainConfig  # noqa: E402
-from ui.figures import show_figure  # noqa: E402
+from cnnplay.text.vocab import OOV_ID, tokenize
+from cnnplay.train import History, TrainConfig
+from ui.figures import show_figure
 
 SOURCES = ["Generated corpus (built in)", "Your CSV", "SST-2 (download)"]
 DEFAULT_SENTENCE = "the plot was good but the acting was boring"  # 9 words, as in seed 001

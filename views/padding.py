@@ -26,9 +26,6 @@ from cnnplay.plots.grids import add_box, grid_figure, size_stack_figure, sliding
 from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, image_picker, matrix_editor, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 MODE_LABELS = {
     "zeros": "zeros",

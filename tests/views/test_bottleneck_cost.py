@@ -1,4 +1,4 @@
-"""AppTest of pages/bottleneck_cost.py: the notes' counts, changed widths, bad settings, the
+"""AppTest of views/bottleneck_cost.py: the notes' counts, changed widths, bad settings, the
 exercise table, real networks against torchvision's figures, measured timings, case studies."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import pandas as pd  # imported before the page puts pages/ on sys.path (see the
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import button, chart, joined, plot_array, texts
+from tests.views.apptest_utils import button, chart, joined, plot_array, texts
 
-PAGE = "../../pages/bottleneck_cost.py"
+PAGE = "../../views/bottleneck_cost.py"
 TIMEOUT = 120
 
 

@@ -46,9 +46,6 @@ from cnnplay.segmentation.unet import (
 )
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
-from ui.setup import ensure_navigation
-
-ensure_navigation()
 
 SIZE = 128  # side of the scenes the shipped models were trained and are compared on
 COMPARE_SEED = 4  # make_scenes seed of the comparison scenes (training used 1, the cards 3)

@@ -1,4 +1,4 @@
-"""AppTest of pages/padding.py: sizes, footprints, padding modes, stacks, transposed conv."""
+"""AppTest of views/padding.py: sizes, footprints, padding modes, stacks, transposed conv."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import button, chart, joined, plot_array, texts
+from tests.views.apptest_utils import button, chart, joined, plot_array, texts
 
-PAGE = "../../pages/padding.py"
+PAGE = "../../views/padding.py"
 TIMEOUT = 60
 
 

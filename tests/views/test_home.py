@@ -1,10 +1,10 @@
-"""AppTest of app.py (navigation, sidebar) and pages/home.py (the concept map)."""
+"""AppTest of app.py (navigation, sidebar) and views/home.py (the concept map)."""
 
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apptest_utils import joined, texts
+from tests.views.apptest_utils import joined, texts
 from ui.catalog import SECTIONS, available_pages
 
 
@@ -26,7 +26,7 @@ def test_home_lists_every_concept_and_device():
 
 def test_navigation_reaches_the_kernels_page():
     at = AppTest.from_file("../../app.py", default_timeout=60).run()
-    at.switch_page("pages/kernels.py").run()
+    at.switch_page("views/kernels.py").run()
     assert not at.exception
     assert texts(at, "title") == ["Kernels"]
     assert "Strongest response **9** at row 0, column 0" in joined(at)

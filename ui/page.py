@@ -1,0 +1,99 @@
+"""The frame of every concept page: tabs that run only when open, settings that survive a change
+of page, and a "Reset this page" control.
+
+A page is a short script (``views/<page>.py``)::
+
+    frame = PageFrame("det", title="Detection")      # key prefix of every widget on the page
+    frame.header()                                   # title + "Reset this page" in the sidebar
+    scene = ...                                      # settings several tabs share (full rerun)
+    frame.tabs({"IoU": lambda: iou.render(scene), "NMS": lambda: nms.render(scene, thr)})
+
+How it holds a class (one server, thirty students):
+
+- **Lazy tabs.** ``st.tabs(..., on_change="rerun")`` tells the script which tab is open; only
+  that tab's body runs, the others send nothing. Switching tabs is one rerun of the page.
+- **Fragments.** Each tab body is an ``@st.fragment`` (see :func:`tab_body`): a widget change
+  inside it reruns that tab alone, not the page header or the other settings.
+- **State that survives navigation.** Every keyed widget is created with
+  ``persist_state="session"`` (:data:`KEEP`), so its value comes back when the student returns
+  to the page or reopens a tab; the open tab is remembered the same way (:meth:`PageFrame.tabs`).
+  Values the page computes and stores itself (a grid, a trained model) live under the page's
+  prefix in ``st.session_state`` and are never cleaned by Streamlit.
+- **Reset.** "Reset this page" deletes every session-state entry under the page's prefixes, so
+  the next run shows the defaults (and forgets the page's results).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import streamlit as st
+
+KEEP = "session"  # persist_state of every keyed widget: its value survives page changes
+TAB_SUFFIX = "_tab"  # session-state key of a page's tab widget: prefix + this
+SAVED_TAB_SUFFIX = "_tab_open"  # where the open tab is remembered while the page is not shown
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def tab_body(fn: F) -> F:
+    """Decorate a tab's ``render(...)``: it becomes a fragment, so a widget inside it reruns
+    only that function (Streamlit reuses the arguments of the last full run)."""
+    return st.fragment(fn)
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    prefix: str  # key prefix of this page's widgets and state, e.g. "det" for "det_..."
+    title: str  # the page's title (st.title)
+    extra_prefixes: tuple[str, ...] = ()  # further key prefixes that belong to the page
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return (f"{self.prefix}_", *(f"{p}_" for p in self.extra_prefixes))
+
+    def owns(self, key: object) -> bool:
+        """Whether a session-state key belongs to this page."""
+        return isinstance(key, str) and key.startswith(self.prefixes)
+
+    def reset(self) -> None:
+        """Forget every setting and result of this page (the widgets show their defaults)."""
+        for key in [k for k in st.session_state if self.owns(k) and k != f"{self.prefix}_reset"]:
+            del st.session_state[key]
+
+    def header(self, caption: str | None = None) -> None:
+        """The page title and, in the sidebar, the "Reset this page" button."""
+        st.title(self.title)
+        if caption:
+            st.caption(caption)
+        st.sidebar.button(
+            "Reset this page",
+            key=f"{self.prefix}_reset",
+            icon=":material/restart_alt:",
+            on_click=self.reset,
+            help="Back to this page's default settings (your other pages keep theirs).",
+        )
+
+    def tabs(self, bodies: Mapping[str, Callable[[], None]]) -> str:
+        """Lazy tabs: lay out one tab per label and run only the open one's body.
+
+        The open tab is remembered for the session (also across page changes) and comes back
+        when the student returns. Returns the open tab's label. In an AppTest, open a tab with
+        ``at.session_state[f"{prefix}_tab"] = label`` and ``at.run()``."""
+        labels: Sequence[str] = list(bodies)
+        key, saved = f"{self.prefix}{TAB_SUFFIX}", f"{self.prefix}{SAVED_TAB_SUFFIX}"
+        if key not in st.session_state and st.session_state.get(saved) in labels:
+            # back on the page: reopen the tab the student left (set before the widget exists,
+            # so the widget's identity, and its value on the next runs, stay the same)
+            st.session_state[key] = st.session_state[saved]
+        containers = st.tabs(labels, key=key, on_change="rerun")
+        open_label = labels[0]
+        for label, container in zip(labels, containers, strict=True):
+            if container.open:
+                open_label = label
+                with container:
+                    bodies[label]()
+        st.session_state[saved] = open_label
+        return open_label
