@@ -31,3 +31,12 @@ def click_point(page: Page, points: Locator, index: int) -> None:
     box = points.nth(index).bounding_box()
     assert box is not None, f"point {index} is not on screen"
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def open_tab(page: Page, name: str) -> Locator:
+    """Click the tab called ``name`` (tabs are lazy: its content is built on this click) and
+    wait for the rerun; returns the tab's panel."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+    wait_for_app_idle(page)
+    return page.get_by_role("tabpanel", name=name, exact=True)
