@@ -5,16 +5,17 @@ Run with ``make run`` (or ``streamlit run app.py``).
 
 import streamlit as st
 
-from cnnplay.device import configure_torch_threads
 from ui.catalog import available_pages
+from ui.server import prepare_process
 from ui.sidebar import device_badge
 
 st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon="🧮", layout="wide")
 
-# Streamlit serves every browser session from threads of this one process, and torch's CPU
-# thread pool is process-wide: bound it once (idempotent across reruns) so that a class of
-# students sharing the server does not oversubscribe the cores. See configure_torch_threads.
-configure_torch_threads()
+# Streamlit serves every browser session from threads of this one process: once per process,
+# bound torch's (process-wide) CPU thread pool so a class does not oversubscribe the cores, and
+# freeze the long-lived start-up objects out of the garbage collector that Streamlit runs after
+# every script run (see ui/server.py). Later calls return at once.
+prepare_process()
 
 home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
 navigation = {"": [home]}

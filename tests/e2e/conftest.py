@@ -21,17 +21,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from benchmarks import server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
@@ -49,8 +46,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 TIMEOUT_MS = 30_000  # actions, navigation and expect(): generous for a loaded CI machine
-STARTUP_TIMEOUT_S = 90.0
-PORT_ATTEMPTS = 3  # a free port can be taken between our probe and streamlit's bind
 
 # Playwright's expect() waits 5 s by default; a Streamlit rerun on a busy machine can take longer.
 expect.set_options(timeout=TIMEOUT_MS)
@@ -70,98 +65,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.status == 200 and response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def running_app(log_dir: Path) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free port; yield its base URL (no trailing slash)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    failures: list[str] = []
-    server: subprocess.Popen | None = None
-    for attempt in range(1, PORT_ATTEMPTS + 1):
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        log_path = log_dir / f"server-{attempt}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            # Others may edit the sources while the tests run: no watcher, no reruns on save.
-            "--server.fileWatcherType",
-            "none",
-            "--server.runOnSave",
-            "false",
-        ]
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while process.poll() is None and time.monotonic() < deadline:
-            if _healthy(url):
-                server = process
-                break
-            time.sleep(0.25)
-        if server is not None:
-            break
-        died = process.poll() is not None
-        _stop(process)
-        output = log_path.read_text(errors="replace")
-        reason = (
-            f"exited with code {process.returncode}"
-            if died
-            else f"was not healthy after {STARTUP_TIMEOUT_S:.0f} s"
-        )
-        failures.append(
-            f"attempt {attempt}, port {port}: `{' '.join(command[1:])}` {reason}. "
-            f"Its output:\n{output}"
-        )
-        if "is not available" not in output:  # only a lost race for the port is worth a retry
-            break
-    if server is None:
-        pytest.fail("streamlit could not start.\n" + "\n".join(failures), pytrace=False)
-
+    """`streamlit run app.py` on a free localhost port (benchmarks.server); a server that cannot
+    start fails the test with its output."""
     try:
-        yield url
-    finally:
-        _stop(server)
+        with server.running_app(log_dir) as url:
+            yield url
+    except server.ServerError as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 @pytest.fixture(scope="session")

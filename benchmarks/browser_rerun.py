@@ -1,0 +1,180 @@
+"""Rerun time of every page as a browser sees it: from a widget change to the page settled.
+
+Against a real ``streamlit run app.py`` (a free localhost port) and Debian's Chromium driven by
+Playwright, for each page: open it, open the tab the change belongs to, then change one widget
+``--changes`` times (a number input's + then −, a slider's → then ←, in turn) and time each
+change from the click / key press to
+
+- **finished**: the server's ``script_finished`` message arrives on the websocket (read with
+  Streamlit's own protobufs), i.e. the script or fragment run and its messages are done;
+- **settled**: after that, the page shows no running indicator and no stale element, i.e. the
+  browser has drawn the new result.
+
+AppTest's figures (``benchmarks/bench_*.py``) are not these: AppTest runs the script in-process,
+skips the websocket and the browser, and runs the whole script where a fragment would run alone.
+
+    python -m benchmarks.browser_rerun                  # every page, 20 changes each
+    python -m benchmarks.browser_rerun --pages kernels detection --changes 10
+    python -m benchmarks.browser_rerun --repo ../old-checkout   # the same against another tree
+    python -m benchmarks.browser_rerun --server-arg=--runner.postScriptGC=false
+
+Every loop is bounded (changes per page, a timeout per change); traffic stays on localhost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from benchmarks.server import REPO_ROOT, running_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+CHANGE_TIMEOUT_S = 60.0  # one change that takes longer than this counts as failed
+TARGET_MS = 100.0
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # "number": click the input's + then its −; "slider": → then ← on its thumb
+    label: str  # the widget's label on the page
+    tab: str | None = None  # open this tab first (None: the page's first tab)
+
+
+PAGES: dict[str, Change] = {  # URL path -> the widget a student would change there
+    "kernels": Change("number", "Bias b"),
+    "padding": Change("number", "stride s"),
+    "pooling": Change("number", "Window size k"),
+    "receptive_field": Change("number", "Input side n₀ (pixels)"),
+    "bottleneck_cost": Change("number", "Image side N"),
+    "pretrained": Change("slider", "Maps shown", tab="Feature maps"),
+    "transfer_learning": Change("slider", "Validation share"),
+    "detection": Change("slider", "NMS IoU threshold"),
+    "segmentation": Change("slider", "Depth (poolings)"),
+    "text_cnn": Change("slider", "Filter height h (words)"),
+}
+
+
+class Finished:
+    """Counts ``script_finished`` messages on the page's websockets, with their arrival time."""
+
+    def __init__(self, page: Page) -> None:
+        self.times: list[float] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, ws) -> None:
+        def on_frame(payload) -> None:
+            if isinstance(payload, (bytes, bytearray)):
+                msg = ForwardMsg()
+                msg.ParseFromString(bytes(payload))
+                if msg.WhichOneof("type") == "script_finished":
+                    self.times.append(time.perf_counter())
+
+        ws.on("framereceived", on_frame)
+
+
+def wait_idle(page: Page) -> None:
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
+    expect(page.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0)
+
+
+def settle(page: Page, finished: Finished, before: int, start: float) -> tuple[float, float]:
+    """Wait for the next script_finished after ``before`` messages, then for the page to show
+    it; (finished, settled) in ms since ``start``."""
+    deadline = time.perf_counter() + CHANGE_TIMEOUT_S
+    while len(finished.times) <= before:
+        if time.perf_counter() > deadline:
+            raise TimeoutError("no script_finished within the timeout")
+        page.wait_for_timeout(2)  # lets Playwright deliver the websocket events
+    done = finished.times[before]
+    wait_idle(page)
+    return 1000 * (done - start), 1000 * (time.perf_counter() - start)
+
+
+def widget(page: Page, change: Change):
+    test_id = {"number": "stNumberInput", "slider": "stSlider"}[change.kind]
+    return page.get_by_test_id(test_id).filter(has_text=change.label).first
+
+
+def act(page: Page, change: Change, n: int) -> None:
+    """The n-th change: up on even n, down on odd n (so the values stay in range)."""
+    box = widget(page, change)
+    if change.kind == "number":
+        box.get_by_test_id("stNumberInputStepUp" if n % 2 == 0 else "stNumberInputStepDown").click()
+    else:
+        box.get_by_role("slider").first.press("ArrowRight" if n % 2 == 0 else "ArrowLeft")
+
+
+def measure_page(page: Page, url: str, path: str, change: Change, changes: int) -> dict:
+    finished = Finished(page)
+    page.goto(f"{url}/{path}")
+    expect(page.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible()
+    wait_idle(page)
+    if change.tab:
+        page.get_by_role("tab", name=change.tab, exact=True).click()
+        wait_idle(page)
+    expect(widget(page, change)).to_be_visible()
+    rows = []
+    for n in range(changes + 1):  # the first change warms caches and is not counted
+        before = len(finished.times)
+        start = time.perf_counter()
+        act(page, change, n)
+        done, settled = settle(page, finished, before, start)
+        if n:
+            rows.append((done, settled))
+    assert page.get_by_test_id("stException").count() == 0, f"{path}: the page shows an exception"
+    return {
+        "finished": [r[0] for r in rows],
+        "settled": [r[1] for r in rows],
+    }
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", nargs="*", default=list(PAGES), choices=list(PAGES))
+    parser.add_argument("--changes", type=int, default=20, help="counted changes per page")
+    parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the checkout to serve")
+    parser.add_argument("--server-arg", action="append", default=[], help="extra streamlit flag")
+    args = parser.parse_args()
+
+    print(f"== Page rerun as a browser sees it ({args.changes} changes a page, median / p90 ms)")
+    print(f"server: {args.repo} {' '.join(args.server_arg)}")
+    print(f"{'page':<20}{'widget':<28}{'finished':>16}{'settled':>16}  target {TARGET_MS:.0f}")
+    with tempfile.TemporaryDirectory() as logs, running_app(
+        Path(logs), args.repo, args.server_arg
+    ) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for path in args.pages:
+            change = PAGES[path]
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.set_default_timeout(CHANGE_TIMEOUT_S * 1000)
+            expect.set_options(timeout=CHANGE_TIMEOUT_S * 1000)
+            try:
+                r = measure_page(context.new_page(), url, path, change, args.changes)
+            except Exception as err:  # noqa: BLE001 - report the page and go on with the others
+                print(f"{path:<20}{change.label[:26]:<28} failed: {str(err).splitlines()[0]}")
+                continue
+            finally:
+                context.close()
+            f, s = r["finished"], r["settled"]
+            print(
+                f"{path:<20}{change.label[:26]:<28}"
+                f"{statistics.median(f):8.0f} /{p90(f):6.0f}{statistics.median(s):9.0f} /{p90(s):6.0f}"
+                f"  {'ok' if statistics.median(s) <= TARGET_MS else 'over'}"
+            )
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
