@@ -1,0 +1,211 @@
+"""The Train live tab: train the configuration chosen above the tabs from random weights, watch
+the validation masks and curves, stop at any time; this session's runs in a table."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+from cnnplay.plots.charts import training_curves_figure
+from cnnplay.segmentation.plots import mask_colours
+from cnnplay.segmentation.training import SegTrainSettings, train_unet
+from cnnplay.segmentation.unet import UNet, UNetConfig, predict
+from ui.figures import show_figure
+from ui.page import KEEP, tab_body
+from views.segmentation.common import (
+    LIVE_VAL_N,
+    LIVE_VAL_SEED,
+    MAX_RUNS,
+    PENDING_KEY,
+    STOPPED_KEY,
+    architecture,
+    keep_run,
+    recover_stopped,
+    runs,
+    scene_set,
+    show_masks,
+)
+
+STOP_KEY = "seg_stop_flag"  # session state: Stop was pressed during the current run
+RUN_COLOURS = ["#1f77b4", "#ff8c00", "#2ca02c", "#7f7f7f"]  # newest run first
+
+
+def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> None:
+    """One training run with live curves and masks; its model joins this session's runs. A
+    click during the run interrupts it: the model waits in session state (recover_stopped)."""
+    st.session_state[STOP_KEY] = False
+    torch.manual_seed(settings.model_seed)
+    model = UNet(config)
+    epochs_done: list[dict] = []
+    st.session_state[PENDING_KEY] = {
+        "model": model,
+        "epochs": epochs_done,
+        "start": time.perf_counter(),
+    }
+    bar = st.progress(0.0, text="Generating the training scenes…")
+    curves = st.empty()
+    live = st.empty()  # the masks redrawn while training; cleared at the end
+    val_images = np.stack([s.image for s in val_scenes])
+
+    def redraw(step: int) -> None:
+        was_training = model.training
+        model.eval()
+        pred, _ = predict(model, val_images)
+        model.train(was_training)
+        with live.container():
+            show_masks(
+                [(mask_colours(s.semantic), "truth") for s in val_scenes[:2]]
+                + [(mask_colours(p), f"step {step}") for p in pred[:2]]
+            )
+
+    def on_progress(step: int, total: int, metrics: dict) -> None:
+        # one bar with the epoch, loss and score (richer than ui.progress.progress_bar's text),
+        # plus the live curves and masks
+        text = f"epoch {metrics['epoch']:.1f} of {settings.epochs}, loss {metrics['loss']:.3f}"
+        if "val_miou" in metrics:
+            epochs_done.append(dict(metrics))
+            text += f", val mean IoU {metrics['val_miou']:.3f}"
+            show_figure(
+                training_curves_figure(
+                    {"live": epochs_done},
+                    {"live": config.label()},
+                    240,
+                    metric="val_miou",
+                    metric_title="val mean IoU",
+                    loss_title="loss (CE + Dice)",
+                ),
+                f"seg_live_curve_{len(epochs_done)}",
+                curves,
+                width="stretch",
+            )
+        bar.progress(min(1.0, step / total), text=text)
+        if step % 10 == 0 or "val_miou" in metrics:
+            redraw(step)
+
+    model, history = train_unet(
+        config,
+        settings,
+        val_scenes,
+        on_progress,
+        lambda: bool(st.session_state.get(STOP_KEY)),
+        model=model,
+        train_scenes=scene_set(settings.train_scenes, settings.train_seed),
+    )
+    st.session_state.pop(PENDING_KEY, None)
+    bar.empty()
+    curves.empty()
+    live.empty()
+    keep_run(model, history.epochs, history.seconds, history.stopped)
+    st.session_state[STOP_KEY] = False
+
+
+def show_runs(val_scenes: list) -> None:
+    """The newest run's scores, every run's curves, the newest's masks, a table of all runs."""
+    kept = runs()
+    latest = kept[0]
+    r1, r2, r3 = st.columns(3)
+    r1.metric("Val mean IoU", f"{latest['miou']:.3f}")
+    r2.metric("Val boundary accuracy", f"{100 * latest['boundary']:.1f}%")
+    r3.metric("Training time", f"{latest['seconds']:.1f} s")
+    show_figure(
+        training_curves_figure(
+            {f"run{i}": r["epochs"] for i, r in enumerate(kept)},
+            {f"run{i}": r["label"] for i, r in enumerate(kept)},
+            280,
+            metric="val_miou",
+            metric_title="val mean IoU",
+            loss_title="loss (CE + Dice)",
+            colours={f"run{i}": c for i, c in enumerate(RUN_COLOURS)},
+        ),
+        "seg_curves",
+        width="stretch",
+    )
+    pred, _ = predict(latest["model"], np.stack([s.image for s in val_scenes]))
+    show_masks(
+        [(s.image, "scene") for s in val_scenes[:2]]
+        + [(mask_colours(p), f"{latest['label']}") for p in pred[:2]]
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "model": r["label"],
+                    "epochs": len(r["epochs"]),
+                    "val mean IoU": r["miou"],
+                    "val mean Dice": r["dice"],
+                    "boundary accuracy": r["boundary"],
+                    "seconds": round(r["seconds"], 1),
+                    "parameters": r["params"],
+                    "stopped": "yes" if r["stopped"] else "",
+                }
+                for r in kept
+            ]
+        ),
+        hide_index=True,
+        key="seg_runs_table",
+    )
+    st.caption(
+        "Your models stay in this browser session only (the newest "
+        f"{MAX_RUNS}); the Feature maps and Your image tabs can use them."
+    )
+
+
+@tab_body
+def render(config: UNetConfig) -> None:
+    _, n_params, _ = architecture(config)
+    val_scenes = scene_set(LIVE_VAL_N, LIVE_VAL_SEED)
+    st.markdown(
+        f"Trains the network chosen above (**{config.label()}**, {n_params:,} parameters) from "
+        "random weights on freshly generated scenes: cross-entropy per pixel plus a soft Dice "
+        f"term, AdamW with a one-cycle learning rate. After every epoch it is scored on "
+        f"{LIVE_VAL_N} held-out scenes, whose predictions you watch improve."
+    )
+    st.latex(
+        r"\mathcal{L} = -\frac{1}{HW}\sum_{i} \log p_{i, y_i} \;+\; "
+        r"1 - \frac{1}{K}\sum_c \frac{2\sum_i p_{i,c}\,[y_i = c] + 1}"
+        r"{\sum_i p_{i,c} + \sum_i [y_i = c] + 1}"
+    )
+    t1, t2, t3, t4 = st.columns(4)
+    n_train = int(
+        t1.select_slider(
+            "Training scenes",
+            [100, 200, 400, 600, 1000, 2000],
+            key="seg_train_scenes",
+            persist_state=KEEP,
+        )
+    )
+    epochs = int(t2.slider("Epochs", 1, 30, key="seg_epochs", persist_state=KEEP))
+    lr = float(
+        t3.select_slider(
+            "Peak learning rate",
+            [1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
+            key="seg_lr",
+            persist_state=KEEP,
+        )
+    )
+    augment = t4.toggle("Flips / rotations", key="seg_augment", persist_state=KEEP)
+    settings = SegTrainSettings(n_train, epochs, lr=lr, augment=augment)
+    recover_stopped()  # Stop reruns this tab alone: keep the interrupted run's model
+    if (stopped_after := st.session_state.pop(STOPPED_KEY, None)) is not None:
+        st.info(
+            f"Training was stopped after {stopped_after} epoch(s); the model is kept.",
+            icon=":material/stop_circle:",
+        )
+    b1, b2 = st.columns([1, 1])
+    go_train = b1.button("Train", key="seg_train", type="primary", icon=":material/play_arrow:")
+    b2.button(
+        "Stop",
+        key="seg_stop",
+        icon=":material/stop:",
+        on_click=lambda: st.session_state.update({STOP_KEY: True}),
+    )
+    if go_train:
+        train(config, settings, val_scenes)
+    if runs():
+        show_runs(val_scenes)
+    else:
+        st.caption("Nothing trained yet in this session: press Train.")
