@@ -1,12 +1,14 @@
 """The Segmentation page in a real browser, tab by tab (each tab's content is built only when
 the tab is clicked): the U-Net diagram and its shapes, the comparison of the shipped models, a
-short live training run, feature maps, your image, semantic vs instance; then the open tab and
-the trained model survive a visit to the home page. Screenshots of the tabs.
+short live training run and a stopped one, feature maps, your image, semantic vs instance; then
+the open tab and the trained model survive a visit to the home page. Screenshots of the tabs.
 
 Labels come from ui/catalog.py (navigation "Segmentation (U-Net)") and views/segmentation/
 (tabs, the "Train" button, the "Val mean IoU" metric, the results table)."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.sync_api import Page, expect
 
@@ -52,6 +54,16 @@ def test_every_tab_and_a_short_training(page: Page, app_url: str, save_screensho
     wait_for_app_idle(page)
     expect(train.get_by_text("Nothing trained yet")).to_have_count(0)
     save_screenshot(page, "segmentation_train.png")
+    # a long run (30 epochs) is interrupted by Stop after its first epoch, and its model kept
+    slider.focus()
+    page.keyboard.press("End")
+    wait_for_app_idle(page)
+    train.get_by_role("button", name="Train").click()
+    first_epoch = re.compile(r"of 30, loss [0-9.]+, val mean IoU")  # the progress bar's text
+    expect(train.get_by_text(first_epoch)).to_be_visible(timeout=120_000)
+    train.get_by_role("button", name="Stop").click()
+    expect(train.get_by_text("Training was stopped after")).to_be_visible(timeout=60_000)
+    wait_for_app_idle(page)
 
     features = open_tab(page, "Feature maps")
     expect(features.get_by_text("strongest of").first).to_be_visible()

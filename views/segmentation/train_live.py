@@ -155,7 +155,30 @@ def show_runs(val_scenes: list) -> None:
 
 
 @tab_body
+def settings_row() -> None:
+    """The training settings: a fragment, so moving one reruns only this row (the Train button
+    reads them from session state)."""
+    t1, t2, t3, t4 = st.columns(4)
+    t1.select_slider(
+        "Training scenes",
+        [100, 200, 400, 600, 1000, 2000],
+        key="seg_train_scenes",
+        persist_state=KEEP,
+    )
+    t2.slider("Epochs", 1, 30, key="seg_epochs", persist_state=KEEP)
+    t3.select_slider(
+        "Peak learning rate",
+        [1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
+        key="seg_lr",
+        persist_state=KEEP,
+    )
+    t4.toggle("Flips / rotations", key="seg_augment", persist_state=KEEP)
+
+
 def render(config: UNetConfig) -> None:
+    """The tab's body. Not a fragment as a whole: Train and Stop must rerun the app, because in
+    Streamlit 1.67 a click inside a fragment never interrupts a running script (it waits), so
+    Stop inside a fragment would only act after the training had finished."""
     _, n_params, _ = architecture(config)
     val_scenes = scene_set(LIVE_VAL_N, LIVE_VAL_SEED)
     st.markdown(
@@ -169,27 +192,15 @@ def render(config: UNetConfig) -> None:
         r"1 - \frac{1}{K}\sum_c \frac{2\sum_i p_{i,c}\,[y_i = c] + 1}"
         r"{\sum_i p_{i,c} + \sum_i [y_i = c] + 1}"
     )
-    t1, t2, t3, t4 = st.columns(4)
-    n_train = int(
-        t1.select_slider(
-            "Training scenes",
-            [100, 200, 400, 600, 1000, 2000],
-            key="seg_train_scenes",
-            persist_state=KEEP,
-        )
+    settings_row()
+    state = st.session_state
+    settings = SegTrainSettings(
+        int(state.seg_train_scenes),
+        int(state.seg_epochs),
+        lr=float(state.seg_lr),
+        augment=bool(state.seg_augment),
     )
-    epochs = int(t2.slider("Epochs", 1, 30, key="seg_epochs", persist_state=KEEP))
-    lr = float(
-        t3.select_slider(
-            "Peak learning rate",
-            [1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
-            key="seg_lr",
-            persist_state=KEEP,
-        )
-    )
-    augment = t4.toggle("Flips / rotations", key="seg_augment", persist_state=KEEP)
-    settings = SegTrainSettings(n_train, epochs, lr=lr, augment=augment)
-    recover_stopped()  # Stop reruns this tab alone: keep the interrupted run's model
+    recover_stopped()  # also done by the page; cheap
     if (stopped_after := st.session_state.pop(STOPPED_KEY, None)) is not None:
         st.info(
             f"Training was stopped after {stopped_after} epoch(s); the model is kept.",
