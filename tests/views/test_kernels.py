@@ -14,18 +14,33 @@ from tests.views.apptest_utils import (
     chart,
     image_captions,
     joined,
+    open_tab,
     plot_array,
     png_bytes,
     texts,
 )
 
 PAGE = "../../views/kernels.py"
+APP = "../../app.py"
 TIMEOUT = 60
+GRID_TAB = "± 1 grids: the notes' + and X"
+PHOTOS_TAB = "Photos"
 
 
 @pytest.fixture
 def at() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+@pytest.fixture
+def photos(at) -> AppTest:
+    """The page with its Photos tab open."""
+    return open_tab(at, "kn", PHOTOS_TAB)
+
+
+def step_cell(at: AppTest) -> tuple[int, int]:
+    """The output cell (i, j) that "Step through the sums" spells out."""
+    return at.number_input(key="kn_step_i").value, at.number_input(key="kn_step_j").value
 
 
 def test_default_reproduces_seed000(at):
@@ -34,65 +49,70 @@ def test_default_reproduces_seed000(at):
     assert "Strongest response **9** at row 0, column 0" in md  # the + is top-left
     assert "Strongest response **9** at row 3, column 3" in md  # the X is bottom-right
     assert "H' = H - k + 1 = 6 - 3 + 1 = 4" in md
-    fmap = plot_array(chart(at, "map1")["data"][0]["z"])
+    fmap = plot_array(chart(at, "kn_map1")["data"][0]["z"])
     assert np.array_equal(fmap, [[9, -1, 1, -1], [-1, -1, -1, -5], [1, -1, -1, 5], [-1, -5, 5, -7]])
     assert "F_{0,0}" in md and "f(9)" in md
 
 
 def test_wide_convolution_and_activation(at):
-    at.radio(key="padding").set_value("same")
-    at.number_input(key="bias").set_value(-8.0)
-    at.selectbox(key="act").set_value("ReLU").run()
+    at.radio(key="kn_padding").set_value("same")
+    at.number_input(key="kn_bias").set_value(-8.0)
+    at.selectbox(key="kn_act").set_value("ReLU").run()
     assert not at.exception
     md = joined(at)
     assert "= 6" in [t for t in texts(at, "latex") if t.startswith("H'")][0]
     assert "Strongest response **1** at row 1, column 1" in md  # ReLU(9 - 8)
-    fmap = plot_array(chart(at, "map1")["data"][0]["z"])
+    fmap = plot_array(chart(at, "kn_map1")["data"][0]["z"])
     assert fmap.shape == (6, 6) and fmap.min() == 0  # ReLU clipped the negatives
 
 
 def test_step_buttons_walk_row_major(at):
     button(at, "next ▶").click().run()
-    assert (at.number_input(key="step_i").value, at.number_input(key="step_j").value) == (0, 1)
+    assert step_cell(at) == (0, 1)
     assert "F_{0,1}" in joined(at) and "f(-1)" in joined(at)
     button(at, "◀ previous").click().run()
     button(at, "◀ previous").click().run()  # wraps to the last cell
-    assert (at.number_input(key="step_i").value, at.number_input(key="step_j").value) == (3, 3)
+    assert step_cell(at) == (3, 3)
 
 
 def test_seed004_example_and_true_convolution(at):
     button(at, "004: 5×5 example").click().run()
-    assert at.selectbox(key="k1_preset").value == "Seed 004 kernel (3×3)"
-    assert at.radio(key="padding").value == "same"
-    fmap = plot_array(chart(at, "map1")["data"][0]["z"])
+    assert at.selectbox(key="kn_k1_preset").value == "Seed 004 kernel (3×3)"
+    assert at.radio(key="kn_padding").value == "same"
+    fmap = plot_array(chart(at, "kn_map1")["data"][0]["z"])
     np.testing.assert_allclose(fmap[1], [0.8, 0.5, 3.5, -1.8, 0.2], atol=1e-9)
-    at.number_input(key="step_i").set_value(1)
-    at.number_input(key="step_j").set_value(2).run()
+    at.number_input(key="kn_step_i").set_value(1)
+    at.number_input(key="kn_step_j").set_value(2).run()
     assert "f(3.5)" in joined(at)
-    at.toggle(key="flip").set_value(True).run()
+    at.toggle(key="kn_flip").set_value(True).run()
     assert "Flipped kernel used by true convolution:" in joined(at)
-    flipped = plot_array(chart(at, "flipped1")["data"][0]["z"])
+    flipped = plot_array(chart(at, "kn_flipped1")["data"][0]["z"])
     np.testing.assert_allclose(flipped, [[-0.2, -1, 0], [0, 2, -1.5], [1, 0.5, 0.2]])
 
 
 def test_two_channels(at):
     button(at, "000: grey + depth").click().run()
-    assert at.toggle(key="in_two").value is True
+    assert at.toggle(key="kn_in_two").value is True
     md = joined(at)
     assert "Strongest response **17.5** at row 1, column 1" in md
     assert "Strongest response **17.5** at row 4, column 4" in md
-    assert len(at.data_editor) == 2 + 2 + 2 + 1  # 2 input channels, 2 slices per kernel, photo
+    assert len(at.data_editor) == 2 + 2 + 2  # 2 input channels, 2 slices per kernel
+    open_tab(at, "kn", PHOTOS_TAB)
+    assert len(at.data_editor) == 1  # the photo kernel
+    open_tab(at, "kn", GRID_TAB)
+    assert at.toggle(key="kn_in_two").value is True  # the example's settings came back
+    assert "Strongest response **17.5** at row 4, column 4" in joined(at)
 
 
 def test_editing_a_kernel_cell_changes_the_map(at):
-    key = next(d.key for d in at.data_editor if d.key.startswith("ed_k1_"))
+    key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_k1_"))
     at.session_state[key] = {"edited_rows": {1: {"1": 5}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert "Strongest response **13** at row 0, column 0" in joined(at)
 
 
 def test_emptied_cell_counts_as_zero(at):
-    key = next(d.key for d in at.data_editor if d.key.startswith("ed_k2_"))
+    key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_k2_"))
     at.session_state[key] = {"edited_rows": {1: {"1": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
@@ -101,79 +121,83 @@ def test_emptied_cell_counts_as_zero(at):
 
 
 def test_shift_moves_the_response(at):
-    at.number_input(key="in_dy").set_value(1)
-    at.number_input(key="in_dx").set_value(1).run()
+    at.number_input(key="kn_in_dy").set_value(1)
+    at.number_input(key="kn_in_dx").set_value(1).run()
     assert "Strongest response **9** at row 1, column 1" in joined(at)
 
 
-def test_photo_defaults_and_display_modes(at):
+def test_photo_defaults_and_display_modes(photos):
+    at = photos
     assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
     assert "flat areas become 0" in joined(at)  # Sobel x, the default, sums to 0
     captions = image_captions(at)
     assert any("shown as: |y|, stretched to 0–255" in c for c in captions)  # "auto" for edges
-    at.selectbox(key="ph_kernel").set_value("Gaussian blur").run()
+    at.selectbox(key="kn_ph_kernel").set_value("Gaussian blur").run()
     assert "flat areas keep their brightness" in joined(at)
     assert any("shown as: clip to 0–255 (as saved)" in c for c in image_captions(at))
-    at.radio(key="ph_display").set_value("rescale").run()
+    at.radio(key="kn_ph_display").set_value("rescale").run()
     assert any("shown as: stretch min–max to 0–255" in c for c in image_captions(at))
     assert not at.exception and not at.error
 
 
-def test_upload_good_bad_and_animated(at):
-    at.selectbox(key="ph_kernel").set_value("Laplacian")
-    at.radio(key="ph_source").set_value("Upload").run()
+def test_upload_good_bad_and_animated(photos):
+    at = photos
+    at.selectbox(key="kn_ph_kernel").set_value("Laplacian")
+    at.radio(key="kn_ph_source").set_value("Upload").run()
     assert "No file yet: showing the sample photo." in texts(at, "caption")
-    at.file_uploader(key="ph_upload").set_value(("square.png", png_bytes(), "image/png")).run()
+    at.file_uploader(key="kn_ph_upload").set_value(("square.png", png_bytes(), "image/png")).run()
     assert not at.error
     assert any("input (square.png), 80×60" in c for c in image_captions(at))
 
-    at.file_uploader(key="ph_upload").set_value(
+    at.file_uploader(key="kn_ph_upload").set_value(
         ("notes.png", b"hello, not an image", "image/png")
     ).run()
     errors = texts(at, "error")
     assert len(errors) == 1 and "notes.png" in errors[0] and "not a supported image" in errors[0]
     assert "Showing the sample photo instead." in errors[0]
-    assert at.selectbox(key="ph_kernel").value == "Laplacian"  # the user's choice survives
+    assert at.selectbox(key="kn_ph_kernel").value == "Laplacian"  # the user's choice survives
     assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
 
     frames = [Image.new("RGB", (32, 24), c) for c in ("red", "green", "blue")]
     buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
-    at.file_uploader(key="ph_upload").set_value(("anim.gif", buf.getvalue(), "image/gif")).run()
+    at.file_uploader(key="kn_ph_upload").set_value(("anim.gif", buf.getvalue(), "image/gif")).run()
     assert any("3" in note and "frame" in note for note in texts(at, "info"))
 
 
-def test_kernel_too_large_for_a_tiny_upload(at):
-    at.radio(key="ph_source").set_value("Upload")
-    at.select_slider(key="ph_size").set_value(15)
-    at.selectbox(key="ph_kernel").set_value("Box blur").run()
-    at.file_uploader(key="ph_upload").set_value(
+def test_kernel_too_large_for_a_tiny_upload(photos):
+    at = photos
+    at.radio(key="kn_ph_source").set_value("Upload")
+    at.select_slider(key="kn_ph_size").set_value(15)
+    at.selectbox(key="kn_ph_kernel").set_value("Box blur").run()
+    at.file_uploader(key="kn_ph_upload").set_value(
         ("tiny.png", png_bytes((6, 6, 3)), "image/png")
     ).run()
     errors = texts(at, "error")
     assert any("too large to mirror" in e for e in errors)
-    at.selectbox(key="ph_pad").set_value("zeros").run()
+    at.selectbox(key="kn_ph_pad").set_value("zeros").run()
     assert not at.error  # the same kernel with zero padding works
 
 
 def test_typed_input_edits_persist_until_another_preset(at):
-    key = next(d.key for d in at.data_editor if d.key.startswith("ed_in_"))
+    key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_in_"))
     at.session_state[key] = {"edited_rows": {1: {"1": -1}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert "Strongest response **7** at row 0, column 0" in joined(at)
-    at.number_input(key="bias").set_value(1.0).run()  # other controls keep the edit
+    at.number_input(key="kn_bias").set_value(1.0).run()  # other controls keep the edit
     assert "Strongest response **8** at row 0, column 0" in joined(at)
-    at.selectbox(key="in_preset").set_value("Seed 003: 9×9 X").run()
+    at.selectbox(key="kn_in_preset").set_value("Seed 003: 9×9 X").run()
     assert "Strongest response **10**" in joined(at)  # 9 + bias 1, kernel 2 (X) on the X
-    at.selectbox(key="in_preset").set_value("Seed 000: 6×6 with a + and an X").run()
+    at.selectbox(key="kn_in_preset").set_value("Seed 000: 6×6 with a + and an X").run()
     assert "Strongest response **10** at row 0, column 0" in joined(at)  # edit forgotten
 
 
-def test_custom_photo_kernel_per_channel(at):
-    at.selectbox(key="ph_kernel").set_value("Custom")
-    at.radio(key="ph_gray").set_value("per channel (RGB)").run()
+def test_custom_photo_kernel_per_channel(photos):
+    at = photos
+    at.selectbox(key="kn_ph_kernel").set_value("Custom")
+    at.radio(key="kn_ph_gray").set_value("per channel (RGB)").run()
     assert any("output, values 0.0 … 0.0" in c for c in image_captions(at))  # all-zero kernel
-    key = next(d.key for d in at.data_editor if d.key.startswith("ed_ph_Custom"))
+    key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_ph_Custom"))
     at.session_state[key] = {"edited_rows": {2: {"2": 1.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
     # A centred 1 is the identity: the output's range is the photo's own.
@@ -194,9 +218,63 @@ def test_custom_photo_kernel_per_channel(at):
     ],
 )
 def test_nonsense_kernel_values_get_a_warning(at, value, warning, strongest):
-    key = next(d.key for d in at.data_editor if d.key.startswith("ed_k2_"))
+    key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_k2_"))
     at.session_state[key] = {"edited_rows": {1: {"1": value}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception and not at.error
     assert warning in texts(at, "warning")
     assert f"Strongest response **{strongest}** at row 3, column 3" in joined(at)
+
+
+def test_a_hidden_tab_does_no_work(at):
+    """Only the open tab runs: the photo is not filtered while the grid tab is open, and the
+    feature maps are not computed while the Photos tab is open."""
+    assert not at.image and not any(s.key == "kn_ph_kernel" for s in at.selectbox)
+    assert not any("The weights sum to" in m for m in texts(at, "markdown"))
+    open_tab(at, "kn", PHOTOS_TAB)
+    assert not at.exception and len(at.image) == 2
+    assert not any("Strongest response" in m for m in texts(at, "markdown"))
+    with pytest.raises(KeyError):
+        chart(at, "kn_map1")
+    assert not any(n.key == "kn_bias" for n in at.number_input)
+
+
+def test_settings_survive_leaving_the_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/kernels.py").run()
+    at.number_input(key="kn_bias").set_value(-8.0)
+    at.radio(key="kn_padding").set_value("same").run()
+    open_tab(at, "kn", PHOTOS_TAB)
+    at.selectbox(key="kn_ph_kernel").set_value("Laplacian").run()
+    at.switch_page("views/home.py").run()
+    assert not at.exception and "Strongest response" not in joined(at)
+    at.switch_page("views/kernels.py").run()
+    assert not at.exception
+    assert at.selectbox(key="kn_ph_kernel").value == "Laplacian"  # the Photos tab is open again
+    assert len(at.image) == 2
+    open_tab(at, "kn", GRID_TAB)
+    assert at.number_input(key="kn_bias").value == -8.0
+    assert at.radio(key="kn_padding").value == "same"
+    assert "Strongest response **1** at row 1, column 1" in joined(at)  # 9 - 8, wide
+
+
+def test_reset_restores_the_defaults(at):
+    button(at, "004: 5×5 example").click().run()
+    at.number_input(key="kn_bias").set_value(2.0).run()
+    key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_k1_"))
+    at.session_state[key] = {"edited_rows": {1: {"1": 5}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    open_tab(at, "kn", PHOTOS_TAB)
+    at.selectbox(key="kn_ph_kernel").set_value("Laplacian").run()
+    at.sidebar.button(key="kn_reset").click().run()
+    assert not at.exception
+    assert at.session_state["kn_tab_open"] == GRID_TAB  # back on the first tab
+    assert at.selectbox(key="kn_in_preset").value == "Seed 000: 6×6 with a + and an X"
+    assert at.selectbox(key="kn_k1_preset").value == "+ (cross)"
+    assert at.radio(key="kn_padding").value == "valid"
+    assert at.number_input(key="kn_bias").value == 0.0
+    md = joined(at)
+    assert "Strongest response **9** at row 0, column 0" in md  # the kernel edit is gone too
+    assert "Strongest response **9** at row 3, column 3" in md
+    open_tab(at, "kn", PHOTOS_TAB)
+    assert at.selectbox(key="kn_ph_kernel").value == "Sobel x (vertical edges)"

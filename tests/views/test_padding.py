@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import button, chart, joined, plot_array, texts
+from tests.views.apptest_utils import button, chart, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/padding.py"
+APP = "../../app.py"
 TIMEOUT = 60
+SIZE_TAB = "Output size & sliding"
+MODES_TAB = "Padding modes"
+STACK_TAB = "Shrinking, stride, dilation"
+TRANS_TAB = "Transposed convolution"
 
 
 @pytest.fixture
@@ -69,6 +74,8 @@ def test_kernel_larger_than_padded_input_is_explained(at):
     assert any("PyTorch agrees: torch refuses" in c for c in texts(at, "caption"))
     assert latex_starting(at, "H'")[0].endswith("= -1")
     # The other tabs keep working.
+    open_tab(at, "pd", TRANS_TAB)
+    assert not at.exception and not at.error
     assert "Result 3×3: [0, 0, 1], [0, 4, 6], [4, 12, 9]" in joined(at)
 
 
@@ -82,6 +89,7 @@ def test_reflect_padding_as_large_as_the_input_is_explained(at):
 
 
 def test_padding_modes_on_the_grid(at):
+    open_tab(at, "pd", MODES_TAB)
     np.testing.assert_array_equal(
         plot_array(chart(at, "pd_mode_reflect")["data"][0]["z"])[0], [11, 10, 9, 10, 11, 12, 11, 10]
     )
@@ -102,6 +110,7 @@ def test_padding_modes_on_the_grid(at):
 
 
 def test_deep_stack_runs_out_of_pixels(at):
+    open_tab(at, "pd", STACK_TAB)
     assert latex_starting(at, "n_L")[0] == r"n_L = n - L(f-1) = 32 - 10\cdot(5-1) = -8\ \le 0"
     assert any("no pixels left after layer 8" in w for w in texts(at, "warning"))
     stack = chart(at, "pd_stack")["data"]
@@ -115,6 +124,7 @@ def test_deep_stack_runs_out_of_pixels(at):
 
 
 def test_transposed_steps_stride_and_bad_padding(at):
+    open_tab(at, "pd", TRANS_TAB)
     at.slider(key="pd_tstep").set_value(2).run()
     partial = plot_array(chart(at, "pd_tout")["data"][0]["z"])
     np.testing.assert_array_equal(partial, [[0, 0, 1], [0, 2, 3], [0, 0, 0]])
@@ -129,6 +139,7 @@ def test_transposed_steps_stride_and_bad_padding(at):
 
 
 def test_matrix_view_stride_1_and_2(at):
+    open_tab(at, "pd", TRANS_TAB)
     md = joined(at)
     assert r"a'z + b'y + c'x" in md
     assert at.success and "Wᵀ is itself a convolution" in at.success[0].value
@@ -150,3 +161,54 @@ def test_animation_on_request(at):
     boxes = [s for s in fig["frames"][0]["layout"]["shapes"] if s["line"].get("color") == "#ff8c00"]
     assert len(boxes) == 9  # dilated: one box per tap
     assert fig["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 500
+
+
+def test_a_hidden_tab_does_no_work(at):
+    """Only the open tab runs: no other tab's chart, widget or text is built."""
+    for key in ("pd_mode_zeros", "pd_stack", "pd_dil", "pd_tout"):
+        with pytest.raises(KeyError):
+            chart(at, key)
+    assert not at.image and not at.data_editor  # the photo corners, the 4×4 grid, X and K
+    assert not any(s.key == "pd_sl" for s in at.slider)
+    open_tab(at, "pd", STACK_TAB)
+    assert chart(at, "pd_stack")
+    assert "**footprint of output cell" not in joined(at)
+    with pytest.raises(KeyError):
+        chart(at, "pd_foot")
+
+
+def test_settings_survive_leaving_the_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/padding.py").run()
+    at.number_input(key="pd_s").set_value(1).run()
+    button(at, "step ▶").click().run()
+    open_tab(at, "pd", STACK_TAB)
+    at.slider(key="pd_sl").set_value(3).run()
+    at.switch_page("views/home.py").run()
+    assert not at.exception and not at.latex
+    at.switch_page("views/padding.py").run()
+    assert not at.exception
+    assert at.slider(key="pd_sl").value == 3  # the Shrinking tab is open again
+    assert latex_starting(at, "n_L")[0] == r"n_L = n - L(f-1) = 32 - 3\cdot(5-1) = 20"
+    open_tab(at, "pd", SIZE_TAB)
+    assert at.number_input(key="pd_s").value == 1
+    assert latex_starting(at, "H'")[0].endswith("= 5")  # (5 + 2 - 2 - 1) / 1 + 1
+    assert "**footprint of output cell (0, 1)**" in joined(at)  # the selected cell, too
+
+
+def test_reset_restores_the_defaults(at):
+    at.number_input(key="pd_n").set_value(8)
+    at.selectbox(key="pd_mode").set_value("circular").run()
+    button(at, "step ▶").click().run()
+    open_tab(at, "pd", TRANS_TAB)
+    at.number_input(key="pd_ts").set_value(2).run()
+    at.sidebar.button(key="pd_reset").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["pd_tab_open"] == SIZE_TAB  # back on the first tab
+    assert at.number_input(key="pd_n").value == 5
+    assert at.selectbox(key="pd_mode").value == "zeros"
+    assert "Output **3×3** — checked against torch ✓" in joined(at)
+    assert "**footprint of output cell (0, 0)**" in joined(at)
+    open_tab(at, "pd", TRANS_TAB)
+    assert at.number_input(key="pd_ts").value == 1
+    assert "Result 3×3: [0, 0, 1], [0, 4, 6], [4, 12, 9]" in joined(at)

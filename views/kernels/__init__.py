@@ -1,0 +1,1 @@
+"""The Kernels page: one module per tab (the ± 1 grids of the notes, photos)."""
