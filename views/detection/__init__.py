@@ -1,0 +1,1 @@
+"""The Detection page's tabs, one module each, and what they share (common, stepper)."""
