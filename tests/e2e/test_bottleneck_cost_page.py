@@ -1,5 +1,6 @@
 """The Bottleneck & cost page in a real browser: change the exercise stack's input, click a bar of
-the per-layer chart, and read that layer's arithmetic; change the bottleneck widths.
+the per-layer chart, and read that layer's arithmetic; change the bottleneck widths; the real
+networks and the case studies. Tabs are lazy: a tab's content is built when it is clicked.
 
 Labels come from ui/catalog.py ("Bottleneck & cost") and views/bottleneck_cost.py (tabs, inputs,
 "Layer N (kind)")."""
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import assert_no_exception, open_page, wait_for_app_idle
+from tests.e2e.browser import assert_no_exception, open_page, open_tab, wait_for_app_idle
 
 
 def click_bar(page: Page, bars, index: int) -> None:
@@ -33,8 +34,8 @@ def detail(page: Page):
 def test_exercise_stack_click_a_bar(page: Page, app_url: str, save_screenshot) -> None:
     open_page(page, app_url, "Bottleneck & cost", "bottleneck_cost")
     wait_for_app_idle(page)
-    page.get_by_role("tab", name="Layer list").click()
-    panel = page.get_by_role("tabpanel", name="Layer list")
+    expect(page.get_by_text("Total: 90,880 weights")).to_have_count(0)  # not built while hidden
+    panel = open_tab(page, "Layer list")
     expect(panel).to_contain_text("Total: 90,880 weights + 58 biases = 90,938 parameters")
     expect(detail(page)).to_contain_text("Layer 1 (conv): input 3 × 256 × 256")
     side = panel.get_by_label("Input side")
@@ -57,11 +58,15 @@ def test_exercise_stack_click_a_bar(page: Page, app_url: str, save_screenshot) -
     assert_no_exception(page)
 
 
-def test_bottleneck_widths(page: Page, app_url: str) -> None:
+def test_bottleneck_widths(page: Page, app_url: str, save_screenshot) -> None:
     open_page(page, app_url, "Bottleneck & cost", "bottleneck_cost")
     wait_for_app_idle(page)
-    page.get_by_role("tab", name="Bottleneck").click()
-    panel = page.get_by_role("tabpanel", name="Bottleneck")
+    first = page.get_by_role("tabpanel", name="Dense, local, shared", exact=True)
+    expect(first).to_contain_text("Seed 001, on MNIST")
+    expect(first.locator(".katex").first).to_be_visible()
+    expect(page.get_by_label("Groups")).to_have_count(0)  # the Bottleneck tab is not built yet
+    save_screenshot(page, "bottleneck_dense.png")
+    panel = open_tab(page, "Bottleneck")
     expect(panel.get_by_test_id("stDataFrame")).to_be_visible()
     groups = panel.get_by_label("Groups")
     groups.fill("3")
@@ -74,4 +79,21 @@ def test_bottleneck_widths(page: Page, app_url: str) -> None:
     expect(message).to_have_count(0)
     expect(panel).to_contain_text("8 groups")
     expect(panel.locator(".katex").first).to_be_visible()
+    assert_no_exception(page)
+
+
+def test_real_networks_and_case_studies(page: Page, app_url: str, save_screenshot) -> None:
+    open_page(page, app_url, "Bottleneck & cost", "bottleneck_cost")
+    wait_for_app_idle(page)
+    expect(page.get_by_text("torchvision publishes")).to_have_count(0)
+    panel = open_tab(page, "Real networks")
+    expect(panel).to_contain_text("torchvision publishes 25,557,032 parameters")
+    expect(panel).to_contain_text("our count agrees")
+    expect(panel.get_by_test_id("stMetric")).to_have_count(4)
+    expect(panel.get_by_test_id("stPlotlyChart")).to_be_visible()
+    save_screenshot(page, "bottleneck_networks.png")
+    panel = open_tab(page, "Case studies")
+    expect(panel).to_contain_text("Seed 002's case studies")
+    expect(panel.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(page.get_by_text("torchvision publishes")).to_have_count(0)  # the hidden tab is gone
     assert_no_exception(page)

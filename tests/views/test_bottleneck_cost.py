@@ -1,5 +1,6 @@
 """AppTest of views/bottleneck_cost.py: the notes' counts, changed widths, bad settings, the
-exercise table, real networks against torchvision's figures, measured timings, case studies."""
+exercise table, real networks against torchvision's figures, measured timings, case studies; the
+settings surviving a change of page, "Reset this page", and hidden tabs doing no work."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import pandas as pd  # imported before the page puts pages/ on sys.path (see the
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import button, chart, joined, plot_array, texts
+from tests.views.apptest_utils import button, chart, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/bottleneck_cost.py"
+APP = "../../app.py"
 TIMEOUT = 120
+LAYERS, BOTTLENECK, EXERCISE = "Dense, local, shared", "Bottleneck", "Layer list"
+MODELS, CASES = "Real networks", "Case studies"
 
 
 @pytest.fixture
@@ -20,6 +24,14 @@ def at() -> AppTest:
 
 def table(at: AppTest, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def has_table(at: AppTest, column: str) -> bool:
+    return any(column in d.value.columns for d in at.dataframe)
+
+
+def tab(at: AppTest, label: str) -> AppTest:
+    return open_tab(at, "bn", label)
 
 
 def test_seed001_defaults(at):
@@ -54,6 +66,7 @@ def test_seed001_bad_sizes(at):
 
 
 def test_seed002_bottleneck_terms(at):
+    tab(at, BOTTLENECK)
     latex = "\n".join(texts(at, "latex"))
     assert r"[(3\times3\times256)\times256]\\& = (W\times H)\times 589{,}824" in latex
     assert (
@@ -67,6 +80,7 @@ def test_seed002_bottleneck_terms(at):
 
 
 def test_changed_widths(at):
+    tab(at, BOTTLENECK)
     at.number_input(key="bn_cin").set_value(128)
     at.number_input(key="bn_mid").set_value(32)
     at.number_input(key="bn_groups").set_value(4).run()
@@ -92,14 +106,20 @@ def test_changed_widths(at):
     ],
 )
 def test_invalid_blocks_get_a_message(at, key, value, message):
+    tab(at, BOTTLENECK)
     at.number_input(key=key).set_value(value).run()
     assert not at.exception
     assert any(message in e for e in texts(at, "error"))
     assert "MACs per position" not in [c for d in at.dataframe for c in d.value.columns]
+    tab(at, EXERCISE)
     assert "**Total: 90,880 weights" in joined(at)  # the other tabs keep working
+    tab(at, BOTTLENECK)
+    assert at.number_input(key=key).value == value  # and the bad setting is still there
+    assert any(message in e for e in texts(at, "error"))
 
 
 def test_exercise_table(at):
+    tab(at, EXERCISE)
     layers = table(at, "#weights")
     assert list(layers["#units"]) == ["1,048,576", "65,536", "131,072", "8,192", "8,192", "10"]
     assert list(layers["#weights"]) == ["768", "0", "8,192", "0", "0", "81,920"]
@@ -111,7 +131,7 @@ def test_exercise_table(at):
 
 def test_exercise_click_shows_layer_detail(at):
     at.session_state["bn_ex_sel"] = 2
-    at.run()
+    tab(at, EXERCISE)
     md = joined(at)
     assert "**Layer 3 (conv)**: input 16 × 64 × 64 → output 32 × 64 × 64, **131,072 units**" in md
     assert r"4\times4\times16\times32 = 8{,}192" in md
@@ -120,6 +140,7 @@ def test_exercise_click_shows_layer_detail(at):
 
 
 def test_exercise_edits_and_bad_stack(at):
+    tab(at, EXERCISE)
     at.number_input(key="bn_ex_side").set_value(128).run()
     assert table(at, "#weights")["#weights"].iloc[-1] == f"{8 * 8 * 32 * 10:,}"  # 2048 × 10
     at.number_input(key="bn_ex_side").set_value(2).run()
@@ -131,6 +152,7 @@ def test_exercise_edits_and_bad_stack(at):
 
 
 def test_real_network_matches_torchvision(at):
+    tab(at, MODELS)
     assert "torchvision publishes **25,557,032 parameters** and **4.089 GFLOPS**" in joined(at)
     assert "**our count agrees**" in joined(at)
     at.selectbox(key="bn_md_name").set_value("MobileNetV2").run()
@@ -142,6 +164,7 @@ def test_real_network_matches_torchvision(at):
 
 
 def test_real_network_too_small_input(at):
+    tab(at, MODELS)
     at.selectbox(key="bn_md_name").set_value("AlexNet").run()
     at.number_input(key="bn_md_side_AlexNet").set_value(16).run()
     assert not at.exception
@@ -149,6 +172,7 @@ def test_real_network_too_small_input(at):
 
 
 def test_measure_blocks(at):
+    tab(at, BOTTLENECK)
     at.number_input(key="bn_time_side").set_value(8).run()
     assert "Press **Measure the blocks**" in texts(at, "info")[0]
     button(at, "Measure the blocks").click().run()
@@ -160,8 +184,96 @@ def test_measure_blocks(at):
 
 
 def test_case_studies(at):
+    tab(at, CASES)
     cases = table(at, "receptive field")
     assert list(cases["parameters"]) == [
         "61,706", "61,100,840", "138,357,544", "6,624,904", "25,557,032", "7,978,856"]  # fmt: skip
     assert cases["MACs"][4] == "4,089,184,256"
     assert cases["receptive field"][0] == "16"  # LeNet-5: 5, +1 (pool), +4·2 (conv), +1·2 (pool)
+
+
+def test_settings_survive_leaving_the_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/bottleneck_cost.py").run()
+    at.number_input(key="bn_channels").set_value(3).run()
+    at.number_input(key="bn_maps").set_value(5).run()
+    tab(at, BOTTLENECK)
+    at.number_input(key="bn_groups").set_value(4).run()
+    tab(at, EXERCISE)
+    at.number_input(key="bn_ex_side").set_value(128).run()
+    at.radio(key="bn_ex_metric").set_value("MACs").run()
+    at.session_state["bn_ex_sel"] = 2  # a click on the third bar
+    tab(at, MODELS)
+    at.selectbox(key="bn_md_name").set_value("MobileNetV2").run()
+    at.switch_page("views/home.py").run()
+    assert not at.exception and not at.number_input  # the page is gone
+    at.switch_page("views/bottleneck_cost.py").run()
+    assert not at.exception
+    assert at.selectbox(key="bn_md_name").value == "MobileNetV2"  # back in the tab we left
+    assert "**3,504,872 parameters** and **0.301 GFLOPS**" in joined(at)
+    tab(at, EXERCISE)
+    assert at.number_input(key="bn_ex_side").value == 128
+    assert at.radio(key="bn_ex_metric").value == "MACs"
+    assert "**Total: 29,440 weights + 58 biases = 29,498 parameters" in joined(at)
+    assert "**Layer 3 (conv)**: input 16 × 32 × 32" in joined(at)
+    tab(at, BOTTLENECK)
+    assert at.number_input(key="bn_groups").value == 4
+    tab(at, LAYERS)
+    assert at.number_input(key="bn_channels").value == 3
+    assert "= 216{,}000 + 2{,}880 = 218{,}880" in "\n".join(texts(at, "latex"))
+
+
+def test_edited_layer_list_survives_another_tab(at):
+    """The data editor's own state ends when it is hidden; the page keeps the edited stack."""
+    import pandas as pd
+
+    tab(at, EXERCISE)
+    edited = at.session_state["bn_ex_kept"].iloc[:-1]  # as if the dense row were deleted
+    at.session_state["bn_ex_kept"] = edited
+    tab(at, LAYERS)
+    tab(at, EXERCISE)
+    assert not at.exception
+    layers = table(at, "#weights")
+    assert len(layers) == 5 and layers["layer"].iloc[-1] == "5. Flatten"  # no dense layer now
+    assert "**Total: 8,960 weights + 48 biases = 9,008 parameters" in joined(at)
+    assert isinstance(at.session_state["bn_ex_kept"], pd.DataFrame)
+
+
+def test_reset_this_page_restores_the_defaults(at):
+    at.number_input(key="bn_field").set_value(3).run()
+    tab(at, EXERCISE)
+    at.number_input(key="bn_ex_side").set_value(128).run()
+    at.session_state["bn_ex_sel"] = 4
+    at.run()
+    at.sidebar.button(key="bn_reset").click().run()
+    assert not at.exception
+    assert at.number_input(key="bn_field").value == 5  # the first tab again, with its defaults
+    assert r"= 78{,}500" in "\n".join(texts(at, "latex"))
+    assert not has_table(at, "#weights")
+    tab(at, EXERCISE)
+    assert at.number_input(key="bn_ex_side").value == 256
+    assert "**Total: 90,880 weights + 58 biases = 90,938 parameters" in joined(at)
+    assert "**Layer 1 (conv)**" in joined(at)
+
+
+def test_a_hidden_tab_does_no_work(at, monkeypatch):
+    from views.bottleneck_cost import case_studies, common, layer_list, real_networks
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("a hidden tab counted a network")
+
+    monkeypatch.setattr(common, "model_cost", spy)
+    monkeypatch.setattr(real_networks, "model_cost", spy)
+    monkeypatch.setattr(case_studies, "model_cost", spy)
+    monkeypatch.setattr(layer_list, "count_stack", spy)
+    at.number_input(key="bn_side").set_value(32).run()  # the first tab is open
+    assert not at.exception and calls == []
+    assert not has_table(at, "MACs per position") and not has_table(at, "#weights")
+    assert not has_table(at, "receptive field")
+    keys = {w.key for w in at.number_input} | {w.key for w in at.selectbox}
+    assert not {"bn_cin", "bn_ex_side", "bn_md_name", "bn_time_side"} & keys
+    tab(at, MODELS)
+    assert calls and at.exception  # the spy is reached once the tab is open

@@ -1,16 +1,32 @@
 """AppTest of views/pretrained.py: the cat sample's prediction, changed layer and class, the
-buttons' results, a bad upload and the fallback when an online model cannot be had."""
+buttons' results, a bad upload and the fallback when an online model cannot be had; the
+settings surviving a change of page, "Reset this page", and hidden tabs doing no work."""
 
 from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import chart, image_captions, joined, plot_array, png_bytes, texts
+from tests.views.apptest_utils import (
+    chart,
+    image_captions,
+    joined,
+    open_tab,
+    plot_array,
+    png_bytes,
+    texts,
+)
 
 PAGE = "../../views/pretrained.py"
+APP = "../../app.py"
 TIMEOUT = 120
 CATS = ("Egyptian cat", "tiger cat", "tabby")
+PREDICTION, FEATURES, FILTERS = "Prediction", "Feature maps", "Filters"
+SALIENCY, OCCLUSION, ADVERSARIAL = "Saliency", "Occlusion", "Adversarial"
+
+
+def tab(at: AppTest, label: str) -> AppTest:
+    return open_tab(at, "pt", label)
 
 
 @pytest.fixture
@@ -31,10 +47,14 @@ def test_defaults_show_a_cat_class_for_chelsea(at):
     assert list(probs) == sorted(probs, reverse=True) and 0 < probs.sum() <= 1
     captions = image_captions(at)
     assert "3. centre crop, 224×224" in captions and "2. resized, 385×256" in captions
+    tab(at, FEATURES)
+    assert not at.exception and not at.error
+    md = joined(at)
     assert "from 32 maps of 112×112 at `conv_stem` to 1280 maps of 7×7 at `bn2`" in md
 
 
 def test_changing_the_layer_changes_the_maps(at):
+    tab(at, FEATURES)
     layer = at.selectbox(key="pt_layer")
     deep = next(o for o in layer.options if o.startswith("blocks.5.0"))
     layer.set_value(deep).run()
@@ -45,6 +65,7 @@ def test_changing_the_layer_changes_the_maps(at):
 
 
 def test_explaining_another_class(at):
+    tab(at, SALIENCY)
     assert "Grad-CAM on bn2" not in image_captions(at)  # nothing heavy before the button
     at.button(key="pt_explain").click().run()
     assert not at.exception
@@ -58,11 +79,13 @@ def test_explaining_another_class(at):
 
 
 def test_occlusion_and_adversarial(at):
+    tab(at, OCCLUSION)
     at.select_slider(key="pt_patch").set_value(64).run()
     at.select_slider(key="pt_stride").set_value(32).run()
     at.button(key="pt_occlude").click().run()
     assert not at.exception
     assert "6 positions" in joined(at)  # starts 0, 32, 64, 96, 128, 160 -> 6 x 6 = 36
+    tab(at, ADVERSARIAL)
     at.button(key="pt_attack").click().run()
     at.button(key="pt_flip").click().run()
     assert not at.exception
@@ -100,3 +123,85 @@ def test_an_unavailable_online_model_falls_back(at, monkeypatch, tmp_path):
     assert len(warnings) == 1 and "resnet18 weights could not be downloaded" in warnings[0]
     assert "the offline EfficientNet-Lite0 is used instead" in warnings[0]
     assert "**EfficientNet-Lite0 (offline)** sees" in joined(at)
+
+
+def test_filters_tab(at):
+    tab(at, FILTERS)
+    assert not at.exception
+    assert any(
+        c.startswith("The 32 kernels of the first convolution, 3×3×3") for c in image_captions(at)
+    )
+
+
+def test_settings_survive_leaving_the_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/pretrained.py").run()
+    tab(at, SALIENCY)
+    at.selectbox(key="pt_class").set_value(417).run()  # balloon
+    tab(at, OCCLUSION)
+    assert "Class: **balloon**" in joined(at)  # the class chosen in Saliency, tab hidden
+    at.select_slider(key="pt_patch").set_value(64).run()
+    tab(at, FEATURES)
+    layer = at.selectbox(key="pt_layer")
+    deep = next(o for o in layer.options if o.startswith("blocks.5.0"))
+    layer.set_value(deep).run()
+    at.slider(key="pt_maps").set_value(8).run()
+    at.switch_page("views/home.py").run()
+    assert not at.exception and not at.slider  # the page is gone
+    at.switch_page("views/pretrained.py").run()
+    assert not at.exception
+    assert at.selectbox(key="pt_layer").value == deep  # back in the tab we left
+    assert at.slider(key="pt_maps").value == 8
+    assert any(c.startswith("blocks.5.0: the 8 strongest of 192") for c in image_captions(at))
+    tab(at, OCCLUSION)
+    assert at.select_slider(key="pt_patch").value == 64
+    assert "Class: **balloon**" in joined(at)
+    tab(at, SALIENCY)
+    assert at.selectbox(key="pt_class").value == 417
+
+
+def test_reset_this_page_restores_the_defaults(at):
+    at.radio(key="pt_img_source").set_value("Upload").run()
+    tab(at, ADVERSARIAL)
+    at.slider(key="pt_eps").set_value(8.0).run()
+    at.button(key="pt_attack").click().run()
+    assert any(c.startswith("perturbed: ") for c in image_captions(at))
+    at.sidebar.button(key="pt_reset").click().run()
+    assert not at.exception
+    assert at.radio(key="pt_img_source").value == "Sample"
+    assert "sees *sample: chelsea (cat)*" in joined(at)
+    assert "3. centre crop, 224×224" in image_captions(at)  # the first tab again
+    tab(at, ADVERSARIAL)
+    assert at.slider(key="pt_eps").value == 2.0
+    assert not any(c.startswith("perturbed: ") for c in image_captions(at))  # results forgotten
+
+
+def test_a_hidden_tab_does_no_work(at, monkeypatch):
+    import views.pretrained.common as common
+    from views.pretrained import adversarial, feature_maps, occlusion, saliency
+
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("a hidden tab ran the network")
+
+    for module, name in [
+        (feature_maps, "feature_maps"),
+        (feature_maps, "session_copy"),
+        (saliency, "explanations"),
+        (saliency, "session_copy"),
+        (occlusion, "occlusion_map"),
+        (adversarial, "attack"),
+        (common, "private_copy"),
+    ]:
+        monkeypatch.setattr(module, name, spy)
+    at.radio(key="pt_img_source").set_value("Upload").run()  # the Prediction tab is open
+    at.file_uploader(key="pt_img_upload").set_value(("box.png", png_bytes(), "image/png")).run()
+    assert not at.exception and calls == []
+    assert "sees *box.png*" in joined(at)
+    assert "pt_private" not in at.session_state  # no per-session copy of the model
+    keys = {w.key for w in at.selectbox} | {w.key for w in at.slider} | {w.key for w in at.button}
+    assert not {"pt_layer", "pt_class", "pt_explain", "pt_occlude", "pt_eps"} & keys
+    tab(at, FEATURES)
+    assert calls and at.exception  # the spy is reached once the tab is open

@@ -1,0 +1,162 @@
+"""The Bottleneck tab (seed 002): a plain k×k convolution against a 1×1 bottleneck, a depthwise
+separable and a grouped block, counted term by term, then measured in torch on the device."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from cnnplay.cost import DESIGNS, BlockSettings, BlockTiming, block_terms, time_blocks
+from cnnplay.device import device_label, get_device
+from cnnplay.plots.charts import grouped_bar_figure
+from ui.page import KEEP, tab_body
+from views.bottleneck_cost.common import n, show
+
+DESIGN_NAMES = {
+    "plain": "plain k×k",
+    "bottleneck": "1×1 bottleneck",
+    "separable": "depthwise separable",
+    "grouped": "grouped",
+}
+TIMING_BATCH = 2  # images per timed forward pass: small, so a measurement takes ≲ 2 s on 2 cores
+TIMING_REPEATS = 5  # timed passes per design (median shown)
+TIMINGS_KEY = "bn_timings"  # session state: {(settings, side): {device: [BlockTiming]}}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def measured(s: BlockSettings, side: int, device: str) -> list[BlockTiming]:
+    return time_blocks(s, batch=TIMING_BATCH, side=side, repeats=TIMING_REPEATS, device=device)
+
+
+def block_settings() -> tuple[BlockSettings, int] | None:
+    """The widths row; (settings, map side), or None (with a message) if they make no block."""
+    c = st.columns(6)
+    s = BlockSettings(
+        c_in=c[0].number_input("Input channels", 0, 2048, 256, key="bn_cin", persist_state=KEEP),
+        c_out=c[1].number_input("Output channels", 0, 2048, 256, key="bn_cout", persist_state=KEEP),
+        mid=c[2].number_input("Bottleneck width", 0, 2048, 64, key="bn_mid", persist_state=KEEP),
+        kernel=c[3].number_input("Kernel k", 1, 11, 3, step=2, key="bn_k", persist_state=KEEP),
+        groups=c[4].number_input("Groups", 0, 2048, 32, key="bn_groups", persist_state=KEEP),
+    )
+    side = c[5].number_input("Map side W = H", 1, 512, 28, key="bn_wh", persist_state=KEEP)
+    try:
+        block_terms("plain", s)
+        block_terms("grouped", s)
+    except ValueError as err:
+        st.error(f"These widths do not make a block: {err}.", icon=":material/block:")
+        return None
+    return s, side
+
+
+def term_latex(design: str, s: BlockSettings) -> str:
+    terms = block_terms(design, s)
+    parts = [
+        rf"({t.kernel}\times{t.kernel}\times{t.c_in // t.groups})\times{t.c_out}" for t in terms
+    ]
+    total = sum(t.macs_per_position for t in terms)
+    values = " + ".join(n(t.macs_per_position) for t in terms)
+    middle = rf" = (W\times H)\times[{values}]" if len(terms) > 1 else ""
+    # Two lines: a three-layer block's terms do not fit beside their sum on a laptop screen.
+    return (
+        rf"\begin{{aligned}}\text{{{design}: }}&(W\times H)\times[{' + '.join(parts)}]\\"
+        rf"&{middle} = (W\times H)\times {n(total)}\end{{aligned}}"
+    )
+
+
+@tab_body
+def render() -> None:
+    st.markdown(
+        "Seed 002: a 3×3 convolution from 256 to 256 channels, against a **bottleneck**: a 1×1 "
+        "convolution down to 64 channels, the 3×3 on 64, and a 1×1 back up to 256. Same input "
+        "and output shapes; the 1×1 layers *combine the features at each position* first. "
+        "Two further steps: a **depthwise separable** convolution (one k×k filter per channel, "
+        "then a 1×1) and a **grouped** convolution (each filter sees c_in / groups channels)."
+    )
+    settings = block_settings()
+    if settings is None:
+        return
+    s, side = settings
+    for design in DESIGNS:
+        st.latex(term_latex(design, s))
+    plain = sum(t.macs_per_position for t in block_terms("plain", s))
+    rows = []
+    for design in DESIGNS:
+        per_pos = sum(t.macs_per_position for t in block_terms(design, s))
+        rows.append(
+            {
+                "design": DESIGN_NAMES[design],
+                "layers": " → ".join(t.label for t in block_terms(design, s)),
+                "MACs per position": f"{per_pos:,}",
+                "weights": f"{per_pos:,}",
+                f"MACs on {side}×{side}": f"{per_pos * side * side:,}",
+                "vs plain": f"{plain / per_pos:.1f}× fewer" if design != "plain" else "—",
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="bn_block_table")
+    st.caption(
+        "With bias-free convolutions the weights equal the multiplies at one position: each "
+        "weight is used once per output position."
+    )
+    measure_section(s)
+
+
+def measure_section(s: BlockSettings) -> None:
+    st.subheader("Measured, not only counted")
+    device = get_device()
+    devices = ["cpu"] + ([str(device)] if device.type != "cpu" else [])
+    c1, c2 = st.columns([1, 3])
+    side = c1.number_input("Timed map side", 4, 64, 28, key="bn_time_side", persist_state=KEEP)
+    c2.markdown(
+        f"Builds the four blocks in torch and times a forward pass of a batch of "
+        f"{TIMING_BATCH} × {s.c_in} × {side} × {side} (median of {TIMING_REPEATS}) on "
+        + " and ".join(device_label(torch.device(d)) for d in devices)
+        + "."
+    )
+    key = (s, side)
+    if st.button("Measure the blocks", key="bn_measure"):
+        with st.spinner("Timing the four blocks…"):
+            st.session_state.setdefault(TIMINGS_KEY, {})[key] = {
+                d: measured(s, side, d) for d in devices
+            }
+    results = st.session_state.get(TIMINGS_KEY, {}).get(key)
+    if results is None:
+        st.info("Press **Measure the blocks** to time them with these settings.")
+        return
+    for dev, timings in results.items():
+        base = timings[0]
+        table = pd.DataFrame(
+            {
+                "design": [DESIGN_NAMES[t.design] for t in timings],
+                "MACs": [f"{t.macs:,}" for t in timings],
+                "median ms": [round(t.median_ms, 2) for t in timings],
+                "count ratio (plain / this)": [round(base.macs / t.macs, 2) for t in timings],
+                "time ratio (plain / this)": [
+                    round(base.median_ms / t.median_ms, 2) for t in timings
+                ],
+            }
+        )
+        st.markdown(f"**{dev.upper()}**")
+        left, right = st.columns([3, 2])
+        left.dataframe(table, hide_index=True, key=f"bn_time_table_{dev}")
+        show(
+            grouped_bar_figure(
+                list(table["design"]),
+                {
+                    "count ratio": list(table["count ratio (plain / this)"]),
+                    "time ratio": list(table["time ratio (plain / this)"]),
+                },
+                f"savings vs plain on {dev.upper()}",
+            ),
+            f"bn_time_chart_{dev}",
+            right,
+        )
+        sep = next(t for t in timings if t.design == "separable")
+        st.markdown(
+            f"Counted, the depthwise separable block does **{base.macs / sep.macs:.1f}×** less "
+            f"work than the plain one; measured on {dev.upper()} it is "
+            f"**{base.median_ms / sep.median_ms:.1f}×** faster. Depthwise and grouped "
+            "convolutions do few MACs per byte of memory they read, so they often gain less "
+            "time than their counts promise; small maps and batches also leave fixed per-layer "
+            "overheads that counts ignore."
+        )
