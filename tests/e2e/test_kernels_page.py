@@ -1,7 +1,9 @@
 """The Kernels page in a real browser: navigation, editing a kernel cell, photo uploads.
 
-Labels come from app.py / ui/catalog.py (navigation "Kernels"), views/kernels.py (tabs, headings,
-"Strongest response ...", image captions) and ui/inputs.py ("Photo" radio, upload errors).
+Labels come from app.py / ui/catalog.py (navigation "Kernels"), views/kernels.py (tabs) and its
+tabs views/kernels/grids.py and photos.py (headings, "Strongest response ...", image captions),
+and ui/inputs.py ("Photo" radio, upload errors). The tabs are lazy: the Photos tab's content is
+only built when it is clicked.
 
 Every wait is on something visible (``expect`` auto-retries up to the timeout set in
 conftest.py), never a fixed sleep: Streamlit reruns the script after each interaction and
@@ -15,7 +17,14 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.browser import assert_no_exception, click_point, open_page, wait_for_app_idle
+from tests.e2e.browser import (
+    assert_no_exception,
+    click_point,
+    open_page,
+    open_tab,
+    wait_for_app_idle,
+)
+from tests.e2e.conftest import ARTIFACTS_DIR, full_page_screenshot
 
 CELL_WIDTH_PX = 52  # ui/inputs.py CELL_WIDTH_PX: the width of every number column
 GRID_TAB = "± 1 grids: the notes' + and X"
@@ -135,10 +144,15 @@ def test_photo_upload_and_bad_file(page: Page, app_url: str, tmp_path: Path) -> 
     not_an_image.write_bytes(b"hello, not an image")
 
     open_kernels_page(page, app_url)
-    page.get_by_role("tab", name=PHOTOS_TAB).click()
-    photos = page.get_by_role("tabpanel", name=PHOTOS_TAB)
+    wait_for_app_idle(page)
+    expect(page.get_by_test_id("stImage")).to_have_count(0)  # not built while the tab is hidden
+    photos = open_tab(page, PHOTOS_TAB)
     captions = photos.get_by_test_id("stImageCaption")
     expect(captions.nth(1)).to_contain_text("output, values")  # the sample photo, filtered
+    expect(page.get_by_text("Strongest response")).to_have_count(0)  # the grid tab sleeps
+    wait_for_app_idle(page)
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    full_page_screenshot(page, ARTIFACTS_DIR / "kernels-photos.png")
 
     photos.get_by_role("radiogroup", name="Photo").get_by_text("Upload", exact=True).click()
     expect(photos.get_by_text("No file yet: showing the sample photo.")).to_be_visible()
@@ -199,4 +213,37 @@ def test_clicking_input_cells_flips_them(page: Page, app_url: str) -> None:
     expect(strongest_responses(page).first).to_contain_text(
         "Strongest response 9 at row 0, column 0"
     )
+    assert_no_exception(page)
+
+
+def test_settings_and_tab_survive_a_page_change(page: Page, app_url: str) -> None:
+    """Leave the page from the Photos tab with a changed kernel; come back: same tab, same
+    kernel, and the grid tab's edit is still there."""
+    open_kernels_page(page, app_url)
+    edit_kernel_1_centre(page)
+    expect(strongest_responses(page).first).to_contain_text("Strongest response 13")
+    wait_for_app_idle(page)
+    photos = open_tab(page, PHOTOS_TAB)
+    output = photos.get_by_test_id("stImageCaption").nth(1)
+    expect(output).to_contain_text("output, values")
+    sobel = output.inner_text()
+    photos.get_by_role("combobox", name="Kernel", exact=True).click()
+    page.get_by_role("option", name="Laplacian", exact=True).click()
+    chosen = '- combobox "Kernel": Laplacian'
+    expect(photos.get_by_role("combobox", name="Kernel", exact=True)).to_match_aria_snapshot(chosen)
+    expect(output).not_to_have_text(sobel)  # filtered again, with the Laplacian
+    wait_for_app_idle(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Kernels").click()
+    expect(page.get_by_role("tab", name=PHOTOS_TAB, exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
+    photos = page.get_by_role("tabpanel", name=PHOTOS_TAB, exact=True)
+    expect(photos.get_by_role("combobox", name="Kernel", exact=True)).to_match_aria_snapshot(chosen)
+    laplacian = photos.get_by_test_id("stImageCaption").nth(1)
+    expect(laplacian).to_contain_text("output, values")
+    expect(laplacian).not_to_have_text(sobel)
+    open_tab(page, GRID_TAB)
+    expect(strongest_responses(page).first).to_contain_text("Strongest response 13")
     assert_no_exception(page)

@@ -1,4 +1,5 @@
-"""AppTest of views/kernels.py: defaults, changed widgets, worked examples, bad uploads."""
+"""AppTest of views/kernels.py and its tabs (views/kernels/): defaults, changed widgets, worked
+examples, bad uploads, lazy tabs, settings kept across page changes, Reset this page."""
 
 from __future__ import annotations
 

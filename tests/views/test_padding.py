@@ -1,4 +1,5 @@
-"""AppTest of views/padding.py: sizes, footprints, padding modes, stacks, transposed conv."""
+"""AppTest of views/padding.py and its tabs (views/padding/): sizes, footprints, padding modes,
+stacks, transposed conv, lazy tabs, settings kept across page changes, Reset this page."""
 
 from __future__ import annotations
 
