@@ -11,6 +11,7 @@ from cnnplay.ops.pool import (
     max_pool_grad_autograd,
     max_pool_grad_rule,
     pool2d_naive,
+    seed000_feature_maps,
 )
 from tests.pages.apptest_utils import chart, image_captions, joined, plot_array, texts
 
@@ -148,7 +149,17 @@ def test_backprop_with_distinct_upstream(at):
     at.radio(key="pl_upstream").set_value("1, 2, 3, … (one number per output cell)").run()
     rule = plot_array(chart(at, "pl_bp_rule")["data"][0]["z"])
     auto = plot_array(chart(at, "pl_bp_auto")["data"][0]["z"])
-    np.testing.assert_array_equal(rule, auto)
+    plane = seed000_feature_maps()[0]  # the default input's channel 1, 2×2 windows, stride 2
+    upstream = np.arange(1.0, 10).reshape(3, 3)
+    _, idx = pool2d_naive(plane, 2, return_indices=True)
+    np.testing.assert_array_equal(rule, max_pool_grad_rule(idx, upstream, plane.shape))
+    np.testing.assert_array_equal(auto, max_pool_grad_autograd(plane, 2, None, upstream))
+    # window (1, 1) is four tied -2s: the rule sends its 5 to the first, autograd to the cell
+    # torch's kernel remembered (not documented); every other window has one winner
+    tied = np.zeros(plane.shape, bool)
+    tied[2:4, 2:4] = True
+    np.testing.assert_array_equal(rule[~tied], auto[~tied])
+    assert rule[2, 2] == 5 and np.count_nonzero(auto[tied]) == 1 and auto[tied].sum() == 5
     assert auto[1, 1] == 1 and auto.sum() == 45  # 1 + 2 + … + 9
     assert "**27 of 36** input cells get no gradient" in joined(at)
 
