@@ -63,14 +63,62 @@ def test_pool_matches_torch(shape, size, stride, channels, mode):
     assert_close(torch.from_numpy(y), expected)
 
 
+def first_max_indices(x3: np.ndarray, size, stride) -> tuple[np.ndarray, np.ndarray]:
+    """Reference for the tie rule, independent of torch: per window, np.argmax of the window in
+    C order (numpy documents that it returns the first occurrence, i.e. row-major first), as a
+    flattened plane index; and whether that window's maximum is unique."""
+    geo = pool_geometry(x3.shape[-2:], size, stride)
+    width = x3.shape[-1]
+    idx = np.zeros((x3.shape[0], *geo.out_shape), np.int64)
+    unique = np.zeros(idx.shape, bool)
+    for c, i, j in np.ndindex(idx.shape):
+        rows, cols = geo.window(i, j)
+        win = x3[c, rows.start : rows.stop, cols.start : cols.stop]
+        r, col = np.unravel_index(np.argmax(win), win.shape)
+        idx[c, i, j] = (rows.start + r) * width + cols.start + col
+        unique[c, i, j] = np.sum(win == win.max()) == 1
+    return idx, unique
+
+
+def assert_torch_indices_are_maxima(x3, size, stride, tidx, idx, unique) -> None:
+    """torch's indices (C, H', W') point at a cell of their window holding its maximum, and equal
+    ours wherever that maximum is unique. Which of tied cells torch returns is not documented
+    (its CPU kernels happen to keep the first), so on ties only the value is checked."""
+    geo = pool_geometry(x3.shape[-2:], size, stride)
+    width = x3.shape[-1]
+    for c, i, j in np.ndindex(idx.shape):
+        rows, cols = geo.window(i, j)
+        r, col = divmod(int(tidx[c, i, j]), width)
+        assert r in rows and col in cols, (c, i, j, int(tidx[c, i, j]))
+        assert x3[c, r, col] == x3[c, rows.start : rows.stop, cols.start : cols.stop].max()
+    np.testing.assert_array_equal(np.asarray(tidx)[unique], idx[unique])
+
+
 @pytest.mark.parametrize(("shape", "size", "stride"), GRID)
 def test_indices_match_torch_with_ties(shape, size, stride):
-    """Small integers make many ties: torch keeps the first max in row-major window order."""
+    """Small integers make many ties: we keep the first max in row-major window order (checked
+    against numpy's first-occurrence argmax), torch one of the tied maxima."""
     x = RNG.integers(0, 3, (2, *shape)).astype(np.float64)
     y, idx = pool2d_naive(x, size, stride, return_indices=True)
     ty, tidx = torch_pool(x, size, stride, "max", indices=True)
     assert_close(torch.from_numpy(y), ty[0])
-    assert_close(torch.from_numpy(idx), tidx[0])
+    expected, unique = first_max_indices(x, size, stride)
+    np.testing.assert_array_equal(idx, expected)
+    assert_torch_indices_are_maxima(x, size, stride, tidx[0].numpy(), idx, unique)
+
+
+def test_the_torch_index_check_rejects_a_wrong_cell():
+    x = np.array([[[1.0, 2], [3, 4]]])
+    idx, unique = first_max_indices(x, 2, None)
+    assert idx.tolist() == [[[3]]] and unique.all()
+    assert_torch_indices_are_maxima(x, 2, None, np.array([[[3]]]), idx, unique)
+    for wrong in (2, 7):  # not the max; outside the window
+        with pytest.raises(AssertionError):
+            assert_torch_indices_are_maxima(x, 2, None, np.array([[[wrong]]]), idx, unique)
+    ties = np.array([[[5.0, 1], [5, 5]]])
+    idx, unique = first_max_indices(ties, 2, None)
+    assert idx.tolist() == [[[0]]] and not unique.any()
+    assert_torch_indices_are_maxima(ties, 2, None, np.array([[[3]]]), idx, unique)
 
 
 def test_all_equal_window_picks_its_top_left_cell():
@@ -153,13 +201,21 @@ def test_bed_of_nails_is_max_unpool_with_top_left_indices():
 
 @pytest.mark.parametrize(("shape", "size", "stride"), GRID)
 def test_gradient_rule_matches_autograd(shape, size, stride):
-    """Ties included: autograd sends the gradient to the same remembered argmax."""
+    """Ties included: autograd sends the gradient to the argmax its forward pass remembered.
+    Which of tied cells that is, is torch's choice, so with ties the rule is fed torch's own
+    indices; on distinct values (a permutation: no ties) it is fed ours."""
     x = RNG.integers(0, 4, shape).astype(np.float64)
     _, idx = pool2d_naive(x, size, stride, return_indices=True)
     upstream = RNG.standard_normal(idx.shape)
+    auto = max_pool_grad_autograd(x, size, stride, upstream)
+    _, tidx = torch_pool(x[None], size, stride, "max", indices=True)
+    np.testing.assert_allclose(max_pool_grad_rule(tidx[0, 0].numpy(), upstream, shape), auto)
+    np.testing.assert_allclose(auto.sum(), upstream.sum())  # every output's gradient lands once
+    distinct = RNG.permutation(x.size).reshape(shape).astype(np.float64)
+    _, idx = pool2d_naive(distinct, size, stride, return_indices=True)
     np.testing.assert_allclose(
         max_pool_grad_rule(idx, upstream, shape),
-        max_pool_grad_autograd(x, size, stride, upstream),
+        max_pool_grad_autograd(distinct, size, stride, upstream),
     )
 
 
@@ -269,4 +325,8 @@ def test_parameter_sweep_on_the_seed_grid(size, stride):
     y, idx = pool2d_naive(SEED002_UNPOOL, size, stride, return_indices=True)
     ty, tidx = torch_pool(SEED002_UNPOOL[None], size, stride, "max", indices=True)
     assert_close(torch.from_numpy(y), ty[0, 0])
-    assert_close(torch.from_numpy(idx), tidx[0, 0])
+    expected, unique = first_max_indices(SEED002_UNPOOL[None], size, stride)
+    np.testing.assert_array_equal(idx, expected[0])  # the grid repeats 1, 2 and 3: ties
+    assert_torch_indices_are_maxima(
+        SEED002_UNPOOL[None], size, stride, tidx[0].numpy(), idx[None], unique
+    )

@@ -6,6 +6,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnplay.ops.pool import (
+    SEED002_UNPOOL,
+    max_pool_grad_autograd,
+    max_pool_grad_rule,
+    pool2d_naive,
+    seed000_feature_maps,
+)
 from tests.views.apptest_utils import chart, image_captions, joined, plot_array, texts
 
 PAGE = "../../views/pooling.py"
@@ -57,7 +64,15 @@ def test_overlapping_windows_and_ties(at):
     # the grid tab's backprop: cell (1, 1) holds 5 and wins three windows
     grad = plot_array(chart(at, "pl_bp_auto")["data"][0]["z"])
     assert grad[1, 1] == 3 and grad.sum() == 9
-    assert "Autograd and the rule **agree**" in joined(at)
+    # window (1, 2) ties (2 at cells (1, 2) and (2, 2)): the rule takes the first, autograd
+    # whichever torch's kernel remembered (the first on the CPUs seen so far); the page must
+    # report what the two really give
+    _, idx = pool2d_naive(SEED002_UNPOOL, 2, 1, return_indices=True)
+    rule = max_pool_grad_rule(idx, np.ones(idx.shape), SEED002_UNPOOL.shape)
+    auto = max_pool_grad_autograd(SEED002_UNPOOL, 2, 1, np.ones(idx.shape))
+    np.testing.assert_array_equal(grad, auto)
+    verdict = "agree" if np.array_equal(rule, auto) else "differ"
+    assert f"Autograd and the rule **{verdict}**" in joined(at)
     at.session_state["pl_sel"] = (0, 0, 2)  # window rows 0-1, columns 2-3: 6, 3, 2, 1
     at.run()
     assert "The max **6** is won by input cell **(0, 2)**." in joined(at)
@@ -134,7 +149,17 @@ def test_backprop_with_distinct_upstream(at):
     at.radio(key="pl_upstream").set_value("1, 2, 3, … (one number per output cell)").run()
     rule = plot_array(chart(at, "pl_bp_rule")["data"][0]["z"])
     auto = plot_array(chart(at, "pl_bp_auto")["data"][0]["z"])
-    np.testing.assert_array_equal(rule, auto)
+    plane = seed000_feature_maps()[0]  # the default input's channel 1, 2×2 windows, stride 2
+    upstream = np.arange(1.0, 10).reshape(3, 3)
+    _, idx = pool2d_naive(plane, 2, return_indices=True)
+    np.testing.assert_array_equal(rule, max_pool_grad_rule(idx, upstream, plane.shape))
+    np.testing.assert_array_equal(auto, max_pool_grad_autograd(plane, 2, None, upstream))
+    # window (1, 1) is four tied -2s: the rule sends its 5 to the first, autograd to the cell
+    # torch's kernel remembered (not documented); every other window has one winner
+    tied = np.zeros(plane.shape, bool)
+    tied[2:4, 2:4] = True
+    np.testing.assert_array_equal(rule[~tied], auto[~tied])
+    assert rule[2, 2] == 5 and np.count_nonzero(auto[tied]) == 1 and auto[tied].sum() == 5
     assert auto[1, 1] == 1 and auto.sum() == 45  # 1 + 2 + … + 9
     assert "**27 of 36** input cells get no gradient" in joined(at)
 
