@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 KEEP = "session"  # persist_state of every keyed widget: its value survives page changes
 TAB_SUFFIX = "_tab"  # session-state key of a page's tab widget: prefix + this
@@ -42,6 +43,15 @@ def tab_body(fn: F) -> F:
     """Decorate a tab's ``render(...)``: it becomes a fragment, so a widget inside it reruns
     only that function (Streamlit reuses the arguments of the last full run)."""
     return st.fragment(fn)
+
+
+def rerun_tab() -> None:
+    """Rerun only the open tab (its fragment); a full run (the first run of the page, or an
+    AppTest, which always runs the whole script) reruns the page instead."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # not in a fragment rerun
+        st.rerun()
 
 
 @dataclass(frozen=True)

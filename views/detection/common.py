@@ -8,7 +8,6 @@ import hashlib
 import numpy as np
 import streamlit as st
 import torch
-from streamlit.errors import StreamlitAPIException
 
 from cnnplay.detection.coco import COCO_MODEL, coco_candidates, coco_categories, load_coco_detector
 from cnnplay.detection.detector import (
@@ -55,15 +54,6 @@ def set_defaults() -> None:
     """The page's starting values, where the student has not set them (also after a Reset)."""
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
-
-
-def rerun_tab() -> None:
-    """Rerun only the open tab (its fragment); a full run (the first run of the page, or an
-    AppTest, which always runs the whole script) reruns the page instead."""
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:  # not in a fragment rerun
-        st.rerun()
 
 
 # ---------------------------------------------------------------- the grid detector and scenes

@@ -18,8 +18,8 @@ from cnnplay.plots.style import (
     DET_SUPPRESSED_COLOUR,
 )
 from ui.figures import show_figure
-from ui.page import KEEP
-from views.detection.common import on_image, rerun_tab
+from ui.page import KEEP, rerun_tab
+from views.detection.common import on_image
 
 PLAY_DELAY_S = 0.6  # pause between frames of the NMS animation
 MAX_STEPS_DRAWN = 60  # boxes per layer drawn in the NMS view before we say "and N more"
