@@ -1,4 +1,7 @@
-"""AppTest of views/receptive_field.py: the notes' examples, changed controls, invalid tables."""
+"""AppTest of views/receptive_field.py: the notes' examples in every tab, changed controls,
+invalid layer tables, the unit inputs of a large map, the effective field with random and
+pretrained weights; settings (and the edited layer table) that survive leaving the page, "Reset
+this page", and hidden tabs that do no work."""
 
 from __future__ import annotations
 
@@ -7,16 +10,24 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import chart, joined, plot_array, texts
+from tests.views.apptest_utils import chart, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/receptive_field.py"
-TIMEOUT = 120
+APP = "../../app.py"
+TIMEOUT = 180
 SEED000 = "Seed 000: 3×3 conv → 2×2 max pool"
+LENET = "LeNet-5 (32×32 input)"
+STACK, NETWORK, IMAGE, KERNELS = "Stack of layers", "Real network", "On an image", "3×3 stacks"
+PRETRAINED = "EfficientNet-Lite0 — pretrained on ImageNet"
 
 
 @pytest.fixture
 def at() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+
+
+def tab(at: AppTest, label: str) -> AppTest:
+    return open_tab(at, "rf", label)
 
 
 def set_layers(at: AppTest, records: list[dict], preset: str = SEED000) -> AppTest:
@@ -28,9 +39,9 @@ def set_layers(at: AppTest, records: list[dict], preset: str = SEED000) -> AppTe
     edited = {n: rec for n, rec in enumerate(records) if n < len(base)}
     added = records[len(base) :]
     at.session_state[f"rf_layers_{preset}"] = {
-        "edited_rows": {n: {k: v for k, v in rec.items()} for n, rec in edited.items()},
+        "edited_rows": {n: dict(rec) for n, rec in edited.items()},
         "added_rows": added,
-        "deleted_rows": [n for n in range(len(records), len(base))],
+        "deleted_rows": list(range(len(records), len(base))),
     }
     return at.run()
 
@@ -39,6 +50,18 @@ def stack_frame(at: AppTest) -> pd.DataFrame:
     """The computed table: the dataframe after the layer editor (dataframes carry no key)."""
     assert at.dataframe[0].key.startswith("rf_layers_")
     return at.dataframe[1].value
+
+
+def has_chart(at: AppTest, key: str) -> bool:
+    try:
+        chart(at, key)
+    except KeyError:
+        return False
+    return True
+
+
+def keys(at: AppTest, kind: str) -> set[str]:
+    return {w.key for w in getattr(at, kind)}
 
 
 def test_default_reproduces_seed000(at):
@@ -51,12 +74,8 @@ def test_default_reproduces_seed000(at):
     assert "One unit of the last layer sees **4×4 = 16** input pixels" in md
     assert r"r = 3 + (2-1)\cdot 1\cdot 1 = 4" in md
     assert "**Receptive field of unit (0, 0)**: rows 0–3, columns 0–3." in md
-    # seed 002: three 3×3 instead of one 7×7, C = 64
-    assert r"3\cdot 9\cdot 64^2 = 110{,}592" in md and "= 200{,}704" in md
-    # the real network: ResNet-18 at 224
-    assert "sees **435×435** pixels" in md
-    net = at.dataframe[2].value
-    assert net["size"].iloc[-1] == 435 and net["name"].iloc[0] == "conv1"
+    assert at.selectbox(key="rf_pick_layer").value == "2: max pool 2×2 /2"  # the last layer
+    assert has_chart(at, "rf_input_grid") and has_chart(at, "rf_units_0_2: max pool 2×2 /2")
 
 
 def test_clicked_unit_and_growth_chart(at):
@@ -65,6 +84,8 @@ def test_clicked_unit_and_growth_chart(at):
     assert "**Receptive field of unit (1, 1)**: rows 2–5, columns 2–5." in joined(at)
     bars = chart(at, "rf_growth")["data"][0]
     assert plot_array(bars["y"]).tolist() == [1, 3, 4]
+    at.selectbox(key="rf_pick_layer").set_value("1: conv 3×3").run()
+    assert "**Receptive field of unit (1, 1)**: rows 1–3, columns 1–3." in joined(at)
 
 
 def test_preset_and_padding_note(at):
@@ -75,14 +96,30 @@ def test_preset_and_padding_note(at):
     assert table["field r"].tolist()[-1] == "43×43" and table["jump j"].tolist()[-1] == 4
     md = joined(at)
     assert "**Receptive field of unit (0, 0)**: rows -21–21 (21 of them in the padding" in md
+    assert not has_chart(at, "rf_input_grid")  # 224 pixels: no input grid
+
+
+def test_unit_inputs_of_a_large_map(at):
+    at.selectbox(key="rf_preset").set_value(LENET).run()
+    at.selectbox(key="rf_pick_layer").set_value("1: conv 5×5").run()  # 28×28 units
+    assert not at.exception
+    assert {"rf_unit_r", "rf_unit_c"} <= keys(at, "number_input")
+    at.number_input(key="rf_unit_r").set_value(3).run()
+    at.number_input(key="rf_unit_c").set_value(20).run()
+    assert "**Receptive field of unit (3, 20)**: rows 3–7, columns 20–24." in joined(at)
+    assert at.session_state["rf_unit"] == (3, 20)
+    at.selectbox(key="rf_pick_layer").set_value("4: avg pool 2×2 /2").run()  # 5×5: a grid again
+    assert "rf_unit_r" not in keys(at, "number_input")
+    assert "**Receptive field of unit (3, 4)**: rows 12–" in joined(at)  # column clipped to 4
 
 
 def test_input_that_runs_out_of_pixels(at):
     at.number_input(key="rf_size").set_value(2).run()
     errors = texts(at, "error")
     assert errors and "runs out of pixels" in errors[0] and "Layer 1" in errors[0]
-    assert "3×3 = 9" not in joined(at)  # the rest of the page still works
-    assert "sees **435×435** pixels" in joined(at)
+    assert "3×3 = 9" not in joined(at)
+    tab(at, NETWORK)  # the rest of the page still works
+    assert not at.error and "sees **435×435** pixels" in joined(at)
 
 
 @pytest.mark.parametrize(
@@ -105,9 +142,17 @@ def test_added_layer_grows_the_field(at):
     set_layers(at, [{}, {}, {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1}])
     assert not at.error
     assert stack_frame(at)["field r"].tolist() == ["1×1", "3×3", "4×4", "8×8"]
+    at.run()  # the edits stay while the editor lives (they are not applied twice)
+    assert stack_frame(at)["field r"].tolist() == ["1×1", "3×3", "4×4", "8×8"]
 
 
-def test_network_choice_and_too_small_input(at):
+def test_real_network_tab(at):
+    tab(at, NETWORK)
+    assert not at.exception and not at.error
+    assert "sees **435×435** pixels" in joined(at)  # ResNet-18 at 224
+    net = at.dataframe[0].value
+    assert net["size"].iloc[-1] == 435 and net["name"].iloc[0] == "conv1"
+    assert plot_array(chart(at, "rf_net_growth")["data"][0]["y"])[-1] == 435
     at.selectbox(key="rf_net").set_value("VGG-16").run()
     assert "sees **212×212** pixels" in joined(at)
     at.selectbox(key="rf_net_side").set_value(32)
@@ -117,7 +162,10 @@ def test_network_choice_and_too_small_input(at):
 
 
 def test_effective_field_on_request(at):
-    assert "press the button" in joined(at)
+    tab(at, IMAGE)
+    md = joined(at)
+    assert "press the button" in md and "Network: **ResNet-18**." in md
+    assert "**Receptive field of unit (10, 10)** of `layer2.1.conv2`: rows 31–129" in md
     at.number_input(key="rf_img_r").set_value(3).run()
     md = joined(at)
     assert "**Receptive field of unit (3, 10)** of `layer2.1.conv2`: rows -25–73 (25 of them" in md
@@ -129,15 +177,32 @@ def test_effective_field_on_request(at):
     assert grad.shape == (160, 160) and grad.max() == 1.0 and grad[150, 150] == 0
 
 
+def test_image_side_and_layer_keep_the_unit_valid(at):
+    tab(at, IMAGE)
+    at.number_input(key="rf_img_c").set_value(15).run()
+    at.selectbox(key="rf_side").set_value(128).run()  # layer2 is 16×16 at 128: (10, 15) fits
+    assert not at.exception
+    assert "**Receptive field of unit (10, 15)** of `layer2.1.conv2`" in joined(at)
+    last = at.selectbox(key="rf_img_layer").options[-1]  # layer4: 4×4, column 15 is gone
+    at.selectbox(key="rf_img_layer").set_value(last).run()
+    assert not at.exception
+    assert at.number_input(key="rf_img_c").value == 2 and at.number_input(key="rf_img_r").value == 2
+
+
 def test_stack_of_3x3_calculator(at):
+    tab(at, KERNELS)
+    md = joined(at)
+    assert r"3\cdot 9\cdot 64^2 = 110{,}592" in md and "= 200{,}704" in md  # seed 002
     at.number_input(key="rf_F").set_value(5)
     at.number_input(key="rf_C").set_value(10).run()
     md = joined(at)
     assert r"2\cdot 9\cdot 10^2 = 1{,}800" in md and r"5^2\cdot 10^2 = 2{,}500" in md
+    assert "**1,800 vs 2,500 weights**: the stack needs 72% of them" in md
 
 
 def test_effective_field_with_pretrained_weights(at):
-    at.radio(key="rf_img_net").set_value("EfficientNet-Lite0 — pretrained on ImageNet").run()
+    tab(at, IMAGE)
+    at.radio(key="rf_img_net").set_value(PRETRAINED).run()
     assert not at.exception
     assert "Network: **EfficientNet-Lite0 — pretrained on ImageNet**." in joined(at)
     at.button(key="rf_erf_btn").click().run()
@@ -149,3 +214,73 @@ def test_effective_field_with_pretrained_weights(at):
     assert trained.shape == random.shape == (160, 160)
     assert trained.max() == random.max() == 1.0
     assert not np.allclose(trained, random)  # the weights change the effective field
+
+
+def test_settings_survive_leaving_the_page():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/receptive_field.py").run()
+    at.selectbox(key="rf_pick_layer").set_value("1: conv 3×3").run()
+    set_layers(at, [{}, {}, {"kind": "conv", "kernel": 3, "stride": 1, "padding": 1}])
+    tab(at, NETWORK)
+    at.selectbox(key="rf_net").set_value("VGG-16").run()
+    tab(at, KERNELS)
+    at.number_input(key="rf_F").set_value(5).run()
+    assert not at.exception
+    at.switch_page("views/home.py").run()
+    assert not at.exception and not at.number_input  # the page is gone
+    at.switch_page("views/receptive_field.py").run()
+    assert not at.exception
+    assert at.number_input(key="rf_F").value == 5  # back in the tab the student left
+    assert r"n = \frac{F-1}{2} = \frac{5-1}{2} = 2" in joined(at)
+    tab(at, IMAGE)  # the Real network tab's choice, never drawn since the return
+    assert "Network: **VGG-16**." in joined(at)
+    assert at.radio(key="rf_img_net").options[0] == "VGG-16 — random weights"
+    tab(at, NETWORK)
+    assert at.selectbox(key="rf_net").value == "VGG-16"
+    tab(at, STACK)
+    assert at.selectbox(key="rf_pick_layer").value == "1: conv 3×3"
+    assert stack_frame(at)["field r"].tolist() == ["1×1", "3×3", "4×4", "8×8"]  # the edits
+    at.run()
+    assert stack_frame(at)["field r"].tolist() == ["1×1", "3×3", "4×4", "8×8"]
+
+
+def test_reset_this_page_restores_the_defaults(at):
+    at.selectbox(key="rf_preset").set_value(LENET).run()
+    set_layers(at, [{"kernel": 3}], preset=LENET)
+    at.session_state["rf_unit"] = (1, 2)
+    tab(at, KERNELS)
+    at.number_input(key="rf_C").set_value(10).run()
+    at.sidebar.button(key="rf_reset").click().run()
+    assert not at.exception
+    assert at.selectbox(key="rf_preset").value == SEED000  # the first tab again
+    assert at.number_input(key="rf_size").value == 6
+    assert stack_frame(at)["field r"].tolist() == ["1×1", "3×3", "4×4"]
+    assert "**Receptive field of unit (0, 0)**: rows 0–3" in joined(at)
+    at.selectbox(key="rf_preset").set_value(LENET).run()
+    assert stack_frame(at)["field r"].tolist()[1] == "5×5"  # LeNet's own first layer again
+    tab(at, KERNELS)
+    assert at.number_input(key="rf_C").value == 64
+
+
+def test_a_hidden_tab_does_no_work(at, monkeypatch):
+    from views.receptive_field import network, on_image, stacked_kernels
+
+    def spy(*args, **kwargs):
+        raise AssertionError("a hidden tab did work")
+
+    monkeypatch.setattr(network, "network_table", spy)
+    monkeypatch.setattr(on_image, "network_table", spy)
+    monkeypatch.setattr(on_image, "image_picker", spy)
+    monkeypatch.setattr(stacked_kernels, "stacked_3x3", spy)
+    at.number_input(key="rf_size").set_value(8).run()
+    assert not at.exception
+    assert "rows 0–3" in joined(at) and has_chart(at, "rf_growth")
+    assert keys(at, "number_input") == {"rf_size"}
+    assert keys(at, "selectbox") == {"rf_preset", "rf_pick_layer"}
+    assert not at.radio and keys(at, "button") == {"rf_reset"}
+    for key in ("rf_net_growth", "rf_img_fig", "rf_erf_fig"):
+        assert not has_chart(at, key)
+    monkeypatch.undo()
+    tab(at, KERNELS)
+    assert not at.exception and "110,592 vs 200,704" in joined(at)
+    assert not has_chart(at, "rf_growth")

@@ -1,0 +1,106 @@
+"""What several tabs of the Receptive field page share: the widgets' defaults, the cached
+networks (random weights, or EfficientNet-Lite0's ImageNet weights) and their field tables, and
+small helpers that keep a widget's stored value valid when its options change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+import torch
+
+from cnnplay.models.pretrained import DEFAULT_MODEL, efficientnet_lite0_architecture
+from cnnplay.models.zoo import ARCHITECTURES
+from cnnplay.receptive import PRESETS, receptive_field_table
+from ui.models import shared_pretrained
+
+NETWORKS = [  # display names in cnnplay.models.zoo.ARCHITECTURES
+    n
+    for n in (
+        "AlexNet",
+        "VGG-16",
+        "ResNet-18",
+        "ResNet-50",
+        "MobileNetV2",
+        "GoogLeNet",
+        "DenseNet-121",
+        "LeNet-5",
+    )
+    if n in ARCHITECTURES
+]
+LITE0_RANDOM = "EfficientNet-Lite0 — random weights"
+LITE0_TRAINED = "EfficientNet-Lite0 — pretrained on ImageNet"
+CHOSEN_NET = "chosen"  # the On an image tab's first network: the Real network tab's choice
+FIRST_PRESET = next(iter(PRESETS))
+DEFAULTS = {  # session-state defaults of the page's widgets and state (set when absent)
+    "rf_preset": FIRST_PRESET,
+    "rf_size": PRESETS[FIRST_PRESET][0],
+    "rf_unit": (0, 0),  # the unit clicked in the Stack of layers tab
+    "rf_version": 0,  # renews the unit grid's chart key after each click
+    "rf_net": "ResNet-18",
+    "rf_net_side": 224,
+    "rf_img_net": CHOSEN_NET,
+    "rf_side": 160,
+    "rf_F": 7,
+    "rf_C": 64,
+}
+
+
+def set_defaults() -> None:
+    """Give every widget of the page its default unless the student has set it (a widget reads
+    its value from session state, so none of them passes a default of its own)."""
+    for key, value in DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+
+
+def keep_option(key: str, options: Sequence, default: object) -> None:
+    """Before a selectbox is drawn: its stored value, or ``default`` where that is not one of
+    ``options`` (yet, or any more: the options depend on another setting)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def keep_in_range(key: str, low: int, high: int, default: int) -> None:
+    """Before a number input is drawn: its stored value, or ``default`` where that is missing or
+    outside low … high (the range depends on another setting)."""
+    value = st.session_state.get(key)
+    if value is None or not low <= value <= high:
+        st.session_state[key] = default
+
+
+def span_text(first: int, last: int, n: int) -> str:
+    """'2–5' plus a note on how much lies in the padding."""
+    outside = max(0, -first) + max(0, last - (n - 1))
+    note = f" ({outside} of them in the padding, outside the image)" if outside else ""
+    return f"{first}–{last}{note}"
+
+
+@st.cache_resource(max_entries=4, show_spinner="Building the network (random weights)…")
+def network(name: str) -> torch.nn.Module:
+    """Shared, read-only: fixed random weights (seed 0). Only copied, never hooked or trained."""
+    torch.manual_seed(0)
+    return ARCHITECTURES[name]().eval()
+
+
+@st.cache_resource(max_entries=1, show_spinner="Building EfficientNet-Lite0 (random weights)…")
+def random_lite0() -> torch.nn.Module:
+    """Shared, read-only, like network(): EfficientNet-Lite0 with random weights (seed 0), to
+    compare its effective field with the pretrained one's."""
+    torch.manual_seed(0)
+    return efficientnet_lite0_architecture().eval()
+
+
+def any_network(name: str) -> torch.nn.Module:
+    """A torchvision definition with random weights, or one of the two EfficientNet-Lite0s (the
+    pretrained one is the app's shared copy, ui.models.shared_pretrained)."""
+    if name == LITE0_TRAINED:
+        return shared_pretrained(DEFAULT_MODEL)
+    if name == LITE0_RANDOM:
+        return random_lite0()
+    return network(name)
+
+
+@st.cache_data(max_entries=32, show_spinner="Following the fields through the network…")
+def network_table(name: str, side: int) -> list:
+    """receptive_field_table of a network at a side×side input (shapes only: meta device)."""
+    return receptive_field_table(any_network(name), side)
