@@ -16,6 +16,7 @@ skips the websocket and the browser, and runs the whole script where a fragment 
     python -m benchmarks.browser_rerun                  # every page, 20 changes each
     python -m benchmarks.browser_rerun --pages kernels detection --changes 10
     python -m benchmarks.browser_rerun --repo ../old-checkout   # the same against another tree
+    python -m benchmarks.browser_rerun --reference ../old-checkout  # both, page by page, + ratio
     python -m benchmarks.browser_rerun --server-arg=--runner.postScriptGC=false
 
 Every loop is bounded (changes per page, a timeout per change); traffic stays on localhost.
@@ -24,6 +25,7 @@ Every loop is bounded (changes per page, a timeout per change); traffic stays on
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
@@ -140,39 +142,76 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
 
 
+def measure(browser, url: str, path: str, changes: int) -> dict | str:
+    """One page in a fresh browser context: the timings, or why it failed."""
+    change = PAGES[path]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(CHANGE_TIMEOUT_S * 1000)
+    expect.set_options(timeout=CHANGE_TIMEOUT_S * 1000)
+    try:
+        return measure_page(context.new_page(), url, path, change, changes)
+    except Exception as err:  # noqa: BLE001 - report the page and go on with the others
+        return f"failed: {str(err).splitlines()[0]}"
+    finally:
+        context.close()
+
+
+def summary(r: dict | str) -> str:
+    if isinstance(r, str):
+        return f"{r[:40]:>34}"
+    f, s = r["finished"], r["settled"]
+    return f"{statistics.median(f):8.0f} /{p90(f):6.0f}{statistics.median(s):9.0f} /{p90(s):6.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", nargs="*", default=list(PAGES), choices=list(PAGES))
     parser.add_argument("--changes", type=int, default=20, help="counted changes per page")
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the checkout to serve")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="a second checkout (e.g. the code before a change), served at the same time and "
+        "measured page by page just before --repo, so both see the same machine load",
+    )
     parser.add_argument("--server-arg", action="append", default=[], help="extra streamlit flag")
     args = parser.parse_args()
 
     print(f"== Page rerun as a browser sees it ({args.changes} changes a page, median / p90 ms)")
     print(f"server: {args.repo} {' '.join(args.server_arg)}")
-    print(f"{'page':<20}{'widget':<28}{'finished':>16}{'settled':>16}  target {TARGET_MS:.0f}")
-    with tempfile.TemporaryDirectory() as logs, running_app(
-        Path(logs), args.repo, args.server_arg
-    ) as url, sync_playwright() as playwright:
+    if args.reference:
+        print(f"reference: {args.reference} (same flags)")
+    columns = f"{'finished':>16}{'settled':>16}"
+    head = f"{'page':<20}{'widget':<28}"
+    if args.reference:
+        print(f"{head}{'reference':>16}{'':>16}{'this tree':>16}{'':>16}  settled ratio")
+        print(f"{'':<48}{columns}{columns}  this/ref")
+    else:
+        print(f"{head}{columns}  target {TARGET_MS:.0f}")
+    with contextlib.ExitStack() as stack:
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        url = stack.enter_context(running_app(logs / "this", args.repo, args.server_arg))
+        ref_url = None
+        if args.reference:
+            ref_url = stack.enter_context(
+                running_app(logs / "reference", args.reference, args.server_arg)
+            )
+        playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for path in args.pages:
-            change = PAGES[path]
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.set_default_timeout(CHANGE_TIMEOUT_S * 1000)
-            expect.set_options(timeout=CHANGE_TIMEOUT_S * 1000)
-            try:
-                r = measure_page(context.new_page(), url, path, change, args.changes)
-            except Exception as err:  # noqa: BLE001 - report the page and go on with the others
-                print(f"{path:<20}{change.label[:26]:<28} failed: {str(err).splitlines()[0]}")
-                continue
-            finally:
-                context.close()
-            f, s = r["finished"], r["settled"]
-            print(
-                f"{path:<20}{change.label[:26]:<28}"
-                f"{statistics.median(f):8.0f} /{p90(f):6.0f}{statistics.median(s):9.0f} /{p90(s):6.0f}"
-                f"  {'ok' if statistics.median(s) <= TARGET_MS else 'over'}"
-            )
+            label = PAGES[path].label[:26]
+            ref = measure(browser, ref_url, path, args.changes) if ref_url else None
+            r = measure(browser, url, path, args.changes)
+            line = f"{path:<20}{label:<28}"
+            if ref is not None:
+                line += summary(ref)
+            line += summary(r)
+            if isinstance(r, dict):
+                settled = statistics.median(r["settled"])
+                if isinstance(ref, dict):
+                    line += f"  {settled / statistics.median(ref['settled']):6.2f}"
+                line += f"  {'ok' if settled <= TARGET_MS else 'over'}"
+            print(line, flush=True)
         browser.close()
 
 
