@@ -1,9 +1,12 @@
 """AppTest of views/text_cnn.py: seed 001's 9-word / height-2 example by default, the widgets
 that change it, training the CNN beside the bag of words (table, curves, reading a sentence,
-top n-grams), CSV uploads good and bad, and SST-2 offline."""
+top n-grams), a stopped run kept, the bound on kept models, CSV uploads good and bad, SST-2
+offline; no widget taking a default besides session state, the settings surviving a change of
+page, "Reset this page", and hidden tabs doing no work."""
 
 from __future__ import annotations
 
+import re
 import time
 import urllib.error
 
@@ -12,10 +15,17 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import chart, joined, plot_array, texts
+from cnnplay.text.corpus import make_corpus, prepare_corpus
+from cnnplay.text.explain import embedding_rows, slide_filter
+from tests.text.test_explain import TOL, assert_start_wins
+from tests.views.apptest_utils import chart, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/text_cnn.py"
+APP = "../../app.py"
 TIMEOUT = 240
+IMAGE, TRAIN = "Sentence as a 1D image", "Train & compare"
+READ, NGRAMS = "Read a sentence", "Top n-grams"
+DEFAULT_READ = "the acting was boring , but the plot was good"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,6 +48,10 @@ def at() -> AppTest:
     return AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
 
 
+def tab(at: AppTest, label: str) -> AppTest:
+    return open_tab(at, "tc", label)
+
+
 def latex(at: AppTest) -> str:
     return "\n".join(texts(at, "latex"))
 
@@ -48,6 +62,23 @@ def bars(at: AppTest) -> list[str]:
 
 def matrix(at: AppTest) -> np.ndarray:
     return plot_array(chart(at, "tc_matrix")["data"][0]["z"])
+
+
+def frame(at: AppTest, column: str):
+    """The st.dataframe with this column (the page's tables have none in common)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def has_chart(at: AppTest, key: str) -> bool:
+    try:
+        chart(at, key)
+    except KeyError:
+        return False
+    return True
+
+
+def kept_run(at: AppTest, arch: str):
+    return next(r for (_, a), r in at.session_state["tc_runs"].items() if a == arch)
 
 
 def test_defaults_show_seed_001s_nine_words_and_eight_moves(fresh):
@@ -62,9 +93,43 @@ def test_defaults_show_seed_001s_nine_words_and_eight_moves(fresh):
     assert r"m = \max_{0 \le p \le L-h} y_p" in latex(at)
     assert "**1-max pooling** keeps one number per filter" in md
     assert "**2,000 sentences** from *generated corpus (seed 0)*" in md
-    assert "Nothing trained yet" in md
-    assert any("Train a CNN first" in i for i in texts(at, "info"))
+    assert at.toggle(key="tc_use_trained").disabled  # nothing trained yet
+    tab(at, TRAIN)
+    assert not at.exception and "Nothing trained yet" in joined(at)
     assert at.button(key="tc_train").label == "Train the Kim CNN and the bag of words"
+    assert at.number_input(key="tc_epochs").value == 10
+    assert at.multiselect(key="tc_widths").value == [2, 3, 4]
+    tab(at, READ)
+    assert any("Train a CNN first" in i for i in texts(at, "info"))
+    tab(at, NGRAMS)
+    assert any("Train the Kim CNN first" in i for i in texts(at, "info"))
+    tab(at, IMAGE)
+
+
+def test_no_widget_takes_a_default_besides_session_state(monkeypatch):
+    """Streamlit warns when a widget gets a default while its key is set in session state: every
+    widget of the page takes its value from session state only (common.DEFAULTS)."""
+    from streamlit.elements.lib import policies
+
+    given = []
+    check = policies.check_session_state_rules
+
+    def spy(default_value, key, writes_allowed=True):
+        if key is not None and default_value is not None:
+            given.append(key)
+        return check(default_value, key, writes_allowed)
+
+    monkeypatch.setattr(policies, "check_session_state_rules", spy)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at.text_input(key="tc_sentence").set_value("so good but boring").run()  # 4 words
+    at.slider(key="tc_pos").set_value(2).run()
+    at.slider(key="tc_height").set_value(4).run()  # one position left: p is clamped to 0
+    assert at.slider(key="tc_pos").value == 0 and at.slider(key="tc_pos").disabled
+    for label in (TRAIN, READ, NGRAMS, IMAGE):
+        tab(at, label)
+    at.radio(key="tc_source").set_value("Your CSV").run()
+    at.radio(key="tc_source").set_value("SST-2 (download)").run()
+    assert not at.exception and given == []
 
 
 def test_height_sentence_position_and_channels_change_what_is_shown(at):
@@ -73,6 +138,7 @@ def test_height_sentence_position_and_channels_change_what_is_shown(at):
     assert bars(at)[0] == "0: the plot was"
     at.slider(key="tc_pos").set_value(6).run()
     assert r"y_{6} &= \sum" in latex(at) and r"\text{boring}" in latex(at)  # words 6..8
+    assert "(words 6–8: “acting was boring”)" in joined(at)
     at.text_input(key="tc_sentence").set_value("not good at all !").run()  # 5 tokens
     assert not at.exception
     assert "5 - 3 + 1 = 3" in latex(at) and len(bars(at)) == 3
@@ -87,53 +153,94 @@ def test_height_sentence_position_and_channels_change_what_is_shown(at):
     assert any("needs at least 2" in w for w in texts(at, "warning"))
 
 
+HIGHLIGHT = re.compile(
+    r"^- (?P<before>.*?):orange-background\[\*\*(?P<gram>.*?)\*\*\].* — filter (?P<j>\d+) "
+    r"\(width (?P<w>\d+)\): m = (?P<m>-?[0-9.]+),"
+)
+
+
+def check_highlights(at: AppTest, model, sentence: str) -> int:
+    """Each highlighted n-gram is a window whose response is its filter's maximum (within TOL;
+    exactly the argmax only where the maximum is unique: which of tied windows torch's max picks
+    depends on the CPU's kernels and thread count). Returns how many lines were checked."""
+    vocab = prepare_corpus(make_corpus(2000, 0), 0.25, "check").vocab  # the page's default data
+    tokens = sentence.split()
+    x = embedding_rows(model, np.array(vocab.ids(tokens), dtype=np.int64))
+    lines = [m for line in texts(at, "markdown") if (m := HIGHLIGHT.match(line))]
+    for m in lines:
+        start, width = len(m["before"].split()), int(m["w"])
+        w, b = model.filter_weights(int(m["j"]))
+        assert w.shape[0] == width and m["gram"] == " ".join(tokens[start : start + width])
+        trace = slide_filter(x, w, b)
+        assert_start_wins(trace.responses, start)
+        assert float(m["m"]) == pytest.approx(max(trace.max, 0.0), abs=0.005 + TOL)
+    return len(lines)
+
+
 def test_training_fills_the_table_and_the_later_tabs(at):
+    tab(at, TRAIN)
     at.button(key="tc_train").click().run()
     assert not at.exception and not at.error
     labels = {m.label for m in at.metric}
     assert labels == {"Kim CNN: test accuracy", "Bag of words: test accuracy"}
-    table = next(d.value for d in at.dataframe if "kind" in d.value.columns).set_index("kind")
+    table = frame(at, "kind").set_index("kind")
     kinds = ["plain", "intensifier", "negation", "contrast", "word order", "all"]
     assert list(table.index) == kinds
     assert table.loc["all", "Kim CNN"] >= 0.9  # the page's defaults: 2,000 sentences, 10 epochs
     assert table.loc["contrast", "Bag of words"] <= 0.6
     assert table.loc["word order", "Kim CNN − BoW (points)"] >= 10
+    assert len(chart(at, "tc_curves")["data"]) >= 2  # both models' curves
     md = joined(at)
     assert "On the **word-order** sentences" in md and "points** for convolution" in md
+    assert "10 epoch(s)" in md and "(stopped)" not in md
     # read a sentence: both models answer, the Kim CNN's filters are highlighted
+    tab(at, READ)
+    md = joined(at)
     assert "**Kim CNN** says" in md and "**Bag of words** says" in md
     assert md.count(":orange-background[") == 5
     assert r"\text{influence}_j = m_j\, w_{cj}" in latex(at)
+    kim = kept_run(at, "kim").model
+    assert check_highlights(at, kim, DEFAULT_READ) == 5
     at.text_input(key="tc_read").set_value("the film was not bad , zorblax").run()
     assert "Not in the vocabulary (read as `<unk>`): zorblax." in joined(at)
     at.slider(key="tc_top_filters").set_value(8).run()
     assert joined(at).count(":orange-background[") == 8
     # top n-grams over the test sentences
-    ngrams = next(d.value for d in at.dataframe if "filter" in d.value.columns)
+    tab(at, NGRAMS)
+    ngrams = frame(at, "filter")
     assert len(ngrams) == 48 and set(ngrams["width"]) == {2, 3, 4}
+    spread = list(ngrams["weight spread"])
+    assert spread == sorted(spread, reverse=True)  # the most decisive filters first
     at.multiselect(key="tc_ngram_widths").set_value([2]).run()
-    ngrams = next(d.value for d in at.dataframe if "filter" in d.value.columns)
-    assert len(ngrams) == 16
+    assert len(frame(at, "filter")) == 16
     # the 1D-image tab can now use the learned vectors and a learned filter
+    tab(at, IMAGE)
     at.toggle(key="tc_use_trained").set_value(True).run()
     assert not at.exception and matrix(at).shape == (9, 32)
     assert r"\underbrace" in latex(at)  # 32 channels: one sum per word
     at.selectbox(key="tc_filter").set_value(20).run()  # a width-3 filter
     assert "9 - 3 + 1 = 7" in latex(at)
-    # a run interrupted by Stop leaves its model in session state: the next run keeps it
-    held = at.session_state["tc_runs"]["kim"]
+    # a run interrupted by Stop (the click that stopped it may open another tab) leaves its
+    # model in session state: the next run keeps it, and the Train tab says so
+    held = kept_run(at, "kim")
     at.session_state["tc_pending"] = {
         "arch": "kim", "model": held.model, "epochs": held.history.epochs[:2],
         "settings": held.settings, "data_key": held.data_key, "start": time.perf_counter(),
     }  # fmt: skip
     at.run()
+    assert "tc_pending" not in at.session_state
+    tab(at, TRAIN)
     assert any("stopped after 2 epoch(s); its model is kept" in i for i in texts(at, "info"))
     assert "2 epoch(s)" in joined(at) and "(stopped)" in joined(at)
+    tab(at, TRAIN)
+    assert not any("stopped after" in i for i in texts(at, "info"))  # said once
 
 
 def test_the_keras_stack_trains_too(at):
     at.slider(key="tc_n").set_value(500)
-    at.radio(key="tc_arch").set_value("keras")
+    tab(at, TRAIN)
+    at.radio(key="tc_arch").set_value("keras").run()
+    assert at.button(key="tc_train").label == "Train the Keras stack and the bag of words"
     at.number_input(key="tc_epochs").set_value(3).run()
     at.button(key="tc_train").click().run()
     assert not at.exception and not at.error
@@ -141,7 +248,51 @@ def test_the_keras_stack_trains_too(at):
         "Keras stack: test accuracy",
         "Bag of words: test accuracy",
     }
+    assert "3 epoch(s)" in joined(at)
+    tab(at, READ)
     assert "The n-gram view needs the Kim CNN" in joined(at)
+    assert "**Keras stack** says" in joined(at)
+    tab(at, NGRAMS)
+    assert any("Train the Kim CNN first" in i for i in texts(at, "info"))
+    # other data: the models trained on the 500 sentences are kept but not shown
+    at.slider(key="tc_n").set_value(1000).run()
+    assert any("Train the Kim CNN first" in i for i in texts(at, "info"))
+    assert len(at.session_state["tc_runs"]) == 2
+    tab(at, TRAIN)
+    assert "Nothing trained yet" in joined(at)
+    at.slider(key="tc_n").set_value(500).run()
+    assert {m.label for m in at.metric} == {
+        "Keras stack: test accuracy",
+        "Bag of words: test accuracy",
+    }
+
+
+def keep_many() -> None:
+    """A script that keeps eight models on eight data sets (the page's common.keep)."""
+    from types import SimpleNamespace
+
+    import numpy as np
+    import streamlit as st
+
+    from cnnplay.text.models import build_model
+    from cnnplay.train import History
+    from views.text_cnn import common
+
+    model = build_model("bow", 20, 2)
+    for i in range(8):
+        data = SimpleNamespace(key=f"data {i}", ids=np.zeros((4, 12), np.int64), test_idx=[0, 1])
+        common.keep("bow", model, History([], False, 0.0), {}, data)
+    common.keep("bow", model, History([], False, 0.0), {}, data)  # the same again: replaced
+    st.write(", ".join(key for key, _ in common.runs()))
+
+
+def test_a_session_keeps_at_most_max_runs_models():
+    from views.text_cnn.common import MAX_RUNS
+
+    at = AppTest.from_function(keep_many, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    kept = at.markdown[0].value.split(", ")
+    assert len(kept) == MAX_RUNS and kept == [f"data {i}" for i in range(8 - MAX_RUNS, 8)]
 
 
 GOOD_CSV = "review,stars\n" + "".join(f"a fine film {i},good\nnot fine {i},bad\n" for i in range(6))
@@ -174,9 +325,17 @@ def test_a_good_csv_is_used_and_its_columns_can_be_changed(at):
     assert not at.exception and not at.error
     assert "**12 sentences** from *your file mine.csv*, classes *bad* (6), *good* (6)" in joined(at)
     assert at.selectbox(key="tc_text_col").value == "review"
+    assert at.selectbox(key="tc_label_col").value == "stars"
     at.selectbox(key="tc_label_col").set_value("review").run()
     assert any("must be different" in e for e in texts(at, "error"))
     assert "from *generated corpus (seed 0)*" in joined(at)
+    # another file with other columns: they are guessed afresh
+    other = "label,sentence\n" + "".join(f"pos,so good {i}\nneg,so bad {i}\n" for i in range(6))
+    at.file_uploader(key="tc_csv").set_value(("b.csv", other.encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="tc_text_col").value == "sentence"
+    assert at.selectbox(key="tc_label_col").value == "label"
+    assert "**12 sentences** from *your file b.csv*, classes *neg* (6), *pos* (6)" in joined(at)
 
 
 def test_a_three_class_csv_trains_and_reads_sentences(at):
@@ -185,13 +344,15 @@ def test_a_three_class_csv_trains_and_reads_sentences(at):
     )
     at.radio(key="tc_source").set_value("Your CSV").run()
     at.file_uploader(key="tc_csv").set_value(("m.csv", b"text,label\n" + rows.encode(), "text/csv"))
-    at.number_input(key="tc_epochs").set_value(3)
     at.run()
     assert "classes *meh* (6), *neg* (6), *pos* (6)" in joined(at)
+    tab(at, TRAIN)
+    at.number_input(key="tc_epochs").set_value(3).run()
     at.button(key="tc_train").click().run()
     assert not at.exception and not at.error
-    table = next(d.value for d in at.dataframe if "kind" in d.value.columns).set_index("kind")
+    table = frame(at, "kind").set_index("kind")
     assert table.loc["all", "test sentences"] >= 3
+    tab(at, READ)
     assert "**Kim CNN** says" in joined(at)
     assert chart(at, "tc_probs_kim")["data"][0]["y"] != []
 
@@ -213,3 +374,66 @@ def test_sst2_offline_keeps_the_generated_corpus(monkeypatch, tmp_path):
     assert not at.exception
     assert any("could not be downloaded" in e for e in texts(at, "error"))
     assert "from *generated corpus (seed 0)*" in joined(at)
+    assert not at.get("progress")  # the download's bar is gone
+    assert "9 - 2 + 1 = 8" in latex(at)
+
+
+def test_settings_survive_leaving_the_page(fresh):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/text_cnn.py").run()
+    at.slider(key="tc_height").set_value(3).run()
+    at.text_input(key="tc_sentence").set_value("not good at all , really").run()
+    at.slider(key="tc_test").set_value(0.3).run()
+    tab(at, TRAIN)
+    at.number_input(key="tc_epochs").set_value(4).run()
+    at.multiselect(key="tc_widths").set_value([3]).run()
+    at.switch_page("views/home.py").run()
+    assert not at.exception and not at.slider  # the Text CNN page is gone
+    at.switch_page("views/text_cnn.py").run()
+    assert not at.exception
+    assert at.number_input(key="tc_epochs").value == 4  # back in the tab the student left
+    assert at.multiselect(key="tc_widths").value == [3]
+    assert at.slider(key="tc_test").value == 0.3
+    assert ": 1,400 for training, 600 for testing" in joined(at)
+    tab(at, IMAGE)
+    assert at.slider(key="tc_height").value == 3
+    assert "6 - 3 + 1 = 4" in latex(at)
+
+
+def test_reset_this_page_restores_the_defaults(at):
+    at.slider(key="tc_height").set_value(4).run()
+    at.slider(key="tc_n").set_value(1000).run()
+    tab(at, TRAIN)
+    at.number_input(key="tc_epochs").set_value(2).run()
+    at.sidebar.button(key="tc_reset").click().run()
+    assert not at.exception
+    assert at.slider(key="tc_height").value == 2  # the first tab again
+    assert "9 - 2 + 1 = 8" in latex(at) and "**2,000 sentences**" in joined(at)
+    assert at.session_state["tc_runs"] == {}
+    tab(at, TRAIN)
+    assert at.number_input(key="tc_epochs").value == 10
+
+
+def test_a_hidden_tab_does_no_work(at, monkeypatch):
+    from views.text_cnn import image, ngrams, read, train
+
+    def spy(*args, **kwargs):
+        raise AssertionError("a hidden tab did work")
+
+    monkeypatch.setattr(read, "current", spy)
+    monkeypatch.setattr(ngrams, "current", spy)
+    monkeypatch.setattr(train, "current", spy)
+    at.slider(key="tc_dim").set_value(5).run()  # the first tab is open
+    at.slider(key="tc_n").set_value(1000).run()  # a setting above the tabs: the page reruns
+    assert not at.exception and matrix(at).shape == (9, 5)
+    keys = {w.key for w in at.button} | {w.key for w in at.text_input}
+    assert not {"tc_train", "tc_stop", "tc_read"} & keys
+    assert not at.metric and not at.dataframe
+    monkeypatch.undo()
+    monkeypatch.setattr(image, "slide_filter", spy)
+    tab(at, TRAIN)
+    assert not at.exception and "Nothing trained yet" in joined(at)
+    assert not has_chart(at, "tc_matrix") and not has_chart(at, "tc_feature_map")
+    assert at.slider(key="tc_filters").value == 16  # the tab's own settings are there
+    tab(at, IMAGE)
+    assert at.exception  # the spy is reached once the tab is open
