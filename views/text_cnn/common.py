@@ -31,6 +31,7 @@ MIN_LEN = 12  # shortest batch length (the Keras stack's two width-3 convs need 
 LIMITS = CsvLimits()
 LABELS = {k: a.label.split(":")[0] for k, a in ARCHITECTURES.items()}  # short model names
 BOW_CONFIG = TrainConfig(epochs=15, batch_size=256, lr=0.2)  # a linear model: big steps suffice
+MODEL_ORDER = ("kim", "keras", "bow")  # how the trained models are listed
 MAX_RUNS = 6  # trained models a session keeps (the newest): the three kinds on two data sets
 RUNS_KEY = "tc_runs"  # session state: {(data key, model kind): Run}, oldest first
 PENDING_KEY = "tc_pending"  # session state: the model of a training run in progress
@@ -126,9 +127,9 @@ def runs() -> dict[tuple[str, str], Run]:
 
 
 def current(data: PreparedCorpus) -> dict[str, Run]:
-    """The models trained on this data, by kind, in the order bag of words, Kim, Keras."""
+    """The models trained on this data, by kind: the CNNs, then the bag of words."""
     kept = runs()
-    return {a: kept[(data.key, a)] for a in ("bow", "kim", "keras") if (data.key, a) in kept}
+    return {a: kept[(data.key, a)] for a in MODEL_ORDER if (data.key, a) in kept}
 
 
 def trained_kim(data: PreparedCorpus) -> TextCNN | None:

@@ -28,6 +28,7 @@ from views.text_cnn.common import (
 )
 
 GROUPS = {"word order": WORD_ORDER_KINDS}  # the table's summary row of negation + contrast
+TABLE_ORDER = ("bow", "kim", "keras")  # the table's columns: the baseline first
 
 
 @tab_body
@@ -117,8 +118,8 @@ def comparison_table(corpus: SentimentCorpus, data: PreparedCorpus) -> pd.DataFr
     kinds = [corpus.kinds[i] for i in data.test_idx]
     trained = current(data)
     rows: dict[str, dict] = {}
-    for arch, run in trained.items():
-        per = accuracy_by_kind(run.pred, labels, kinds, KINDS, GROUPS)
+    for arch in (a for a in TABLE_ORDER if a in trained):
+        per = accuracy_by_kind(trained[arch].pred, labels, kinds, KINDS, GROUPS)
         for kind, (n, acc) in per.items():
             rows.setdefault(kind, {"kind": kind, "test sentences": n})[LABELS[arch]] = acc
     frame = pd.DataFrame(list(rows.values()))
@@ -173,7 +174,9 @@ def results(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
     st.dataframe(frame, hide_index=True, key="tc_table", column_config=pct)
     show_figure(
         kind_accuracy_figure(
-            list(frame["kind"]), {k: frame[LABELS[k]].tolist() for k in trained}, LABELS
+            list(frame["kind"]),
+            {k: frame[LABELS[k]].tolist() for k in TABLE_ORDER if k in trained},
+            LABELS,
         ),
         "tc_kind_bars",
         width="stretch",
