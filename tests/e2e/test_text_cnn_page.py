@@ -2,7 +2,7 @@
 is clicked): seed 001's 9-word example and a taller filter; training the Kim CNN beside the bag
 of words, then a long run interrupted by Stop after its first epoch (its model kept); typing a
 sentence and reading the prediction and its n-grams; the top n-grams; the learned vectors back
-in the first tab. Screenshots of the tabs.
+in the first tab, still there after a visit to the home page. Screenshots of the tabs.
 
 Labels come from ui/catalog.py (navigation "Text CNN") and views/text_cnn/ (tabs, the "Filter
 height h (words)" slider, the "Epochs" input, the "Train the Kim CNN and the bag of words" and
@@ -97,4 +97,15 @@ def test_every_tab_training_and_stop(page: Page, app_url: str, save_screenshot) 
     image.get_by_text("Learned vectors and filter").click()
     expect(image.get_by_text("Learned 32-channel word vectors", exact=False)).to_be_visible()
     wait_for_app_idle(page)
+    assert_no_exception(page)
+
+    # leave the page and come back: the open tab, its settings and the trained model are kept
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=TITLE).click()
+    expect(page.get_by_role("heading", name=TITLE, exact=True)).to_be_visible()
+    wait_for_app_idle(page)
+    tab = page.get_by_role("tab", name="Sentence as a 1D image", exact=True)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("Learned 32-channel word vectors", exact=False)).to_be_visible()
     assert_no_exception(page)

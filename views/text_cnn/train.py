@@ -39,9 +39,13 @@ def settings_row() -> None:
         c1, c2, c3 = st.columns(3)
         c1.multiselect("Filter widths (Kim)", [1, 2, 3, 4, 5], key="tc_widths", persist_state=KEEP)
         c1.slider(
-            "Filters per width / per conv layer", 4, 64, step=4, key="tc_filters",
+            "Filters per width / per conv layer",
+            4,
+            64,
+            step=4,
+            key="tc_filters",
             persist_state=KEEP,
-        )  # fmt: skip
+        )
         c2.select_slider("Embedding size d", [8, 16, 32, 64], key="tc_embed", persist_state=KEEP)
         c2.slider("Dropout", 0.0, 0.6, step=0.05, key="tc_dropout", persist_state=KEEP)
         c3.number_input("Epochs", 1, 60, key="tc_epochs", persist_state=KEEP)
@@ -72,9 +76,13 @@ def chosen(data: PreparedCorpus) -> tuple[dict, TrainConfig]:
 
 
 def train_one(
-    arch: str, model_settings: dict, config: TrainConfig, corpus: SentimentCorpus,
-    data: PreparedCorpus, where,
-) -> Run:  # fmt: skip
+    arch: str,
+    model_settings: dict,
+    config: TrainConfig,
+    corpus: SentimentCorpus,
+    data: PreparedCorpus,
+    where,
+) -> Run:
     """Train ``arch`` with a progress bar and live curves in ``where``; while it runs the model
     is in session state, so a Stop (which interrupts this script) keeps what it learned."""
     model = build_model(arch, len(data.vocab), len(corpus.classes), **model_settings)
@@ -103,10 +111,12 @@ def train_one(
             text += f", test accuracy {100 * epochs[-1]['val_accuracy']:.1f}%"
         bar.progress(min(1.0, step / total), text=text)
 
+    def stop() -> bool:  # Stop pressed (when its click did not interrupt this script)
+        return bool(st.session_state.get(STOP_KEY))
+
     history = train_text_model(
-        model, data.ids, corpus.labels, data.train_idx, data.test_idx, config, on_progress,
-        lambda: bool(st.session_state.get(STOP_KEY)),
-    )  # fmt: skip
+        model, data.ids, corpus.labels, data.train_idx, data.test_idx, config, on_progress, stop
+    )
     bar.empty()
     chart.empty()
     return keep(arch, model, history, model_settings, data)
@@ -210,9 +220,11 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
         stopped_info(*stopped)
     c1, c2 = st.columns([2, 1])
     pressed = c1.button(
-        f"Train the {LABELS[arch]} and the bag of words", key="tc_train", type="primary",
+        f"Train the {LABELS[arch]} and the bag of words",
+        key="tc_train",
+        type="primary",
         icon=":material/play_arrow:",
-    )  # fmt: skip
+    )
     c2.button(
         "Stop training",
         key="tc_stop",
@@ -223,9 +235,9 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
         st.session_state[STOP_KEY] = False
         where = st.container()
         run = train_one(arch, model_settings, config, corpus, data, where)
-        if not run.stopped:  # (a Stop usually interrupts the script; this is when it did not)
+        if not run.stopped:  # the baseline next, on the same split
             run = train_one("bow", {"seed": config.seed}, BOW_CONFIG, corpus, data, where)
-        if run.stopped:
+        if run.stopped:  # Stop usually interrupts the script; here the loop saw the flag
             stopped_info(run.arch, len(run.history.epochs))
     if not current(data):
         st.caption(
