@@ -3,7 +3,8 @@
 Against a real ``streamlit run app.py`` (a free localhost port) and Debian's Chromium driven by
 Playwright, for each page: open it, open the tab the change belongs to, then change one widget
 ``--changes`` times (a number input's + then −, a slider's → then ←, in turn) and time each
-change from the click / key press to
+change from the moment the browser sends it (the websocket ``BackMsg`` asking for a rerun, so
+Playwright's own click handling is not counted) to
 
 - **finished**: the server's ``script_finished`` message arrives on the websocket (read with
   Streamlit's own protobufs), i.e. the script or fragment run and its messages are done;
@@ -19,6 +20,9 @@ skips the websocket and the browser, and runs the whole script where a fragment 
     python -m benchmarks.browser_rerun --reference ../old-checkout  # both, page by page, + ratio
     python -m benchmarks.browser_rerun --server-arg=--runner.postScriptGC=false
 
+Two trivial pages (``benchmarks/floor_app.py``: text only; one changed plotly chart) are measured
+first, as the floor the page figures stand on (``--no-floor`` skips them).
+
 Every loop is bounded (changes per page, a timeout per change); traffic stays on localhost.
 """
 
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from benchmarks.server import REPO_ROOT, running_app
@@ -64,40 +69,57 @@ PAGES: dict[str, Change] = {  # URL path -> the widget a student would change th
 }
 
 
-class Finished:
-    """Counts ``script_finished`` messages on the page's websockets, with their arrival time."""
+class Wire:
+    """The page's websocket traffic: when the browser sent each rerun request (a ``BackMsg``
+    with ``rerun_script``) and when each ``script_finished`` came back."""
 
     def __init__(self, page: Page) -> None:
-        self.times: list[float] = []
+        self.sent: list[float] = []
+        self.finished: list[float] = []
         page.on("websocket", self._watch)
 
     def _watch(self, ws) -> None:
-        def on_frame(payload) -> None:
+        def on_sent(payload) -> None:
+            if isinstance(payload, (bytes, bytearray)):
+                msg = BackMsg()
+                msg.ParseFromString(bytes(payload))
+                if msg.WhichOneof("type") == "rerun_script":
+                    self.sent.append(time.perf_counter())
+
+        def on_received(payload) -> None:
             if isinstance(payload, (bytes, bytearray)):
                 msg = ForwardMsg()
                 msg.ParseFromString(bytes(payload))
                 if msg.WhichOneof("type") == "script_finished":
-                    self.times.append(time.perf_counter())
+                    self.finished.append(time.perf_counter())
 
-        ws.on("framereceived", on_frame)
+        ws.on("framesent", on_sent)
+        ws.on("framereceived", on_received)
+
+
+IDLE_JS = """() => !document.querySelector('[data-testid="stStatusWidgetRunningIcon"]')
+    && !document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')"""
 
 
 def wait_idle(page: Page) -> None:
-    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
-    expect(page.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0)
+    """Until the page shows no running indicator and no stale element, checked in the page at
+    every animation frame (Playwright's own ``expect`` polls at 100 ms and more, which would
+    round every figure up); the check runs only when the page's main thread is free, so it also
+    waits for the charts to be drawn."""
+    page.wait_for_function(IDLE_JS, polling="raf", timeout=CHANGE_TIMEOUT_S * 1000)
 
 
-def settle(page: Page, finished: Finished, before: int, start: float) -> tuple[float, float]:
-    """Wait for the next script_finished after ``before`` messages, then for the page to show
-    it; (finished, settled) in ms since ``start``."""
+def settle(page: Page, wire: Wire, sent_before: int, done_before: int) -> tuple[float, float]:
+    """Wait for the rerun request the change sends, the next script_finished, then for the
+    page to show it; (finished, settled) in ms since the request left the browser."""
     deadline = time.perf_counter() + CHANGE_TIMEOUT_S
-    while len(finished.times) <= before:
+    while len(wire.sent) <= sent_before or len(wire.finished) <= done_before:
         if time.perf_counter() > deadline:
-            raise TimeoutError("no script_finished within the timeout")
+            raise TimeoutError("no rerun request or no script_finished within the timeout")
         page.wait_for_timeout(2)  # lets Playwright deliver the websocket events
-    done = finished.times[before]
+    sent, done = wire.sent[sent_before], wire.finished[done_before]
     wait_idle(page)
-    return 1000 * (done - start), 1000 * (time.perf_counter() - start)
+    return 1000 * (done - sent), 1000 * (time.perf_counter() - sent)
 
 
 def widget(page: Page, change: Change):
@@ -115,7 +137,7 @@ def act(page: Page, change: Change, n: int) -> None:
 
 
 def measure_page(page: Page, url: str, path: str, change: Change, changes: int) -> dict:
-    finished = Finished(page)
+    wire = Wire(page)
     page.goto(f"{url}/{path}")
     expect(page.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible()
     wait_idle(page)
@@ -125,10 +147,9 @@ def measure_page(page: Page, url: str, path: str, change: Change, changes: int) 
     expect(widget(page, change)).to_be_visible()
     rows = []
     for n in range(changes + 1):  # the first change warms caches and is not counted
-        before = len(finished.times)
-        start = time.perf_counter()
+        sent_before, done_before = len(wire.sent), len(wire.finished)
         act(page, change, n)
-        done, settled = settle(page, finished, before, start)
+        done, settled = settle(page, wire, sent_before, done_before)
         if n:
             rows.append((done, settled))
     assert page.get_by_test_id("stException").count() == 0, f"{path}: the page shows an exception"
@@ -142,9 +163,14 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
 
 
-def measure(browser, url: str, path: str, changes: int) -> dict | str:
+FLOOR: dict[str, Change] = {  # benchmarks/floor_app.py: what Streamlit and the browser cost alone
+    "text": Change("number", "Value"),
+    "chart": Change("number", "Value"),
+}
+
+
+def measure(browser, url: str, path: str, change: Change, changes: int) -> dict | str:
     """One page in a fresh browser context: the timings, or why it failed."""
-    change = PAGES[path]
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(CHANGE_TIMEOUT_S * 1000)
     expect.set_options(timeout=CHANGE_TIMEOUT_S * 1000)
@@ -175,6 +201,9 @@ def main() -> None:
         "measured page by page just before --repo, so both see the same machine load",
     )
     parser.add_argument("--server-arg", action="append", default=[], help="extra streamlit flag")
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the two trivial pages measured first"
+    )
     args = parser.parse_args()
 
     print(f"== Page rerun as a browser sees it ({args.changes} changes a page, median / p90 ms)")
@@ -196,12 +225,22 @@ def main() -> None:
             ref_url = stack.enter_context(
                 running_app(logs / "reference", args.reference, args.server_arg)
             )
+        floor_url = None
+        if not args.no_floor:
+            floor_url = stack.enter_context(
+                running_app(logs / "floor", REPO_ROOT, args.server_arg, "benchmarks/floor_app.py")
+            )
         playwright = stack.enter_context(sync_playwright())
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        if floor_url:
+            for path, change in FLOOR.items():
+                r = measure(browser, floor_url, path, change, args.changes)
+                print(f"{'(floor) ' + path:<20}{change.label:<28}{summary(r)}", flush=True)
         for path in args.pages:
-            label = PAGES[path].label[:26]
-            ref = measure(browser, ref_url, path, args.changes) if ref_url else None
-            r = measure(browser, url, path, args.changes)
+            change = PAGES[path]
+            label = change.label[:26]
+            ref = measure(browser, ref_url, path, change, args.changes) if ref_url else None
+            r = measure(browser, url, path, change, args.changes)
             line = f"{path:<20}{label:<28}"
             if ref is not None:
                 line += summary(ref)

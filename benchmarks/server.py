@@ -52,10 +52,13 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def running_app(
-    log_dir: Path, repo: Path = REPO_ROOT, extra_args: Sequence[str] = ()
+    log_dir: Path,
+    repo: Path = REPO_ROOT,
+    extra_args: Sequence[str] = (),
+    script: str = "app.py",
 ) -> Iterator[str]:
-    """Run ``streamlit run app.py`` of ``repo`` on 127.0.0.1 and a free port; yield its base URL
-    (no trailing slash); stop it afterwards. The log goes to ``log_dir/server-N.log``."""
+    """Run ``streamlit run <script>`` in ``repo`` on 127.0.0.1 and a free port; yield its base
+    URL (no trailing slash); stop it afterwards. The log goes to ``log_dir/server-N.log``."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     failures: list[str] = []
     server: subprocess.Popen | None = None
@@ -65,7 +68,7 @@ def running_app(
         url = f"http://127.0.0.1:{port}"
         log_path = log_dir / f"server-{attempt}.log"
         command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            sys.executable, "-m", "streamlit", "run", script,
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             # others may edit the sources while it runs: no watcher, no reruns on save
