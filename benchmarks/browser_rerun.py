@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import statistics
 import tempfile
 import time
@@ -182,6 +183,41 @@ def measure(browser, url: str, path: str, change: Change, changes: int) -> dict 
         context.close()
 
 
+def apptest_times(path: str, change: Change, changes: int) -> list[float] | str:
+    """The same change made the same way in an AppTest of ``views/<path>.py`` (in this process,
+    no server, no websocket, no browser, and the whole script reruns where the browser would
+    run a fragment): ms per ``run()``."""
+    from streamlit.testing.v1 import AppTest
+
+    # "missing ScriptRunContext" warnings of module-level st calls in bare mode: not news here
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
+    at = AppTest.from_file(str(REPO_ROOT / "views" / f"{path}.py"), default_timeout=120).run()
+    if change.tab:
+        saved = [k for k in at.session_state if str(k).endswith("_tab_open")]
+        if not saved:
+            return "no lazy tabs"
+        at.session_state[saved[0].removesuffix("_open")] = change.tab
+        at.run()
+    times = []
+    for n in range(changes + 1):
+        found = [w for w in getattr(at, f"{change.kind}_input" if change.kind == "number" else
+                 "slider") if w.label == change.label]  # fmt: skip
+        if not found:
+            return "widget not found"
+        w = found[0]
+        step = w.step if change.kind == "slider" else (w.step or 1)
+        w.set_value(w.value + step if n % 2 == 0 else w.value - step)
+        start = time.perf_counter()
+        at.run()
+        if n:
+            times.append(1000 * (time.perf_counter() - start))
+        if at.exception:
+            return "exception"
+    return times
+
+
 def summary(r: dict | str) -> str:
     if isinstance(r, str):
         return f"{r[:40]:>34}"
@@ -203,6 +239,11 @@ def main() -> None:
     parser.add_argument("--server-arg", action="append", default=[], help="extra streamlit flag")
     parser.add_argument(
         "--no-floor", action="store_true", help="skip the two trivial pages measured first"
+    )
+    parser.add_argument(
+        "--apptest",
+        action="store_true",
+        help="also time the same change in an AppTest of this tree's page (median ms)",
     )
     args = parser.parse_args()
 
@@ -245,6 +286,11 @@ def main() -> None:
             if ref is not None:
                 line += summary(ref)
             line += summary(r)
+            if args.apptest:
+                a = apptest_times(path, change, args.changes)
+                line += (
+                    f"  AppTest {statistics.median(a):5.0f}" if isinstance(a, list) else f"  {a}"
+                )
             if isinstance(r, dict):
                 settled = statistics.median(r["settled"])
                 if isinstance(ref, dict):
