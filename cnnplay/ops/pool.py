@@ -13,7 +13,8 @@ Conventions, as in torch: ``x`` is (C, H, W) or (H, W); a window of ``size`` (kh
     avg:  y[c, i, j] = mean_{u < kh, v < kw} x[c, i*sh + u, j*sw + v]
 
 Indices of the max are flattened per channel plane, ``r * W + col``, as torch returns them.
-Ties go to the first maximum in the window's row-major scan (torch's choice); a NaN always wins.
+Ties go to the first maximum in the window's row-major scan (numpy's argmax rule; torch documents
+no order for ties, and its kernels may pick another of the tied cells); a NaN always wins.
 """
 
 from __future__ import annotations
