@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # torch's OpenMP threads wait passively: spinning threads slow everything on a shared 2-core box
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test install install-dev debs bench screenshot clean
+.PHONY: run test install install-dev debs bench bench-browser screenshot clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: install-dev
 	$(PY) -m benchmarks.bench_detection
 	$(PY) -m benchmarks.bench_segmentation
 	$(PY) -m benchmarks.bench_text_cnn
+
+# every page's rerun as a browser sees it (real server, Chromium), with the floor pages
+bench-browser: install-dev debs
+	$(PY) -m benchmarks.browser_rerun --apptest
 
 screenshot: install-dev debs
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q
