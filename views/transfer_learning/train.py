@@ -133,7 +133,6 @@ def run(strategy: str, s: Setup, aug: Augmentation, where) -> None:
             f"{label}: epoch {metrics.get('epoch', 0):.1f} of {cfg.epochs}, "
             f"loss {metrics['loss']:.3f}"
         )
-        bar.progress(min(1.0, step / total), text=text)
         if "train_loss" in metrics:  # the end of an epoch
             epochs.append(dict(metrics))
             show_figure(
@@ -142,6 +141,9 @@ def run(strategy: str, s: Setup, aug: Augmentation, where) -> None:
                 chart,
                 width="stretch",
             )
+        if epochs and "val_accuracy" in epochs[-1]:
+            text += f", val accuracy {100 * epochs[-1]['val_accuracy']:.1f}%"
+        bar.progress(min(1.0, step / total), text=text)
 
     def on_features(done: int, total: int, _metrics: dict) -> None:
         bar.progress(min(1.0, done / total), text=f"Computing features: {done}/{total} images")
@@ -178,6 +180,8 @@ def strategy_column(col, strategy: str, s: Setup, pressed_all: bool, aug: Augmen
         st.session_state[STOP_KEY] = False
         run(strategy, s, aug, col)
         stopped = trained()[strategy].result.history.stopped
+        if stopped:  # Stop usually interrupts the script; here the loop saw the flag
+            stopped_info(strategy, len(trained()[strategy].result.history.epochs), col)
     held = trained().get(strategy)
     if held is not None and held.data_key == s.data_key:
         r = held.result
@@ -225,6 +229,13 @@ def verdict(s: Setup) -> None:
         )
 
 
+def stopped_info(strategy: str, epochs: int, where=st) -> None:
+    where.info(
+        f"{STRATEGIES[strategy]} was stopped after {epochs} epoch(s); its model is kept.",
+        icon=":material/stop_circle:",
+    )
+
+
 def render(s: Setup) -> None:
     """The tab's body. Not a fragment as a whole: Train and Stop must rerun the app, because in
     this Streamlit a click inside a fragment never interrupts a running script (it waits), so
@@ -234,11 +245,7 @@ def render(s: Setup) -> None:
     aug = augmentation() if st.session_state.tl_aug_on else NO_AUGMENTATION
     recover_stopped(s)  # also done by the page; cheap
     if (stopped := st.session_state.pop(STOPPED_KEY, None)) is not None:
-        strategy, epochs = stopped
-        st.info(
-            f"{STRATEGIES[strategy]} was stopped after {epochs} epoch(s); its model is kept.",
-            icon=":material/stop_circle:",
-        )
+        stopped_info(*stopped)
     c_all, c_stop = st.columns([1, 1])
     pressed_all = c_all.button(
         "Train all three", key="tl_train_all", type="primary", icon=":material/play_arrow:"
