@@ -1,30 +1,124 @@
-"""The Transfer learning page in a real browser: the built-in Fashion-MNIST set, then training
-the frozen base + new head shows its validation accuracy and the results table.
+"""The Transfer learning page in a real browser, tab by tab (each tab's content is built only
+when the tab is clicked): the built-in Fashion-MNIST set and the validation share above the
+tabs; training the frozen base + new head, then a long scratch run interrupted by Stop after
+its first epoch (its model kept); the augmentation preview turned off setting by setting; the
+confusion matrix of another model; a prediction and the download; the open tab and the trained
+models still there after a visit to the home page. Screenshots of the tabs.
 
-Labels come from ui/catalog.py (navigation "Transfer learning") and views/transfer_learning.py
-(button "Train frozen base + new head", metric "Validation accuracy").
+Labels come from ui/catalog.py (navigation "Transfer learning") and views/transfer_learning/
+(tabs, the "Validation share" slider, the "Epochs (scratch)" input in "Training settings", the
+"Train frozen base + new head", "Train small CNN from scratch" and "Stop training" buttons, the
+progress text "Small CNN from scratch: epoch … of …, loss …, val accuracy …", the "Validation
+accuracy" metric, the preview caption, the "Model" choice, the "… says: …" line).
 """
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import assert_no_exception, open_page, wait_for_app_idle
+from tests.e2e.browser import assert_no_exception, open_page, open_tab, wait_for_app_idle
+
+TITLE = "Transfer learning"
+TRAIN_TIMEOUT_MS = 240_000
+PREVIEW = "Each row: one training image (left) and three random augmentations of it"
 
 
-def test_train_the_head_on_fashion_mnist(page: Page, app_url: str, save_screenshot) -> None:
-    open_page(page, app_url, "Transfer learning", "transfer_learning")
+def test_every_tab_training_and_stop(page: Page, app_url: str, save_screenshot) -> None:
+    open_page(page, app_url, TITLE, "transfer_learning")
     expect(page.get_by_text("300 images", exact=False).first).to_be_visible()
     wait_for_app_idle(page)
-    page.get_by_role("button", name="Train frozen base + new head").click()
-    metric = page.get_by_test_id("stMetric").first
-    expect(metric).to_contain_text("Validation accuracy", timeout=150_000)  # features take a while
+    expect(page.get_by_text("220 for training, 80 for validation", exact=False)).to_be_visible()
+    # the validation share sits above the tabs: a change reruns the page
+    share = page.get_by_role("slider", name="Validation share")
+    share.focus()
+    page.keyboard.press("End")  # 0.25 -> 0.5
+    expect(page.get_by_text("150 for training, 150 for validation", exact=False)).to_be_visible()
     wait_for_app_idle(page)
-    expect(page.get_by_text("Results", exact=False).first).to_be_visible()
-    assert_no_exception(page)
+    share.focus()
+    page.keyboard.press("ArrowLeft")  # 0.45
+    page.keyboard.press("ArrowLeft")  # 0.4
+    page.keyboard.press("ArrowLeft")  # 0.35
+    page.keyboard.press("ArrowLeft")  # 0.3
+    page.keyboard.press("ArrowLeft")  # 0.25
+    expect(page.get_by_text("220 for training, 80 for validation", exact=False)).to_be_visible()
+    wait_for_app_idle(page)
+    # lazy tabs: nothing of the augmentation tab exists before it is clicked
+    expect(page.get_by_text(PREVIEW)).to_have_count(0)
+
+    train = open_tab(page, "Train & compare")
+    expect(train.get_by_text("1280 × 10 weights + 10 biases", exact=False)).to_be_visible()
+    expect(train.get_by_text("Nothing trained yet")).to_be_visible()
+    train.get_by_role("button", name="Train frozen base + new head").click()
+    metric = train.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")
+    expect(metric.first).to_be_visible(timeout=TRAIN_TIMEOUT_MS)  # features take a while
+    wait_for_app_idle(page)
+    expect(train.get_by_text("Results", exact=False).first).to_be_visible()
     save_screenshot(page, "transfer_learning.png")
-    for tab in ("Augmentation", "Confusion matrix", "Predict & download"):
-        page.get_by_role("tab", name=tab).click()
+    # a long scratch run (100 epochs) is interrupted by Stop after its first epoch, model kept
+    train.get_by_text("Training settings").click()
+    box = train.get_by_label("Epochs (scratch)")
+    box.fill("100")
+    box.press("Enter")
+    wait_for_app_idle(page)
+    train.get_by_role("button", name="Train small CNN from scratch").click()
+    first_epoch = re.compile(r"Small CNN from scratch: epoch [0-9.]+ of 100, loss [0-9.]+, val acc")
+    expect(train.get_by_text(first_epoch)).to_be_visible(timeout=120_000)
+    train.get_by_role("button", name="Stop training").click()
+    stopped = re.compile(r"Small CNN from scratch was stopped after [0-9]{1,2} epoch\(s\)")
+    expect(train.get_by_text(stopped)).to_be_visible(timeout=60_000)  # long before epoch 100
+    wait_for_app_idle(page)
+    expect(train.get_by_text("(stopped)", exact=False).first).to_be_visible()
+    expect(metric).to_have_count(2)
+    assert_no_exception(page)
+
+    augment = open_tab(page, "Augmentation")
+    expect(augment.get_by_text(PREVIEW)).to_be_visible()
+    expect(augment.get_by_text("Every transformation is off")).to_have_count(0)
+    augment.get_by_text("Horizontal flip").click()
+    wait_for_app_idle(page)
+    for name, key in (("Rotation ± (degrees)", "Home"), ("Smallest crop", "End")):
+        slider = augment.get_by_role("slider", name=name)
+        slider.focus()
+        page.keyboard.press(key)
         wait_for_app_idle(page)
-        assert_no_exception(page)
-        save_screenshot(page, f"transfer_learning_{tab.split()[0].lower()}.png")
+    slider = augment.get_by_role("slider", name="Colour jitter")
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(augment.get_by_text("Every transformation is off")).to_be_visible()
+    wait_for_app_idle(page)
+    save_screenshot(page, "transfer_learning_augmentation.png")
+
+    confusion = open_tab(page, "Confusion matrix")
+    right = re.compile(r"of 80 validation images right")
+    expect(confusion.get_by_text(right)).to_be_visible()
+    expect(confusion.get_by_text("Small CNN from scratch:", exact=False)).to_be_visible()
+    confusion.get_by_test_id("stSelectbox").filter(has_text="Model").click()
+    page.get_by_role("option", name="Frozen base + new head").click()
+    expect(confusion.get_by_text("Frozen base + new head:", exact=False)).to_be_visible()
+    wait_for_app_idle(page)
+    save_screenshot(page, "transfer_learning_confusion.png")
+
+    predict = open_tab(page, "Predict & download")
+    expect(predict.get_by_text("says:", exact=False)).to_be_visible()
+    expect(predict.get_by_text("what the model sees (96×96)")).to_be_visible()
+    download = predict.get_by_role("button", name="Download the trained weights + class names")
+    expect(download).to_be_visible()
+    save_screenshot(page, "transfer_learning_predict.png")
+    assert_no_exception(page)
+
+    # leave the page and come back: the open tab and this session's models are kept
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=TITLE).click()
+    expect(page.get_by_role("heading", name=TITLE, exact=True)).to_be_visible()
+    wait_for_app_idle(page)
+    tab = page.get_by_role("tab", name="Predict & download", exact=True)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text("says:", exact=False)).to_be_visible()
+    train = open_tab(page, "Train & compare")
+    expect(
+        train.get_by_test_id("stMetricLabel").filter(has_text="Validation accuracy")
+    ).to_have_count(2)
+    assert_no_exception(page)

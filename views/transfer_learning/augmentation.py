@@ -1,0 +1,51 @@
+"""The Augmentation tab: flips, rotations, crops and colour jitter, previewed on four training
+images (the Train & compare tab uses these settings when its augmentation toggle is on)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from cnnplay.plots.images import tile_maps
+from cnnplay.transfer.strategies import augment, to_pixels
+from ui.page import KEEP, tab_body
+from views.transfer_learning.common import Setup, augmentation
+
+PREVIEW_IMAGES = 4  # training images in the preview, a row each
+VIEWS = 3  # random augmentations shown beside each
+
+
+def settings_row() -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.checkbox("Horizontal flip", key="tl_flip", persist_state=KEEP)
+    c2.slider("Rotation ± (degrees)", 0, 45, key="tl_rot", persist_state=KEEP)
+    c3.slider("Smallest crop", 0.5, 1.0, step=0.05, key="tl_crop", persist_state=KEEP)
+    c4.slider("Colour jitter", 0.0, 0.5, step=0.05, key="tl_jitter", persist_state=KEEP)
+
+
+@tab_body
+def render(s: Setup) -> None:
+    settings_row()
+    aug = augmentation()
+    st.markdown(
+        "Seed 000, *Data augmentation*: *we can increase the number of task-specific training "
+        "examples by adding artificial training examples* — rotate, squeeze, flip. Each epoch "
+        "sees every training image under a new random transformation."
+    )
+    if not aug.active:
+        st.info("Every transformation is off: the preview shows the images unchanged.")
+    seed = int(
+        st.number_input("Preview seed", 0, 10_000, key="tl_preview_seed", persist_state=KEEP)
+    )
+    order = np.random.default_rng(seed).permutation(len(s.train_idx))[:PREVIEW_IMAGES]
+    pick = s.train_idx[order]
+    gen = torch.Generator().manual_seed(seed)
+    mean, std = s.spec.mean, s.spec.std
+    rows = [to_pixels(s.x[pick], mean, std)]
+    rows += [to_pixels(augment(s.x[pick], gen, aug, mean, std), mean, std) for _ in range(VIEWS)]
+    grid = np.stack(rows, axis=1).reshape(-1, s.side, s.side, 3)  # original + views per image
+    st.image(
+        tile_maps(grid / 255.0, cols=VIEWS + 1, upscale=max(1, 96 // s.side)),
+        caption="Each row: one training image (left) and three random augmentations of it",
+    )
