@@ -37,6 +37,22 @@ def open_tab(page: Page, name: str) -> Locator:
     """Click the tab called ``name`` (tabs are lazy: its content is built on this click) and
     wait for the rerun; returns the tab's panel."""
     page.get_by_role("tab", name=name, exact=True).click()
-    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("tab", name=name, exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
     wait_for_app_idle(page)
     return page.get_by_role("tabpanel", name=name, exact=True)
+
+
+def leave_and_return(page: Page, title: str, open_tab_name: str) -> Locator:
+    """Go to the home page and back to the page called ``title`` through the sidebar, check
+    that the tab ``open_tab_name`` is open again (PageFrame remembers it) and return its panel."""
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
+    nav.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    wait_for_app_idle(page)
+    tab = page.get_by_role("tab", name=open_tab_name, exact=True)
+    expect(tab).to_have_attribute("aria-selected", "true")
+    return page.get_by_role("tabpanel", name=open_tab_name, exact=True)

@@ -12,7 +12,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import assert_no_exception, open_page, open_tab, wait_for_app_idle
+from tests.e2e.browser import (
+    assert_no_exception,
+    leave_and_return,
+    open_page,
+    open_tab,
+    wait_for_app_idle,
+)
 
 TITLE = "Segmentation (U-Net)"
 
@@ -80,13 +86,7 @@ def test_every_tab_and_a_short_training(page: Page, app_url: str, save_screensho
     assert_no_exception(page)
 
     # leave the page and come back: the open tab and this session's trained model are kept
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
-    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=TITLE).click()
-    expect(page.get_by_role("heading", name=TITLE, exact=True)).to_be_visible()
-    wait_for_app_idle(page)
-    tab = page.get_by_role("tab", name="Semantic vs instance", exact=True)
-    expect(tab).to_have_attribute("aria-selected", "true")
+    leave_and_return(page, TITLE, "Semantic vs instance")
     expect(page.get_by_text("connected pieces").first).to_be_visible()
     train = open_tab(page, "Train live")
     expect(train.get_by_test_id("stMetricLabel").filter(has_text="Val mean IoU")).to_be_visible()

@@ -18,7 +18,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.browser import assert_no_exception, open_page, open_tab, wait_for_app_idle
+from tests.e2e.browser import (
+    assert_no_exception,
+    leave_and_return,
+    open_page,
+    open_tab,
+    wait_for_app_idle,
+)
 
 TITLE = "Transfer learning"
 TRAIN_TIMEOUT_MS = 240_000
@@ -109,13 +115,7 @@ def test_every_tab_training_and_stop(page: Page, app_url: str, save_screenshot) 
     assert_no_exception(page)
 
     # leave the page and come back: the open tab and this session's models are kept
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Home").click()
-    expect(page.get_by_role("heading", name="cnnplay", exact=True)).to_be_visible()
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name=TITLE).click()
-    expect(page.get_by_role("heading", name=TITLE, exact=True)).to_be_visible()
-    wait_for_app_idle(page)
-    tab = page.get_by_role("tab", name="Predict & download", exact=True)
-    expect(tab).to_have_attribute("aria-selected", "true")
+    leave_and_return(page, TITLE, "Predict & download")
     expect(page.get_by_text("says:", exact=False)).to_be_visible()
     train = open_tab(page, "Train & compare")
     expect(
