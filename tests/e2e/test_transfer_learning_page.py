@@ -15,9 +15,11 @@ accuracy" metric, the preview caption, the "Model" choice, the "… says: …" l
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from cnnplay.transfer.export import read_export
 from tests.e2e.browser import (
     assert_no_exception,
     leave_and_return,
@@ -110,7 +112,11 @@ def test_every_tab_training_and_stop(page: Page, app_url: str, save_screenshot) 
     expect(predict.get_by_text("says:", exact=False)).to_be_visible()
     expect(predict.get_by_text("what the model sees (96×96)")).to_be_visible()
     download = predict.get_by_role("button", name="Download the trained weights + class names")
-    expect(download).to_be_visible()
+    with page.expect_download() as got:  # the zip is built on the click
+        download.click()
+    weights, classes, card = read_export(Path(got.value.path()).read_bytes())
+    assert got.value.suggested_filename == f"cnnplay-{card['strategy']}-{len(classes)}classes.zip"
+    assert weights and len(classes) >= 2
     save_screenshot(page, "transfer_learning_predict.png")
     assert_no_exception(page)
 

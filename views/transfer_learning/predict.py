@@ -67,9 +67,10 @@ def render() -> None:
     r = held.result
     st.download_button(
         "Download the trained weights + class names (zip)",
-        data=export_head(r.model, held.classes, model_card(held)),
+        data=lambda: export_head(r.model, held.classes, model_card(held)),  # built on the click
         file_name=f"cnnplay-{r.strategy}-{len(held.classes)}classes.zip",
         mime="application/zip",
         key="tl_download_head",
+        on_click="ignore",
     )
     st.caption("The zip holds head.safetensors, classes.json (output order) and model.json.")
