@@ -104,8 +104,11 @@ def zipped_set(data: bytes):
     return read_zip(data, LIMITS)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_resource(max_entries=4, show_spinner=False)
 def inputs(digest: str, side: int, mean, std, _images: np.ndarray) -> torch.Tensor:
+    """The network's (N, 3, side, side) float32 inputs, one read-only copy for every session
+    (cache_data would unpickle a fresh copy on every rerun: ~40 ms and N·3·side²·4 bytes each
+    time); nothing writes into it — batches and augmentations index or copy it."""
     return to_inputs(_images, side, mean, std)
 
 
