@@ -63,3 +63,18 @@ def open_tab(at: AppTest, prefix: str, label: str) -> AppTest:
     body runs, so a test reads a tab's content after opening it."""
     at.session_state[f"{prefix}_tab"] = label
     return at.run()
+
+
+def forbid(monkeypatch, targets) -> list[tuple]:
+    """Replace each ``(module, name)`` in ``targets`` with a spy that records its call and fails
+    the run ("a hidden tab did work"): a tab that is not open must not call any of them. Returns
+    the list the spies record into (empty when no hidden tab did work)."""
+    calls: list[tuple] = []
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("a hidden tab did work")
+
+    for module, name in targets:
+        monkeypatch.setattr(module, name, spy)
+    return calls

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import chart, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import chart, forbid, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/detection.py"
 APP = "../../app.py"
@@ -165,7 +165,7 @@ def test_the_coco_detector_offline(at, monkeypatch, tmp_path):
 
     import torch
 
-    import cnnplay.models.pretrained as pretrained
+    from cnnplay.models import pretrained
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network in this test")
@@ -224,12 +224,14 @@ def test_reset_this_page_restores_the_defaults(at):
 def test_a_hidden_tab_does_no_work(at, monkeypatch):
     from views.detection import evaluation, nms, roi
 
-    def spy(*args, **kwargs):
-        raise AssertionError("a hidden tab did work")
-
-    monkeypatch.setattr(evaluation, "evaluation", spy)
-    monkeypatch.setattr(nms, "postprocess", spy)
-    monkeypatch.setattr(roi, "roi_features", spy)
+    forbid(
+        monkeypatch,
+        [
+            (evaluation, "evaluation"),
+            (nms, "postprocess"),
+            (roi, "roi_features"),
+        ],
+    )
     at.slider(key="det_score").set_value(0.4).run()  # a shared setting: the page reruns
     at.number_input(key="det_seed").set_value(5).run()
     assert not at.exception

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import chart, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import chart, forbid, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/receptive_field.py"
 APP = "../../app.py"
@@ -265,13 +265,15 @@ def test_reset_this_page_restores_the_defaults(at):
 def test_a_hidden_tab_does_no_work(at, monkeypatch):
     from views.receptive_field import network, on_image, stacked_kernels
 
-    def spy(*args, **kwargs):
-        raise AssertionError("a hidden tab did work")
-
-    monkeypatch.setattr(network, "network_table", spy)
-    monkeypatch.setattr(on_image, "network_table", spy)
-    monkeypatch.setattr(on_image, "image_picker", spy)
-    monkeypatch.setattr(stacked_kernels, "stacked_3x3", spy)
+    forbid(
+        monkeypatch,
+        [
+            (network, "network_table"),
+            (on_image, "network_table"),
+            (on_image, "image_picker"),
+            (stacked_kernels, "stacked_3x3"),
+        ],
+    )
     at.number_input(key="rf_size").set_value(8).run()
     assert not at.exception
     assert "rows 0–3" in joined(at) and has_chart(at, "rf_growth")

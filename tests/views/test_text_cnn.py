@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from cnnplay.text.corpus import make_corpus, prepare_corpus
 from cnnplay.text.explain import embedding_rows, slide_filter
 from tests.text.test_explain import TOL, assert_start_wins
-from tests.views.apptest_utils import chart, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import chart, forbid, joined, open_tab, plot_array, texts
 
 PAGE = "../../views/text_cnn.py"
 APP = "../../app.py"
@@ -417,12 +417,14 @@ def test_reset_this_page_restores_the_defaults(at):
 def test_a_hidden_tab_does_no_work(at, monkeypatch):
     from views.text_cnn import image, ngrams, read, train
 
-    def spy(*args, **kwargs):
-        raise AssertionError("a hidden tab did work")
-
-    monkeypatch.setattr(read, "current", spy)
-    monkeypatch.setattr(ngrams, "current", spy)
-    monkeypatch.setattr(train, "current", spy)
+    forbid(
+        monkeypatch,
+        [
+            (read, "current"),
+            (ngrams, "current"),
+            (train, "current"),
+        ],
+    )
     at.slider(key="tc_dim").set_value(5).run()  # the first tab is open
     at.slider(key="tc_n").set_value(1000).run()  # a setting above the tabs: the page reruns
     assert not at.exception and matrix(at).shape == (9, 5)
@@ -430,7 +432,7 @@ def test_a_hidden_tab_does_no_work(at, monkeypatch):
     assert not {"tc_train", "tc_stop", "tc_read"} & keys
     assert not at.metric and not at.dataframe
     monkeypatch.undo()
-    monkeypatch.setattr(image, "slide_filter", spy)
+    forbid(monkeypatch, [(image, "slide_filter")])
     tab(at, TRAIN)
     assert not at.exception and "Nothing trained yet" in joined(at)
     assert not has_chart(at, "tc_matrix") and not has_chart(at, "tc_feature_map")

@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnplay.transfer.strategies import build_scratch
-from tests.views.apptest_utils import image_captions, joined, open_tab, png_bytes, texts
+from tests.views.apptest_utils import forbid, image_captions, joined, open_tab, png_bytes, texts
 
 PAGE = "../../views/transfer_learning.py"
 APP = "../../app.py"
@@ -302,15 +302,14 @@ def test_reset_this_page_restores_the_defaults(at):
 def test_a_hidden_tab_does_no_work(at, monkeypatch):
     from views.transfer_learning import augmentation, confusion, predict
 
-    calls = []
-
-    def spy(*args, **kwargs):
-        calls.append(args)
-        raise AssertionError("a hidden tab did its work")
-
-    monkeypatch.setattr(augmentation, "augment", spy)
-    monkeypatch.setattr(confusion, "confusion_matrix", spy)
-    monkeypatch.setattr(predict, "predict_probs", spy)
+    calls = forbid(
+        monkeypatch,
+        [
+            (augmentation, "augment"),
+            (confusion, "confusion_matrix"),
+            (predict, "predict_probs"),
+        ],
+    )
     at.slider(key="tl_val").set_value(0.3).run()  # the Train & compare tab is open
     assert not at.exception and calls == []
     assert PREVIEW not in image_captions(at)
