@@ -309,7 +309,14 @@ def render() -> None:
         w1 = kernel_editor(1, x.shape[0])
     with col_k2:
         w2 = kernel_editor(2, x.shape[0])
+    results(x, w1, w2)
 
+
+@tab_body
+def results(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
+    """Settings, feature maps, one sum and the animation for input ``x`` (C, H, W) and kernels
+    (C, k, k): a fragment inside the tab's, so a bias, padding or activation change (or a step)
+    reruns this part alone; the input and kernel editors above are not sent again."""
     s1, s2, s3, s4 = st.columns(4)
     padding = s1.radio(
         "Padding", list(PADDINGS), format_func=PADDINGS.get, key="kn_padding", persist_state=KEEP
