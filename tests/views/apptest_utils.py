@@ -65,6 +65,17 @@ def open_tab(at: AppTest, prefix: str, label: str) -> AppTest:
     return at.run()
 
 
+def leave_and_return(at: AppTest, page: str) -> AppTest:
+    """Go to the home page and back to ``page`` (e.g. "views/pooling.py"), as a student changing
+    page does; fails if either run raises or if the home page still shows a page's controls."""
+    at.switch_page("views/home.py").run()
+    assert not at.exception
+    assert not (at.slider or at.number_input or at.latex), "the page is still shown"
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
 def forbid(monkeypatch, targets) -> list[tuple]:
     """Replace each ``(module, name)`` in ``targets`` with a spy that records its call and fails
     the run ("a hidden tab did work"): a tab that is not open must not call any of them. Returns

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import chart, forbid, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import (
+    chart,
+    forbid,
+    joined,
+    leave_and_return,
+    open_tab,
+    plot_array,
+    texts,
+)
 
 PAGE = "../../views/detection.py"
 APP = "../../app.py"
@@ -192,10 +200,7 @@ def test_settings_survive_leaving_the_page(fresh):
     tab(at, EVAL)
     at.slider(key="det_eval_n").set_value(20).run()
     assert not at.exception
-    at.switch_page("views/home.py").run()
-    assert not at.exception and not at.slider  # the detection page is gone
-    at.switch_page("views/detection.py").run()
-    assert not at.exception
+    leave_and_return(at, "views/detection.py")
     assert at.number_input(key="det_seed").value == 3
     assert at.slider(key="det_score").value == 0.6
     assert at.toggle(key="det_per_class").value is False

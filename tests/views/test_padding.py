@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.views.apptest_utils import button, chart, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import (
+    button,
+    chart,
+    joined,
+    leave_and_return,
+    open_tab,
+    plot_array,
+    texts,
+)
 
 PAGE = "../../views/padding.py"
 APP = "../../app.py"
@@ -185,10 +193,7 @@ def test_settings_survive_leaving_the_page():
     button(at, "step ▶").click().run()
     open_tab(at, "pd", STACK_TAB)
     at.slider(key="pd_sl").set_value(3).run()
-    at.switch_page("views/home.py").run()
-    assert not at.exception and not at.latex
-    at.switch_page("views/padding.py").run()
-    assert not at.exception
+    leave_and_return(at, "views/padding.py")
     assert at.slider(key="pd_sl").value == 3  # the Shrinking tab is open again
     assert latex_starting(at, "n_L")[0] == r"n_L = n - L(f-1) = 32 - 3\cdot(5-1) = 20"
     open_tab(at, "pd", SIZE_TAB)

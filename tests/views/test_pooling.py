@@ -21,6 +21,7 @@ from tests.views.apptest_utils import (
     forbid,
     image_captions,
     joined,
+    leave_and_return,
     open_tab,
     plot_array,
     texts,
@@ -350,10 +351,7 @@ def test_settings_survive_leaving_the_page():
     tab(at, INVARIANCE)
     at.number_input(key="pl_inv_k").set_value(2).run()
     assert not at.exception
-    at.switch_page("views/home.py").run()
-    assert not at.exception and not at.number_input  # the pooling page is gone
-    at.switch_page("views/pooling.py").run()
-    assert not at.exception
+    leave_and_return(at, "views/pooling.py")
     assert at.radio(key="pl_mode").value == "avg"
     assert at.number_input(key="pl_size").value == 3
     assert at.number_input(key="pl_inv_k").value == 2  # back in the tab the student left

@@ -12,6 +12,7 @@ from tests.views.apptest_utils import (
     forbid,
     image_captions,
     joined,
+    leave_and_return,
     open_tab,
     plot_array,
     png_bytes,
@@ -147,10 +148,7 @@ def test_settings_survive_leaving_the_page():
     deep = next(o for o in layer.options if o.startswith("blocks.5.0"))
     layer.set_value(deep).run()
     at.slider(key="pt_maps").set_value(8).run()
-    at.switch_page("views/home.py").run()
-    assert not at.exception and not at.slider  # the page is gone
-    at.switch_page("views/pretrained.py").run()
-    assert not at.exception
+    leave_and_return(at, "views/pretrained.py")
     assert at.selectbox(key="pt_layer").value == deep  # back in the tab we left
     assert at.slider(key="pt_maps").value == 8
     assert any(c.startswith("blocks.5.0: the 8 strongest of 192") for c in image_captions(at))

@@ -18,7 +18,15 @@ from streamlit.testing.v1 import AppTest
 from cnnplay.text.corpus import make_corpus, prepare_corpus
 from cnnplay.text.explain import embedding_rows, slide_filter
 from tests.text.test_explain import TOL, assert_start_wins
-from tests.views.apptest_utils import chart, forbid, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import (
+    chart,
+    forbid,
+    joined,
+    leave_and_return,
+    open_tab,
+    plot_array,
+    texts,
+)
 
 PAGE = "../../views/text_cnn.py"
 APP = "../../app.py"
@@ -387,10 +395,7 @@ def test_settings_survive_leaving_the_page(fresh):
     tab(at, TRAIN)
     at.number_input(key="tc_epochs").set_value(4).run()
     at.multiselect(key="tc_widths").set_value([3]).run()
-    at.switch_page("views/home.py").run()
-    assert not at.exception and not at.slider  # the Text CNN page is gone
-    at.switch_page("views/text_cnn.py").run()
-    assert not at.exception
+    leave_and_return(at, "views/text_cnn.py")
     assert at.number_input(key="tc_epochs").value == 4  # back in the tab the student left
     assert at.multiselect(key="tc_widths").value == [3]
     assert at.slider(key="tc_test").value == 0.3

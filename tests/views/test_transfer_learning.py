@@ -14,7 +14,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnplay.transfer.strategies import build_scratch
-from tests.views.apptest_utils import forbid, image_captions, joined, open_tab, png_bytes, texts
+from tests.views.apptest_utils import (
+    forbid,
+    image_captions,
+    joined,
+    leave_and_return,
+    open_tab,
+    png_bytes,
+    texts,
+)
 
 PAGE = "../../views/transfer_learning.py"
 APP = "../../app.py"
@@ -273,10 +281,7 @@ def test_settings_survive_leaving_the_page(fresh):
     at.number_input(key="tl_ep_head").set_value(7).run()
     tab(at, AUGMENT)
     at.slider(key="tl_rot").set_value(30).run()
-    at.switch_page("views/home.py").run()
-    assert not at.exception and not at.slider  # the page is gone
-    at.switch_page("views/transfer_learning.py").run()
-    assert not at.exception
+    leave_and_return(at, "views/transfer_learning.py")
     assert at.slider(key="tl_val").value == 0.4 and at.select_slider(key="tl_side").value == 64
     assert at.slider(key="tl_rot").value == 30  # back in the tab the student left
     assert PREVIEW in image_captions(at)
