@@ -23,10 +23,10 @@ from cnnplay.explain import (
     guided_model,
     occlusion,
     predict,
-    private_copy,
     saliency,
 )
 from cnnplay.images import load_sample
+from cnnplay.models.copies import shared_weights_copy
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, load_pretrained, preprocess
 
 
@@ -46,7 +46,7 @@ def main() -> None:
     configure_torch_threads()
     print(f"device: {device_label(get_device())}; torch {torch.__version__}")
     model = load_pretrained(DEFAULT_MODEL)
-    copy_ = private_copy(model)
+    copy_ = shared_weights_copy(model)
     x = preprocess(load_sample("chelsea (cat)"), REGISTRY[DEFAULT_MODEL]).tensor
     target = int(predict(model, x, 1)[1][0])
     guided = guided_model(model)  # what the page caches once per model

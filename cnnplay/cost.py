@@ -15,7 +15,6 @@ Three levels, from the lecture notes (seeds 001, 002) to real networks:
 
 from __future__ import annotations
 
-import copy
 import math
 import statistics
 import time
@@ -27,6 +26,7 @@ import torch
 from torch import nn
 
 from cnnplay.device import get_device
+from cnnplay.models.copies import meta_copy
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
@@ -298,18 +298,6 @@ def _hooks(model: nn.Module, batch: int, rows: list[CostRow]) -> Iterator[None]:
             handle.remove()
 
 
-def _meta_copy(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` whose parameters and buffers live on the meta device (no data is
-    copied): hooks and the forward pass never touch the caller's model."""
-    memo: dict[int, object] = {}
-    for tensor in [*model.parameters(), *model.buffers()]:
-        empty = torch.empty_like(tensor, device="meta")
-        memo[id(tensor)] = (
-            nn.Parameter(empty, tensor.requires_grad) if isinstance(tensor, nn.Parameter) else empty
-        )
-    return copy.deepcopy(model, memo)
-
-
 def count(model: nn.Module, input_shape: tuple[int, ...]) -> CostReport:
     """Parameters, and per-layer output shape, units, parameters and MACs of one forward pass.
 
@@ -322,7 +310,7 @@ def count(model: nn.Module, input_shape: tuple[int, ...]) -> CostReport:
         raise ValueError(f"input_shape needs a batch axis and positive sizes (got {shape})")
     params = sum(p.numel() for p in model.parameters())  # parameters() yields shared ones once
     rows: list[CostRow] = []
-    work = _meta_copy(model).eval()
+    work = meta_copy(model).eval()
     try:
         with torch.no_grad(), _hooks(work, shape[0], rows):
             work(torch.empty(shape, device="meta"))  # (N, C, ...) shapes only

@@ -8,15 +8,15 @@ accumulates in ``.grad``. Functions that need hooks (:func:`activations`, :func:
 :func:`layer_table`) register them through :class:`LayerRecorder`, a context manager that
 removes them on exit, errors included; since a hook on a model shared between sessions would
 also fire in other sessions' forward passes, pass those functions a private copy
-(:func:`private_copy`). :func:`guided_backprop` swaps activations, so it always works on its
-own deep copy. Saliency, occlusion and FGSM need no hooks and may use a shared model.
+(:func:`cnnplay.models.copies.shared_weights_copy`: the module tree copied, the weights shared).
+:func:`guided_backprop` swaps activations, so it always works on such a copy of its own.
+Saliency, occlusion and FGSM need no hooks and may use a shared model.
 
 Inputs ``x`` are (3, H, W) float32 tensors, normalised as the model expects.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,12 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnplay.device import get_device
+from cnnplay.models.copies import shared_weights_copy
 from cnnplay.progress import ProgressFn
-
-
-def private_copy(model: nn.Module) -> nn.Module:
-    """A deep copy for one session, safe to hook (eval mode, parameters frozen)."""
-    return copy.deepcopy(model).eval().requires_grad_(False)
 
 
 def _batch(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -221,8 +217,9 @@ class GuidedReLU(nn.Module):
 
 
 def guided_model(model: nn.Module) -> nn.Module:
-    """A deep copy of model whose nn.ReLU / nn.ReLU6 are GuidedReLU; model is not changed."""
-    clone = private_copy(model)
+    """A copy of model whose nn.ReLU / nn.ReLU6 are GuidedReLU (the weights are shared, not
+    copied); model is not changed."""
+    clone = shared_weights_copy(model)
     for name, module in list(clone.named_modules()):
         if isinstance(module, (nn.ReLU, nn.ReLU6)):
             upper = 6.0 if isinstance(module, nn.ReLU6) else math.inf

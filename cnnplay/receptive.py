@@ -60,6 +60,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
 from cnnplay.device import get_device
+from cnnplay.models.copies import meta_copy, shared_weights_copy
 
 LAYER_KINDS = ("conv", "max pool", "avg pool", "1×1 conv")  # what a stack row can be
 
@@ -474,16 +475,6 @@ class _FieldTracker(TorchFunctionMode):
         return out
 
 
-def _meta_copy(module: nn.Module) -> nn.Module:
-    """A deep copy of ``module`` on the meta device, without copying any weight data."""
-    memo: dict[int, object] = {}
-    for p in module.parameters():
-        memo[id(p)] = nn.Parameter(torch.empty_like(p, device="meta"), p.requires_grad)
-    for b in module.buffers():
-        memo[id(b)] = torch.empty_like(b, device="meta")
-    return copy.deepcopy(module, memo)
-
-
 def _in_channels(module: nn.Module) -> int:
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
@@ -515,7 +506,7 @@ def _names_on_stack(module: nn.Module, stack: list[str]) -> Iterator[None]:
 def _trace(module: nn.Module, input_size: int) -> tuple[list[FieldRow], Fields | None]:
     if input_size < 1:
         raise ValueError(f"input_size must be at least 1 (got {input_size})")
-    clone = _meta_copy(module).eval()
+    clone = meta_copy(module).eval()
     stack: list[str] = []
     tracker = _FieldTracker(stack)
     x = torch.empty(1, _in_channels(module), input_size, input_size, device="meta")
@@ -589,14 +580,17 @@ def effective_field(
 ) -> EffectiveField:
     """|∂ unit / ∂ input| for one unit of layer ``layer`` (a name from receptive_field_table).
 
-    module: any nn.Module with any weights; a private deep copy is used (in eval mode, on
-    get_device()), the caller's module is never changed. image: (C, H, W) or (1, C, H, W)
+    module: any nn.Module with any weights; a copy of its module tree runs (in eval mode, on
+    get_device(); sharing the weights when they are already there, else copied to it), the
+    caller's module is never changed, so a model shared between sessions may be passed. image: (C, H, W) or (1, C, H, W)
     float tensor, already normalised as the model expects. unit: (row, col) of the layer's
     output, default the centre. channel: which output channel, default the sum over channels.
     Raises KeyError for an unknown layer name.
     """
     device = get_device()
-    clone = copy.deepcopy(module).to(device).eval()
+    tensors = (*module.parameters(), *module.buffers())
+    on_device = all(t.is_meta or t.device == device for t in tensors)  # meta: never run
+    clone = shared_weights_copy(module) if on_device else copy.deepcopy(module).to(device).eval()
     target = clone.get_submodule(layer) if layer else clone
     x = image[None] if image.dim() == 3 else image  # (1, C, H, W)
     x = x.detach().to(device=device, dtype=torch.float32).requires_grad_(True)

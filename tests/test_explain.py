@@ -20,10 +20,10 @@ from cnnplay.explain import (
     layer_table,
     occlusion,
     predict,
-    private_copy,
     saliency,
     strongest_channels,
 )
+from cnnplay.models.copies import shared_weights_copy
 
 
 def hook_count(model: nn.Module) -> int:
@@ -87,12 +87,12 @@ def test_saliency_and_guided_backprop_on_known_gradients():
     np.testing.assert_allclose(guided[1:], 0)
 
 
-def test_guided_model_is_a_copy():
+def test_guided_model_is_a_copy_that_shares_the_weights():
     model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Conv2d(4, 2, 3), nn.ReLU6())
     guided = guided_model(model)
     assert isinstance(model[1], nn.ReLU) and isinstance(model[3], nn.ReLU6)
     assert type(guided[1]).__name__ == "GuidedReLU" and guided[3].upper == 6.0
-    assert guided[0].weight is not model[0].weight
+    assert guided[0] is not model[0] and guided[0].weight is model[0].weight  # no weight copied
 
 
 def test_occlusion_finds_the_deciding_half_and_reports_progress():
@@ -190,7 +190,7 @@ def test_layer_table_in_forward_order_with_shapes(setup):
 
 def test_activations_and_filters(setup):
     model, x = setup
-    maps = activations(private_copy(model), "blocks.3.0", x)
+    maps = activations(shared_weights_copy(model), "blocks.3.0", x)
     assert maps.shape == (80, 14, 14) and maps.dtype == np.float32
     order = strongest_channels(maps, 5)
     means = maps.mean(axis=(1, 2))
@@ -203,7 +203,7 @@ def test_results_do_not_depend_on_other_calls_and_model_is_unchanged(setup):
     model, x = setup
     before = state(model)
     other = torch.flip(x, dims=[2])
-    copy_ = private_copy(model)
+    copy_ = shared_weights_copy(model)
     first = (saliency(model, x, 281), grad_cam(copy_, "blocks.5", x, 281))
     saliency(model, other, 3)
     grad_cam(copy_, "blocks.2", other, 7)

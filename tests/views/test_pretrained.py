@@ -188,7 +188,7 @@ def test_a_hidden_tab_does_no_work(at, monkeypatch):
             (saliency, "session_copy"),
             (occlusion, "occlusion_map"),
             (adversarial, "attack"),
-            (common, "private_copy"),
+            (common, "shared_weights_copy"),
         ],
     )
     at.radio(key="pt_img_source").set_value("Upload").run()  # the Prediction tab is open

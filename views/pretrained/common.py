@@ -21,9 +21,9 @@ from cnnplay.explain import (
     layer_table,
     occlusion,
     predict,
-    private_copy,
     saliency,
 )
+from cnnplay.models.copies import shared_weights_copy
 from cnnplay.models.pretrained import (
     REGISTRY,
     Preprocessed,
@@ -38,7 +38,7 @@ from ui.inputs import PickedImage
 from ui.progress import progress_bar
 
 TOP_K = 5
-PRIVATE_KEY = "pt_private"  # session state: (model name, this session's deep copy for hooks)
+PRIVATE_KEY = "pt_private"  # session state: (model name, this session's module tree for hooks)
 
 show = partial(show_figure, width="stretch")
 
@@ -82,11 +82,12 @@ class Seen:
 
 
 def session_copy(name: str, model: torch.nn.Module) -> torch.nn.Module:
-    """This session's own copy, for functions that register hooks (never the shared model).
-    Made when a tab that needs it is first opened; "Reset this page" releases it."""
+    """This session's own copy of the module tree, for functions that register hooks (never on
+    the shared model); it shares the shared model's weights, so it costs kilobytes, not the
+    20 MB of a deep copy. Made when a tab that needs it is first opened."""
     held = st.session_state.get(PRIVATE_KEY)
     if held is None or held[0] != name:
-        held = (name, private_copy(model))
+        held = (name, shared_weights_copy(model))
         st.session_state[PRIVATE_KEY] = held
     return held[1]
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 import torch
 
+from cnnplay.models.copies import drop_linear_weights
 from cnnplay.models.pretrained import DEFAULT_MODEL, efficientnet_lite0_architecture
 from cnnplay.models.zoo import ARCHITECTURES
 from cnnplay.receptive import PRESETS, receptive_field_table
@@ -75,17 +76,25 @@ def span_text(first: int, last: int, n: int) -> str:
     return f"{first}–{last}{note}"
 
 
-@st.cache_resource(max_entries=4, show_spinner="Building the network (random weights)…")
+ERF_NET_TTL_S = 600  # an idle server lets go of the random network after ten minutes
+
+
+@st.cache_resource(
+    max_entries=1, ttl=ERF_NET_TTL_S, show_spinner="Building the network (random weights)…"
+)
 def network(name: str) -> torch.nn.Module:
-    """Shared, read-only: fixed random weights (seed 0). Only copied, never hooked or trained."""
+    """Shared, read-only: fixed random weights (seed 0), for effective fields only (the tables
+    need no weights: :func:`network_table`). One network at a time, for all sessions, without
+    its classifier's weights (a conv unit's field never reaches it): VGG-16 holds 59 MB, not
+    528 MB. Only copied (module tree, weights shared), never hooked or trained."""
     torch.manual_seed(0)
-    return ARCHITECTURES[name]().eval()
+    return drop_linear_weights(ARCHITECTURES[name]().eval())
 
 
 @st.cache_resource(max_entries=1, show_spinner="Building EfficientNet-Lite0 (random weights)…")
 def random_lite0() -> torch.nn.Module:
     """Shared, read-only, like network(): EfficientNet-Lite0 with random weights (seed 0), to
-    compare its effective field with the pretrained one's."""
+    compare its effective field with the pretrained one's (20 MB)."""
     torch.manual_seed(0)
     return efficientnet_lite0_architecture().eval()
 
@@ -100,7 +109,16 @@ def any_network(name: str) -> torch.nn.Module:
     return network(name)
 
 
+def shapes_only(name: str) -> torch.nn.Module:
+    """The network's architecture on the meta device: shapes, no weights, milliseconds."""
+    with torch.device("meta"):
+        if name in (LITE0_TRAINED, LITE0_RANDOM):
+            return efficientnet_lite0_architecture().eval()
+        return ARCHITECTURES[name]().eval()
+
+
 @st.cache_data(max_entries=32, show_spinner="Following the fields through the network…")
 def network_table(name: str, side: int) -> list:
-    """receptive_field_table of a network at a side×side input (shapes only: meta device)."""
-    return receptive_field_table(any_network(name), side)
+    """receptive_field_table of a network at a side×side input (shapes only: meta device, so
+    no network's weights are built for a table)."""
+    return receptive_field_table(shapes_only(name), side)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from cnnplay.explain import activations, private_copy, strongest_channels
+from cnnplay.explain import activations, strongest_channels
+from cnnplay.models.copies import shared_weights_copy
 from cnnplay.plots.images import tile_maps
 from cnnplay.segmentation.plots import upscale
 from cnnplay.segmentation.unet import stages
@@ -42,7 +43,7 @@ def render() -> None:
     fm_scene = scene_set(COMPARE_N, COMPARE_SEED)[fm_scene_k]
     x = torch.from_numpy(fm_scene.image).permute(2, 0, 1).float().div(255)  # (3, H, W)
     # (C, h, w); the hook goes on a private copy, never on a model other sessions use
-    maps = activations(private_copy(fm_model), stage.name, x)
+    maps = activations(shared_weights_copy(fm_model), stage.name, x)
     top = strongest_channels(maps, n_ch)
     scale = max(1, 96 // maps.shape[1])
     left, right = st.columns([1, 3])
