@@ -16,6 +16,7 @@ from cnnplay.segmentation.training import SegTrainSettings, train_unet
 from cnnplay.segmentation.unet import UNet, UNetConfig, predict
 from ui.figures import show_figure
 from ui.page import KEEP, tab_body
+from ui.run_limit import queue_caption, training_slot
 from views.segmentation.common import (
     LIVE_VAL_N,
     LIVE_VAL_SEED,
@@ -214,8 +215,10 @@ def render(config: UNetConfig) -> None:
         icon=":material/stop:",
         on_click=lambda: st.session_state.update({STOP_KEY: True}),
     )
+    queue_caption()
     if go_train:
-        train(config, settings, val_scenes)
+        with training_slot(f"Segmentation: {config.label()}"):
+            train(config, settings, val_scenes)
     if runs():
         show_runs(val_scenes)
     else:

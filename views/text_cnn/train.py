@@ -15,6 +15,7 @@ from cnnplay.text.plots import kind_accuracy_figure, model_curves_figure
 from cnnplay.train import TrainConfig
 from ui.figures import show_figure
 from ui.page import KEEP, tab_body
+from ui.run_limit import queue_caption, training_slot
 from views.text_cnn.common import (
     BOW_CONFIG,
     LABELS,
@@ -231,12 +232,14 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
         icon=":material/stop:",
         on_click=lambda: st.session_state.update({STOP_KEY: True}),
     )
+    queue_caption()
     if pressed:
         st.session_state[STOP_KEY] = False
         where = st.container()
-        run = train_one(arch, model_settings, config, corpus, data, where)
-        if not run.stopped:  # the baseline next, on the same split
-            run = train_one("bow", {"seed": config.seed}, BOW_CONFIG, corpus, data, where)
+        with training_slot(f"Text CNN: {LABELS[arch]} and the bag of words", where):
+            run = train_one(arch, model_settings, config, corpus, data, where)
+            if not run.stopped:  # the baseline next, on the same split
+                run = train_one("bow", {"seed": config.seed}, BOW_CONFIG, corpus, data, where)
         if run.stopped:  # Stop usually interrupts the script; here the loop saw the flag
             stopped_info(run.arch, len(run.history.epochs))
     if not current(data):

@@ -21,6 +21,7 @@ from cnnplay.transfer.strategies import (
 )
 from ui.figures import show_figure
 from ui.page import KEEP, tab_body
+from ui.run_limit import queue_caption, training_slot
 from views.transfer_learning.common import (
     NO_AUGMENTATION,
     PENDING_KEY,
@@ -152,17 +153,18 @@ def run(strategy: str, s: Setup, aug: Augmentation, where) -> None:
         return bool(st.session_state.get(STOP_KEY))
 
     mean, std = s.spec.mean, s.spec.std
-    if strategy == "scratch":
-        result = train_scratch(
-            s.x, s.y, s.train_idx, s.val_idx, s.k, cfg, aug, mean, std, on_progress, stop,
-            model=model,
-        )  # fmt: skip
-    else:
-        views = int(st.session_state.tl_views)
-        result = train_transfer(
-            model, s.x, s.y, s.train_idx, s.val_idx, cfg, store(), s.data_key, aug, views,
-            mean, std, on_progress, on_features, stop,
-        )  # fmt: skip
+    with training_slot(f"Transfer learning: {label}", where):
+        if strategy == "scratch":
+            result = train_scratch(
+                s.x, s.y, s.train_idx, s.val_idx, s.k, cfg, aug, mean, std, on_progress, stop,
+                model=model,
+            )  # fmt: skip
+        else:
+            views = int(st.session_state.tl_views)
+            result = train_transfer(
+                model, s.x, s.y, s.train_idx, s.val_idx, cfg, store(), s.data_key, aug, views,
+                mean, std, on_progress, on_features, stop,
+            )  # fmt: skip
     bar.empty()
     chart.empty()
     keep(result, aug.active, s, (s.train_idx, s.val_idx))
@@ -256,6 +258,7 @@ def render(s: Setup) -> None:
         icon=":material/stop:",
         on_click=lambda: st.session_state.update({STOP_KEY: True}),
     )
+    queue_caption()
     stopped = False
     for col, strategy in zip(st.columns(3), STRATEGIES, strict=True):
         stopped = strategy_column(col, strategy, s, pressed_all and not stopped, aug) or stopped
