@@ -3,17 +3,22 @@
 Every file goes through :func:`cnnplay.images.load_image`; a file that fails is listed with its
 reason and skipped, and the rest is kept. Limits (:class:`UploadLimits`) bound what one session
 can hold. Zips are read defensively: entries are counted, declared sizes and compression ratios
-checked, and each entry is read with a hard byte cap (so a lying header cannot inflate memory);
-paths are only used as names (nothing is written to disk).
+checked (the entry count from the end record, before the directory is parsed), and each entry
+is read with a hard byte cap, one at a time while it is decoded (so a lying header cannot
+inflate memory); paths are only used as names (nothing is written to disk); absolute names,
+``..`` and zips inside the zip are skipped with a reason.
 """
 
 from __future__ import annotations
 
 import io
+import lzma
+import struct
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from typing import IO
 
 import numpy as np
 
@@ -117,16 +122,54 @@ def _hidden(path: str) -> bool:
     return any(p == "__MACOSX" or (p.startswith(".") and p not in (".", "..")) for p in parts)
 
 
+def _parts(path: str) -> list[str]:
+    """The folders and file of a zip entry's name (``\\`` counts as ``/``), empty parts dropped."""
+    return [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+
+
+def _unsafe(path: str) -> bool:
+    """An absolute name (``/x``, ``C:\\x``, ``\\\\server\\x``) or one that climbs out (``..``).
+    Names are only ever used as labels (nothing is written to disk), but such an entry is not
+    a class image of a normal zip, so it is skipped with a reason."""
+    name = path.replace("\\", "/")
+    drive = len(name) >= 2 and name[1] == ":" and name[0].isalpha()
+    return name.startswith("/") or drive or ".." in _parts(path)
+
+
+def _nested_zip(name: str, head: bytes = b"") -> bool:
+    return name.lower().endswith(".zip") or head.startswith(b"PK\x03\x04")
+
+
 def _class_and_file(path: str, strip_top: bool) -> tuple[str, str] | None:
     """(class folder, file) of a zip entry, or None for entries that are not class images."""
-    parts = [p for p in PurePosixPath(path.replace("\\", "/")).parts if p not in ("", ".", "/")]
+    parts = _parts(path)
     if strip_top:
         parts = parts[1:]
-    if _hidden(path) or ".." in parts:
-        return None
-    if len(parts) < 2:
+    if _hidden(path) or _unsafe(path) or len(parts) < 2:
         return None
     return parts[0], parts[-1]
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # its Zip64 version, just before the Zip64 locator
+_LOCATOR64 = 20  # bytes of the Zip64 end of central directory locator
+
+
+def _directory_size(data: bytes) -> tuple[int, int] | None:
+    """(entries, bytes) of the central directory as the end record declares them, read before
+    :class:`zipfile.ZipFile` parses it (which takes seconds and much memory for 100,000s of
+    entries); None when there is no end record (not a zip). ZipFile reads exactly that many
+    bytes of directory, so bounding them bounds its work whatever the entry count claims."""
+    at = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 65535))
+    if at < 0 or len(data) - at < _EOCD.size:
+        return None
+    _, _, _, _, entries, size, _, _ = _EOCD.unpack_from(data, at)
+    start64 = at - _LOCATOR64 - _EOCD64.size
+    if (entries == 0xFFFF or size == 0xFFFFFFFF) and start64 >= 0:
+        record = _EOCD64.unpack_from(data, start64)
+        if record[0] == b"PK\x06\x06":
+            entries, size = record[7], record[8]
+    return entries, size
 
 
 def read_zip(
@@ -134,59 +177,148 @@ def read_zip(
 ) -> tuple[LabelledImages, list[Rejected]]:
     """A zip with one folder per class (``cats/1.jpg``, ``dogs/2.png``; one enclosing folder
     is allowed) -> the set and the skipped files. Raises DatasetError for a file that is not a
-    zip, too many entries, or an archive that unpacks to too much."""
+    zip, too many entries, an archive that unpacks to too much, or one without class images.
+
+    Entries are read one at a time while they are decoded (at most one entry's bytes are held);
+    zips inside the zip, absolute names and names with ``..`` are skipped with a reason."""
+    directory = _directory_size(data)
+    if directory is None:
+        raise DatasetError(NOT_A_ZIP)
+    entries, size = directory
+    if entries > limits.max_zip_entries or size > limits.max_zip_entries * _MAX_ENTRY_BYTES:
+        shown = f"{entries:,} entries" if entries > limits.max_zip_entries else "too many entries"
+        raise DatasetError(
+            f"The zip lists {shown}; at most {limits.max_zip_entries:,} are allowed (and at "
+            f"most {limits.max_images} images are used). Zip a sample: a folder per class with "
+            "a few dozen images each."
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError) as err:
-        raise DatasetError("This file is not a zip archive (or it is damaged).") from err
+    except (*_UNPACK_ERRORS, ValueError, struct.error) as err:
+        raise DatasetError(NOT_A_ZIP) from err
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_zip_entries:
             raise DatasetError(
-                f"The zip lists {len(infos)} entries; at most {limits.max_zip_entries} are allowed."
+                f"The zip lists {len(infos):,} entries; at most {limits.max_zip_entries:,} are "
+                "allowed. Zip a sample: a folder per class with a few dozen images each."
             )
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_unpacked_bytes:
             raise DatasetError(
-                f"The zip would unpack to {declared / 2**20:.0f} MB; at most "
-                f"{limits.max_unpacked_bytes // 2**20} MB are allowed."
+                f"The zip would unpack to {declared / 2**20:,.0f} MB; at most "
+                f"{limits.max_unpacked_bytes // 2**20} MB are allowed. Zip fewer or smaller "
+                "images (a few hundred pixels a side is plenty)."
             )
-        files = [i for i in infos if not i.is_dir()]
-        visible = [PurePosixPath(i.filename).parts for i in files if not _hidden(i.filename)]
+        files = [i for i in infos if not i.is_dir() and not _hidden(i.filename)]
+        visible = [_parts(i.filename) for i in files if not _unsafe(i.filename)]
         tops = {parts[0] for parts in visible if parts}
         strip_top = len(tops) == 1 and all(len(parts) >= 3 for parts in visible)
-        per_class: dict[str, list[tuple[str, bytes]]] = {}
+        per_class: dict[str, list[zipfile.ZipInfo]] = {}
         rejected: list[Rejected] = []
-        unpacked = 0
         for info in files:
-            where = _class_and_file(info.filename, strip_top)
-            if where is None:
-                if not _hidden(info.filename):
-                    rejected.append(Rejected(info.filename, "not inside a class folder"))
-                continue
             reason = _entry_problem(info, limits)
-            if reason is None:
-                try:
-                    with archive.open(info) as handle:
-                        content = handle.read(limits.max_file_bytes + 1)
-                except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as err:
-                    reason = f"could not be unpacked ({err})"
-                else:
-                    unpacked += len(content)
-                    if len(content) > limits.max_file_bytes:
-                        reason = f"unpacks to more than {limits.max_file_bytes // 2**20} MB"
-                    elif unpacked > limits.max_unpacked_bytes:
-                        raise DatasetError("The zip unpacks to more than it declares: refused.")
+            where = _class_and_file(info.filename, strip_top)
+            if reason is None and where is None:
+                reason = "not inside a class folder"
             if reason is not None:
                 rejected.append(Rejected(info.filename, reason))
-                continue
-            per_class.setdefault(where[0], []).append((info.filename, content))
-    dataset, bad = build_set(dict(sorted(per_class.items())), limits, source="your zip")
+            else:
+                per_class.setdefault(where[0], []).append(info)
+        if not per_class:
+            raise DatasetError(_no_classes_message(rejected))
+        budget = [limits.max_unpacked_bytes]  # what the entries still read may unpack to
+        lazily = {
+            name: _read_entries(archive, members, limits, rejected, budget)
+            for name, members in sorted(per_class.items())
+        }
+        dataset, bad = build_set(lazily, limits, source="your zip")
     return dataset, rejected + bad
+
+
+NOT_A_ZIP = (
+    "This file is not a zip archive (or it is damaged). Zip your class folders again and "
+    "upload the new file."
+)
+_MAX_ENTRY_BYTES = 46 + 2 * 255  # a central directory entry with a long name and extras
+_UNPACK_ERRORS = (
+    zipfile.BadZipFile,  # bad CRC (a header that lies about the size), bad local header
+    zlib.error,  # a damaged deflate stream
+    lzma.LZMAError,
+    EOFError,  # a truncated compressed stream
+    RuntimeError,  # encrypted
+    NotImplementedError,  # an unsupported compression method or zip version
+    OSError,  # bz2's damaged stream
+)
+
+
+def _read_entries(
+    archive: zipfile.ZipFile,
+    members: list[zipfile.ZipInfo],
+    limits: UploadLimits,
+    rejected: list[Rejected],
+    budget: list[int],
+) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each member, read only when asked for; entries that fail are added to
+    ``rejected``. Each read is capped at ``max_file_bytes + 1`` bytes, whatever the header says
+    (CPython already stops at the declared size; the cap guards against any reader that would
+    not), and all reads together at ``budget[0]``: more raises DatasetError."""
+    for info in members:
+        try:
+            with archive.open(info) as handle:
+                content = _read_capped(handle, limits.max_file_bytes + 1)
+        except _UNPACK_ERRORS as err:
+            rejected.append(Rejected(info.filename, f"could not be unpacked ({err})"))
+            continue
+        budget[0] -= len(content)
+        if budget[0] < 0:
+            raise DatasetError(
+                "The zip unpacks to more than its header says (damaged, or a zip bomb): "
+                "refused. Zip your class folders again and upload the new file."
+            )
+        if len(content) > limits.max_file_bytes:
+            rejected.append(
+                Rejected(info.filename, f"unpacks to more than {limits.max_file_bytes // 2**20} MB")
+            )
+        elif _nested_zip(info.filename, content[:4]):
+            rejected.append(Rejected(info.filename, NESTED_ZIP))
+        else:
+            yield info.filename, content
+
+
+def _read_capped(handle: IO[bytes], cap: int, chunk: int = 2**20) -> bytes:
+    """At most ``cap`` bytes, read ``chunk`` bytes at a time: one large ``read(n)`` lets the
+    decompressor produce up to ``n`` bytes at once before the declared size cuts them."""
+    parts: list[bytes] = []
+    left = cap
+    while left > 0 and (part := handle.read(min(chunk, left))):
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+NESTED_ZIP = "a zip inside the zip is not opened: unzip it and zip its class folders instead"
+
+
+def _no_classes_message(rejected: list[Rejected]) -> str:
+    nested = [r.file for r in rejected if r.reason == NESTED_ZIP]
+    if nested:
+        return (
+            f"The zip holds another zip ({_clean_name(nested[0])}) instead of class folders; "
+            "zips inside a zip are not opened. Unzip it and upload a zip of its folders."
+        )
+    return (
+        "The zip has no images inside class folders. Put each class's images in a folder of "
+        "its own (cats/…, dogs/…) and zip those folders."
+    )
 
 
 def _entry_problem(info: zipfile.ZipInfo, limits: UploadLimits) -> str | None:
     """Why a zip entry is refused before reading it, or None."""
+    if _unsafe(info.filename):
+        return "an absolute path or one with “..”: skipped (class folders must be relative)"
+    if _nested_zip(info.filename):
+        return NESTED_ZIP
     if info.flag_bits & 0x1:
         return "encrypted"
     if info.file_size > limits.max_file_bytes:

@@ -219,7 +219,8 @@ def tag_kind(text: str) -> str:
 @dataclass(frozen=True)
 class CsvLimits:
     max_bytes: int = 5 * 2**20  # largest file accepted (5 MB)
-    max_rows: int = 20_000  # most data rows accepted
+    max_rows: int = 20_000  # most data rows accepted (parsing stops after one more)
+    max_columns: int = 50  # most columns (checked on the header before parsing: wide is slow)
     min_per_class: int = 5  # fewest sentences a class may have
     max_classes: int = 20  # more distinct labels than this: probably not a label column
     max_chars: int = 2_000  # longer texts are cut to this many characters
@@ -227,14 +228,17 @@ class CsvLimits:
 
 TEXT_NAMES = ("text", "sentence", "review", "comment", "tweet", "content", "body", "phrase")
 LABEL_NAMES = ("label", "sentiment", "class", "target", "polarity", "category", "y", "rating")
+SAVE_AS_CSV = "Save it as “CSV UTF-8” (in Excel: File › Save As) and upload it again."
 
 
-def read_table(data: bytes, limits: CsvLimits = CsvLimits()) -> "pd.DataFrame":  # noqa: F821
-    """Decode (UTF-8, with or without BOM) and parse a CSV/TSV upload into a frame of strings.
-    The delimiter (``, ; TAB |``) is sniffed. Raises TextDataError for empty, too big,
-    non-UTF-8, unparsable or too long files, or fewer than two columns."""
-    import pandas as pd
+def _short(name: object, width: int = 40) -> str:
+    """A column name or value for a message: at most ``width`` characters."""
+    text = str(name)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
+
+def _check_text_bytes(data: bytes, limits: CsvLimits) -> None:
+    """Refuse what is not a small text file before decoding or parsing any of it."""
     if not data.strip():
         raise TextDataError("The file is empty.")
     if len(data) > limits.max_bytes:
@@ -242,20 +246,60 @@ def read_table(data: bytes, limits: CsvLimits = CsvLimits()) -> "pd.DataFrame": 
             f"The file is {len(data) / 2**20:.1f} MB; the limit is "
             f"{limits.max_bytes / 2**20:.0f} MB. Upload a sample of it."
         )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise TextDataError(f"The file is UTF-16 text, not UTF-8. {SAVE_AS_CSV}")
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise TextDataError(
+            f"This is a spreadsheet (.xlsx/.xls) or another packed file, not a text CSV. "
+            f"{SAVE_AS_CSV}"
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise TextDataError(
+            f"The file is not a text CSV: it holds binary data (a NUL byte at position {nul:,}). "
+            f"{SAVE_AS_CSV}"
+        )
+
+
+def read_table(data: bytes, limits: CsvLimits = CsvLimits()) -> pd.DataFrame:  # noqa: F821
+    """Decode (UTF-8, with or without BOM) and parse a CSV/TSV upload into a frame of strings.
+    The delimiter (``, ; TAB |``) is sniffed. Raises TextDataError for empty, too big, binary,
+    non-UTF-8, too wide, unparsable or too long files, or fewer than two columns.
+
+    Work is bounded by the limits, not by the file: bytes, NUL bytes and the encoding are
+    checked first, the header's columns before parsing, and parsing stops after
+    ``max_rows + 1`` rows."""
+    import pandas as pd
+
+    _check_text_bytes(data, limits)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise TextDataError(
             f"The file is not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start}). "
-            "Save it as “CSV UTF-8” and upload it again."
+            f"{SAVE_AS_CSV}"
         ) from None
+    sample, header = text[:4096], text[: text.find("\n")] if "\n" in text else text
+    del text  # pandas reads the bytes (a str in a StringIO would be copied at 4 bytes a char)
     try:
-        sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+        sep = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         sep = ","
+    if header.count(sep) + 1 > limits.max_columns:  # quoted separators count too: a bound
+        raise TextDataError(
+            f"The first line has {header.count(sep) + 1:,} columns; at most "
+            f"{limits.max_columns} are allowed. A text CSV needs a text column and a label "
+            "column (and a header line naming them)."
+        )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skipinitialspace=True
+            io.BytesIO(data),
+            encoding="utf-8-sig",
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            nrows=limits.max_rows + 1,  # enough to tell "too many"; the rest is never parsed
         )
     except pd.errors.EmptyDataError:
         raise TextDataError("The file has no rows.") from None
@@ -264,20 +308,19 @@ def read_table(data: bytes, limits: CsvLimits = CsvLimits()) -> "pd.DataFrame": 
     if len(frame.columns) < 2:
         raise TextDataError(
             "The file needs at least two columns, a text column and a label column; found only "
-            f"“{frame.columns[0]}”. Separate columns with commas (or ; or tabs)."
+            f"“{_short(frame.columns[0])}”. Separate columns with commas (or ; or tabs)."
         )
     if len(frame) == 0:
         raise TextDataError("The file has a header but no data rows.")
     if len(frame) > limits.max_rows:
         raise TextDataError(
-            f"The file has {len(frame):,} rows; the limit is {limits.max_rows:,}. "
-            "Upload a sample of it."
+            f"The file has more than {limits.max_rows:,} rows, the limit. Upload a sample of it."
         )
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
 
-def guess_columns(frame: "pd.DataFrame") -> tuple[str, str]:  # noqa: F821
+def guess_columns(frame: pd.DataFrame) -> tuple[str, str]:  # noqa: F821
     """(text column, label column): by name (text, sentence, review, ... / label, sentiment,
     class, ...), else the column with the longest texts and the one with the fewest values."""
     lower = {c.lower(): c for c in frame.columns}
@@ -293,7 +336,7 @@ def guess_columns(frame: "pd.DataFrame") -> tuple[str, str]:  # noqa: F821
 
 
 def corpus_from_frame(
-    frame: "pd.DataFrame",  # noqa: F821
+    frame: pd.DataFrame,  # noqa: F821
     text_col: str,
     label_col: str,
     limits: CsvLimits = CsvLimits(),
@@ -304,8 +347,10 @@ def corpus_from_frame(
     one class only, too many classes, or a class with fewer than ``limits.min_per_class`` rows."""
     for role, col in (("text", text_col), ("label", label_col)):
         if col not in frame.columns:
-            names = ", ".join(f"“{c}”" for c in frame.columns)
-            raise TextDataError(f"There is no {role} column “{col}”; the columns are {names}.")
+            names = ", ".join(f"“{_short(c)}”" for c in frame.columns)
+            raise TextDataError(
+                f"There is no {role} column “{_short(col)}”; the columns are {names}."
+            )
     if text_col == label_col:
         raise TextDataError("The text column and the label column must be different columns.")
     texts = frame[text_col].astype(str).str.strip()
@@ -316,7 +361,9 @@ def corpus_from_frame(
         notes.append(f"{int((~keep).sum())} row(s) with an empty text or label were left out.")
     texts, labels = texts[keep], labels[keep]
     if len(texts) == 0:
-        raise TextDataError(f"Every row has an empty “{text_col}” or “{label_col}”.")
+        raise TextDataError(
+            f"Every row has an empty “{_short(text_col)}” or “{_short(label_col)}”."
+        )
     long = texts.str.len() > limits.max_chars
     if long.any():
         texts = texts.str.slice(0, limits.max_chars)
@@ -324,19 +371,21 @@ def corpus_from_frame(
     classes = tuple(sorted(labels.unique(), key=lambda v: (len(v), v)))
     if len(classes) < 2:
         raise TextDataError(
-            f"The label column “{label_col}” has one value only (“{classes[0]}”); a classifier "
-            "needs two or more classes."
+            f"The label column “{_short(label_col)}” has one value only "
+            f"(“{_short(classes[0])}”); a classifier needs two or more classes."
         )
     if len(classes) > limits.max_classes:
         raise TextDataError(
-            f"The label column “{label_col}” has {len(classes)} different values (at most "
+            f"The label column “{_short(label_col)}” has {len(classes)} different values (at most "
             f"{limits.max_classes}); is it the right column?"
         )
     index = {c: i for i, c in enumerate(classes)}
     y = labels.map(index).to_numpy(dtype=np.int64)
     counts = np.bincount(y, minlength=len(classes))
     small = [
-        f"“{c}” ({n})" for c, n in zip(classes, counts, strict=True) if n < limits.min_per_class
+        f"“{_short(c)}” ({n})"
+        for c, n in zip(classes, counts, strict=True)
+        if n < limits.min_per_class
     ]
     if small:
         raise TextDataError(

@@ -1,9 +1,12 @@
 """cnnplay.text.corpus: the generated corpus (determinism, kinds, mirrored contrast pairs a
-bag of words cannot separate), CSV validation messages, kind tags and the SST-2 loader offline."""
+bag of words cannot separate), CSV validation messages (hostile files too: a million rows,
+binary junk, a 10 MB line, a NUL byte, a header of a million columns), kind tags and the SST-2 loader offline."""
 
 from __future__ import annotations
 
 import io
+import time
+import tracemalloc
 import urllib.error
 import zipfile
 from collections import Counter
@@ -129,7 +132,7 @@ def test_empty_rows_are_dropped_with_a_note():
         ("text,label\ncaf\xe9,x\n".encode("latin-1"), (None, None), CsvLimits(), "not UTF-8"),
         (b"just one column\nrow\n", (None, None), CsvLimits(), "at least two columns"),
         (b"text,label\n", (None, None), CsvLimits(), "no data rows"),
-        (GOOD.encode(), (None, None), CsvLimits(max_rows=5), "10 rows; the limit is 5"),
+        (GOOD.encode(), (None, None), CsvLimits(max_rows=5), "more than 5 rows, the limit"),
         (GOOD.encode(), ("review", None), CsvLimits(), "no text column “review”"),
         (GOOD.encode(), ("text", "text"), CsvLimits(), "must be different"),
         (b"text,label\n,a\n,b\n", (None, None), CsvLimits(), "Every row has an empty"),
@@ -142,6 +145,8 @@ def test_empty_rows_are_dropped_with_a_note():
             "30 different values",
         ),
         (b'text,label\n"unclosed,x\n', (None, None), CsvLimits(), "could not be read as CSV"),
+        ("text,label\nok,x\n".encode("utf-16"), (None, None), CsvLimits(), "UTF-16 text"),
+        (b"PK\x03\x04" + bytes(40), (None, None), CsvLimits(), "is a spreadsheet (.xlsx/.xls)"),
     ],
 )
 def test_bad_csvs_get_a_clear_message(data, columns, limits, message):
@@ -181,3 +186,74 @@ def test_sst2_reads_a_cached_zip_and_rejects_a_damaged_one(monkeypatch, tmp_path
     with pytest.raises(TextDataError, match="damaged"):
         sentiment.download_sst2()
     assert not sentiment.sst2_available()
+
+
+# --- hostile CSVs: a clear message, within seconds, in bounded memory ---------------------
+
+GUARD_S = 10.0  # a guard against hangs, not a speed test
+LIMITS = CsvLimits()
+
+
+def refused(data: bytes) -> tuple[str, float, int]:
+    """(the TextDataError's message, seconds, tracemalloc peak in bytes) of reading ``data``."""
+    read_csv_corpus(GOOD.encode())  # pandas' lazy imports and first-call set-up: not measured
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        read_csv_corpus(data, limits=LIMITS)
+    except TextDataError as err:
+        message = str(err)
+    else:
+        message = ""
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"{seconds:.3f} s, peak {peak / 2**20:.2f} MB")  # shown with pytest -s
+    assert message, "the file was accepted"
+    assert seconds < GUARD_S
+    return message, seconds, peak
+
+
+def test_a_million_rows_stop_at_the_row_limit_without_parsing_them_all():
+    data = b"text,label\n" + b"a,b\n" * 1_000_000  # 4 MB: under the byte limit
+    assert len(data) < LIMITS.max_bytes
+    message, _, peak = refused(data)
+    assert message == "The file has more than 20,000 rows, the limit. Upload a sample of it."
+    assert peak < 3 * LIMITS.max_bytes  # parsing all of it as strings takes about 40 MB
+
+
+def test_binary_junk_is_not_a_text_csv():
+    junk = np.random.default_rng(0).integers(0, 256, 100_000, dtype=np.uint8).tobytes()
+    message, _, peak = refused(junk)
+    assert message.startswith("The file is not a text CSV: it holds binary data (a NUL byte")
+    assert "Save it as “CSV UTF-8”" in message and peak < 2**20
+    high = bytes(range(128, 256)) * 800  # no NUL, still not text
+    message, _, _ = refused(high)
+    assert message.startswith("The file is not UTF-8 text (byte 0x80 at position 0)")
+
+
+def test_a_nul_byte_in_an_otherwise_good_csv_is_named():
+    data = GOOD.replace("nice film 3", "nice\0film 3").encode()
+    message, _, _ = refused(data)
+    assert f"binary data (a NUL byte at position {data.index(0)})" in message
+
+
+def test_a_10_mb_single_line_is_refused_by_its_size():
+    message, _, peak = refused(b"x" * (10 * 2**20))
+    assert message == "The file is 10.0 MB; the limit is 5 MB. Upload a sample of it."
+    assert peak < 2**20  # refused before decoding
+
+
+def test_a_line_just_under_the_byte_limit_gives_a_short_message():
+    message, _, peak = refused(b"x" * (LIMITS.max_bytes - 1))  # no newline, no separator
+    assert message.startswith("The file needs at least two columns")
+    assert "found only “xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…”" in message
+    assert len(message) < 300  # not the 5 MB "column name"
+    assert peak < 5 * LIMITS.max_bytes  # the decoded line and pandas' copies of it
+
+
+def test_a_header_of_a_million_columns_is_refused_before_parsing():
+    wide = b",".join([b"ab"] * (LIMITS.max_bytes // 3 - 10)) + b"\nx,y\n"  # 1.7 million
+    message, _, peak = refused(wide)
+    assert message.startswith("The first line has 1,747,616 columns; at most 50 are allowed")
+    assert peak < 3 * LIMITS.max_bytes

@@ -314,6 +314,10 @@ GOOD_CSV = "review,stars\n" + "".join(f"a fine film {i},good\nnot fine {i},bad\n
         (b"only one column\nrow\n", "at least two columns"),
         (b"text,label\n" + b"good,pos\n" * 6, "one value only"),
         (b"text,label\n" + b"good,pos\nbad,neg\n" * 2, "at least 5 rows"),
+        # hostile files: a million rows, binary junk, a 10 MB single line
+        (b"text,label\n" + b"a,b\n" * 1_000_000, "more than 20,000 rows"),
+        (b"\x00\x01junk" * 1000, "not a text CSV"),
+        (b"x" * (10 * 2**20), "The file is 10.0 MB"),
     ],
 )
 def test_bad_csv_uploads_show_the_message_and_keep_the_rest(at, data, message):

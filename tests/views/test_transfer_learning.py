@@ -234,6 +234,28 @@ def test_bad_zip_and_bad_files_are_reported(at):
     assert "1280 × 2 weights + 2 biases = **2,562** new parameters" in joined(at)
 
 
+def test_hostile_zips_get_a_message_and_keep_the_page(at):
+    """A zip of 10,000 tiny files and a zip bomb (300 MB of zeros in ~300 KB): each is refused
+    with its reason, nothing else on the page is lost."""
+    at.radio(key="tl_source").set_value("Your classes: one zip").run()
+    many = io.BytesIO()
+    with zipfile.ZipFile(many, "w") as z:
+        for i in range(10_000):
+            z.writestr(f"a/{i}.png", b"")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("a/big.png", bytes(300 * 2**20))
+    for data, message in [
+        (many.getvalue(), "The zip lists 10,000 entries"),
+        (bomb.getvalue(), "would unpack to 300 MB"),
+    ]:
+        at.file_uploader(key="tl_zip").set_value(("x.zip", data, "application/zip")).run()
+        assert not at.exception
+        assert any(message in e for e in texts(at, "error")), texts(at, "error")
+        assert any("Choose or upload images" in i for i in texts(at, "info"))
+        assert at.radio(key="tl_source").value == "Your classes: one zip"
+
+
 def test_per_class_uploads(at):
     at.radio(key="tl_source").set_value("Your classes: upload per class").run()
     assert any("Upload a few images per class" in i for i in texts(at, "info"))
