@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # torch's OpenMP threads wait passively: spinning threads slow everything on a shared 2-core box
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test install install-dev debs bench bench-browser screenshot clean
+.PHONY: run test install install-dev debs bench bench-browser load screenshot clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ bench: install-dev
 # every page's rerun as a browser sees it (real server, Chromium), with the floor pages
 bench-browser: install-dev debs
 	$(PY) -m benchmarks.browser_rerun --apptest
+
+# N simulated students (websocket clients) against one server: latency, exceptions, memory
+#   make load ARGS="--students 30 --minutes 10 --trainers 3"
+load: install-dev
+	$(PY) -m benchmarks.class_load $(ARGS)
 
 screenshot: install-dev debs
 	CNNPLAY_SCREENSHOT_DIR=docs $(PY) -m pytest tests/e2e -q

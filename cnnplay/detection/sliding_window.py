@@ -24,7 +24,7 @@ from cnnplay.progress import ProgressFn
 class WindowConfig:
     scales: tuple[float, ...] = (0.35, 0.55, 0.8)  # window side as a fraction of the shorter side
     overlap: float = 0.75  # fraction of a window shared with its neighbour (stride = 1 - overlap)
-    batch: int = 32  # windows per forward pass batch
+    batch: int = 8  # windows per forward pass: ~210 MB of activations at 224 px (32: ~700 MB)
     input_side: int = 224  # each window is resized to this square for the classifier
 
 
