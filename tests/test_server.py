@@ -4,6 +4,9 @@ frozen out of the garbage collector (so Streamlit's collection after every run s
 from __future__ import annotations
 
 import gc
+import re
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +35,21 @@ def test_every_cnnplay_module_is_imported(fresh_process):
     server.prepare_process()
     for name in ("cnnplay.detection.detector", "cnnplay.segmentation.unet", "cnnplay.text.models"):
         assert name in sys.modules
+
+
+def test_memory_trimming_hands_freed_heap_pages_back():
+    """glibc keeps freed heap pages; malloc_trim gives them back (the RSS falls)."""
+
+    def rss_mb() -> float:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+
+    assert server.trim_memory()
+    chunks = [bytearray(4096) for _ in range(50_000)]  # ~200 MB of small heap blocks
+    del chunks[:-1]  # freed, but the last block pins the top of the heap
+    before = rss_mb()
+    assert server.trim_memory()
+    assert rss_mb() < before - 100  # most of the 200 MB went back to the system
+    assert server.start_trimming(every_s=3600)  # the daemon thread, once
+    assert server.start_trimming(every_s=3600)
+    assert sum(t.name == "cnnplay-trim" for t in threading.enumerate()) == 1
