@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import random
 import sys
@@ -312,6 +313,19 @@ async def run_class(config: ClassConfig, url: str, server_pid: int | None = None
 # -- the tables --------------------------------------------------------------------------------
 
 
+def run_class_blocking(
+    config: ClassConfig, url: str, server_pid: int | None = None
+) -> ClassReport:
+    """`run_class` on an event loop of its own, in a thread of its own.
+
+    The caller's thread may already run an event loop (Playwright's sync API keeps one running in
+    pytest's main thread once a browser test has started), and ``asyncio.run`` refuses to start a
+    second loop in a thread that has one; a fresh thread has none.
+    """
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="class-load") as pool:
+        return pool.submit(asyncio.run, run_class(config, url, server_pid)).result()
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile (q in 0..100) of a non-empty sequence."""
     ordered = sorted(values)
@@ -473,7 +487,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed=args.seed,
     )
     if args.url:
-        report = asyncio.run(run_class(config, args.url.rstrip("/"), args.server_pid))
+        report = run_class_blocking(config, args.url.rstrip("/"), args.server_pid)
         print(format_report(report))
         return
     repo = args.repo.resolve()
@@ -482,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         running_app(Path(logs), repo=repo, extra_args=args.server_arg) as url,
     ):
         print(f"server: {url} ({repo})", file=sys.stderr)
-        report = asyncio.run(run_class(config, url, args.server_pid))
+        report = run_class_blocking(config, url, args.server_pid)
     print(format_report(report))
 
 
