@@ -73,7 +73,9 @@ class ClassConfig:
     train_timeout_s: float = 600.0  # the same for a training run (queue wait included)
     margin_s: float = 60.0  # hard deadline: minutes + this, then everything stops
     ramp_s: float = RAMP_S  # arrivals spread over this many seconds
-    settle_s: float = 120.0  # after the students left, watch the server's memory this long
+    settle_s: float = 180.0  # after the students left, watch the server's memory this long
+    # (Streamlit keeps a closed tab's session for server.disconnectedSessionTTL = 120 s)
+    warmup: bool = True  # first, one visitor opens every page once: first visits, warm RSS
     seed: int = 0  # every random choice derives from it
 
     @property
@@ -211,6 +213,8 @@ class ClassReport:
     client_cpu_s: float  # this process's CPU time over the run
     server_cpu_s: float | None  # the server's CPU time over the run (None: not found)
     rss_start: float | None = None  # MB, server RSS before the first student
+    rss_warm: float | None = None  # MB, after the warm-up visitor saw every page and left
+    first_visits: dict[str, float | None] = field(default_factory=dict)  # page -> s (None: failed)
     rss_peak: float | None = None  # MB, highest sample while students were on
     rss_end: float | None = None  # MB, when every student had closed its connection
     rss_settled: float | None = None  # MB, at the end of the settle time
@@ -243,6 +247,24 @@ async def _one(student: Student, role: str, stop_at: float, deadline: float) -> 
         await student.close()
 
 
+async def warm_up(
+    endpoint: str, pages: Iterable[str], behaviour: Behaviour
+) -> dict[str, float | None]:
+    """One visitor opens each page once, in turn, and leaves: the time of each page's first
+    visit (on a fresh server: shared models and data loading; None when it failed)."""
+    visitor = Student(-1, endpoint, behaviour, 0)
+    visits: dict[str, float | None] = {}
+    try:
+        await visitor.connect()
+        for page in pages:
+            inter = await visitor.open(page, time.monotonic() + behaviour.timeout_s)
+            failed = inter.error or inter.exceptions
+            visits[page] = None if failed else inter.latency_s
+    finally:
+        await visitor.close()
+    return visits
+
+
 async def run_class(config: ClassConfig, url: str, server_pid: int | None = None) -> ClassReport:
     """Run the class against ``url`` and measure it."""
     endpoint = ws_url(url)
@@ -250,6 +272,12 @@ async def run_class(config: ClassConfig, url: str, server_pid: int | None = None
         server_pid = _listening_pid(urlparse(url).port or 80)
     watch = ServerWatch(server_pid)
     rss_start = watch.sample()
+    first_visits: dict[str, float | None] = {}
+    rss_warm = None
+    if config.warmup:
+        first_visits = await warm_up(endpoint, config.weights, config.behaviour())
+        await asyncio.sleep(2.0)
+        rss_warm = watch.sample()
     cpu0, server_cpu0 = time.process_time(), watch.cpu()
     rng = random.Random(config.seed)
     behaviour = config.behaviour()
@@ -294,6 +322,8 @@ async def run_class(config: ClassConfig, url: str, server_pid: int | None = None
         client_cpu_s=client_cpu,
         server_cpu_s=None if server_cpu0 is None else server_cpu1 - server_cpu0,
         rss_start=rss_start,
+        rss_warm=rss_warm,
+        first_visits=first_visits,
         rss_peak=max(during) if during else None,
         rss_end=watch.sample(),
     )
@@ -384,6 +414,12 @@ def format_report(report: ClassReport) -> str:
         "training runs (Train pressed -> run finished, queue wait included)",
         *latency_table(training, "page", "page"),
     ]
+    if report.first_visits:
+        visits = ", ".join(
+            f"{page} {'failed' if s is None else f'{s:.1f} s'}"
+            for page, s in report.first_visits.items()
+        )
+        out += ["", f"first visit of each page (one visitor, before the class): {visits}"]
     cut = len(report.interactions) - len(items)
     if cut:
         out.append(f"({cut} interaction(s) still running at the hard deadline: not counted)")
@@ -405,11 +441,14 @@ def format_report(report: ClassReport) -> str:
         if report.settle_s
         else "no settle"
     )
+    back = ""
+    if report.rss_warm and report.rss_settled:
+        back = f" = {report.rss_settled / report.rss_warm - 1:+.0%} of warm"
     out += [
         "",
         (
-            f"server RSS: start {_mb(report.rss_start)}, peak {_mb(report.rss_peak)}, "
-            f"end {_mb(report.rss_end)}, {settle}"
+            f"server RSS: start {_mb(report.rss_start)}, warm {_mb(report.rss_warm)}, "
+            f"peak {_mb(report.rss_peak)}, end {_mb(report.rss_end)}, {settle}{back}"
         ),
     ]
     server_cpu = (
@@ -454,7 +493,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--switch", type=float, default=0.15, help="chance of a page change")
     p.add_argument("--timeout", type=float, default=60.0, help="s per interaction")
     p.add_argument("--train-timeout", type=float, default=600.0, help="s per training run")
-    p.add_argument("--settle", type=float, default=120.0, help="s to watch RSS afterwards")
+    p.add_argument("--settle", type=float, default=180.0, help="s to watch RSS afterwards")
+    p.add_argument(
+        "--no-warmup", dest="warmup", action="store_false", help="no first visit of each page"
+    )
     p.add_argument("--ramp", type=float, default=RAMP_S, help="arrivals spread over this (s)")
     p.add_argument("--margin", type=float, default=60.0, help="s past the lesson, then stop")
     p.add_argument("--pages", nargs="+", metavar="PAGE[=WEIGHT]", help="pages and weights")
@@ -484,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         margin_s=args.margin,
         ramp_s=args.ramp,
         settle_s=args.settle,
+        warmup=args.warmup,
         seed=args.seed,
     )
     if args.url:

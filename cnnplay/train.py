@@ -46,6 +46,7 @@ def fit(
     config: TrainConfig = TrainConfig(),
     *,
     optimizer: torch.optim.Optimizer | None = None,
+    prepare: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]] | None = None,
     augment: Callable[[Tensor, torch.Generator], Tensor] | None = None,
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
     on_progress: ProgressFn | None = None,
@@ -55,7 +56,9 @@ def fit(
 
     x: (N, ...) inputs and y: (N, ...) targets, on the device the model is on (or moved there
     here). ``loss_fn(model(xb), yb)`` gives a scalar. ``augment(xb, generator)`` may transform each
-    training batch. ``evaluate(model)`` runs after every epoch in eval mode under ``no_grad`` and
+    training batch. ``prepare(xb, yb)`` turns each batch, as stored, into what the model and
+    loss take: a large set can then stay compact (e.g. uint8 pixels and class ids, converted a
+    batch at a time, a quarter and an eighth of float32 and int64). ``evaluate(model)`` runs after every epoch in eval mode under ``no_grad`` and
     returns metrics (e.g. ``{"val_accuracy": 0.9}``) that join the epoch's record.
 
     ``on_progress(step, total, metrics)`` is called after every optimiser step with
@@ -95,6 +98,8 @@ def fit(
                 break
             idx = order[b * config.batch_size : (b + 1) * config.batch_size]
             xb, yb = x[idx], y[idx]
+            if prepare is not None:
+                xb, yb = prepare(xb, yb)
             if augment is not None:
                 xb = augment(xb, gen)
             optimizer.zero_grad(set_to_none=True)

@@ -42,6 +42,11 @@ def test_two_students_change_what_the_server_shows(tmp_path):
     assert any(i.changed for i in changes), text  # the server showed something else
     assert not [i for i in report.interactions if i.exceptions or i.error], text
     assert report.rss_peak and report.rss_peak > 0
+    # the warm-up visitor opened each page once before the class, and the server grew by it
+    assert set(report.first_visits) == set(config.weights), text
+    assert all(s is not None and 0 < s < config.timeout_s for s in report.first_visits.values())
+    assert report.rss_start and report.rss_warm and report.rss_warm > report.rss_start
+    assert "first visit of each page" in text and "warm" in text
     assert "p95 ms" in text and "server RSS" in text
 
 

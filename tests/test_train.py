@@ -106,3 +106,28 @@ def test_augment_sees_every_training_batch():
         augment=augment,
     )
     assert seen == [16] * 8
+
+
+def test_prepare_turns_compact_batches_into_model_inputs():
+    """The same set stored compactly (uint8 inputs, uint8 labels) and turned into float32 /
+    int64 one batch at a time trains exactly as the full-size tensors do."""
+    g = torch.Generator().manual_seed(1)
+    y = torch.randint(0, 3, (64,), generator=g)
+    x8 = (torch.rand(64, 4, generator=g) * 200 + y[:, None] * 20).to(torch.uint8)
+    seen = []
+
+    def prepare(xb, yb):
+        seen.append((xb.dtype, yb.dtype, len(xb)))
+        return xb.float() / 255, yb.long()
+
+    def run(xs, ys, **kw):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 3)
+        cfg = TrainConfig(epochs=3, batch_size=16, lr=0.05)
+        return model, fit(model, nn.functional.cross_entropy, xs, ys, cfg, **kw)
+
+    m1, h1 = run(x8, y.to(torch.uint8), prepare=prepare)
+    m2, h2 = run(x8.float() / 255, y)
+    assert seen == [(torch.uint8, torch.uint8, 16)] * 12  # 3 epochs × 4 batches, each prepared
+    assert h1.series("train_loss") == h2.series("train_loss")
+    torch.testing.assert_close(m1.weight, m2.weight, rtol=0, atol=0)

@@ -15,19 +15,45 @@ from torch import Tensor
 from cnnplay.device import get_device
 from cnnplay.dihedral import Dihedral
 from cnnplay.progress import ProgressFn
-from cnnplay.scenes import Scene, SceneConfig, make_scenes, stack_semantic
+from cnnplay.scenes import Scene, SceneConfig, scene_arrays, stack_semantic
 from cnnplay.segmentation.metrics import evaluate
-from cnnplay.segmentation.unet import UNet, UNetConfig, image_tensor
+from cnnplay.segmentation.unet import UNet, UNetConfig
 from cnnplay.train import History, TrainConfig, fit
 
 # --- data and training --------------------------------------------------------------------
 
 
-def scene_tensors(scenes: Sequence[Scene]) -> tuple[Tensor, Tensor]:
-    """(N, 3, H, W) float32 images in [0, 1] and (N, H, W) int64 class maps (CPU)."""
-    x = image_tensor(np.stack([s.image for s in scenes]))
-    y = torch.from_numpy(stack_semantic(list(scenes)))
-    return x, y
+@dataclass(frozen=True, eq=False)
+class SceneTensors:
+    """A training set kept compact: pixels and class ids as uint8, turned into float32 / int64
+    one batch at a time (:func:`to_training_batch`). 600 scenes of 128 px: 39 MB, against
+    197 MB as float32 + int64 tensors and 185 MB more as Scene objects."""
+
+    images: Tensor  # (N, 3, H, W) uint8 RGB
+    classes: Tensor  # (N, H, W) uint8 class id per pixel, 0 = background
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @classmethod
+    def from_arrays(cls, images: np.ndarray, classes: np.ndarray) -> SceneTensors:
+        """(N, H, W, 3) uint8 images and (N, H, W) class ids (any integer type, ids < 256)."""
+        x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))  # (N, 3, H, W)
+        return cls(x, torch.from_numpy(classes.astype(np.uint8)))
+
+    @classmethod
+    def from_scenes(cls, scenes: Sequence[Scene]) -> SceneTensors:
+        return cls.from_arrays(np.stack([s.image for s in scenes]), stack_semantic(list(scenes)))
+
+    @classmethod
+    def generate(cls, count: int, seed: int, size: int = 128) -> SceneTensors:
+        """The scenes of ``make_scenes(count, seed, SceneConfig(size))``, made one at a time."""
+        return cls.from_arrays(*scene_arrays(count, seed, SceneConfig(size=size)))
+
+
+def to_training_batch(xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
+    """(B, 3, H, W) uint8, (B, H, W) uint8 -> float32 in [0, 1] and int64 (fit's ``prepare``)."""
+    return xb.float().div_(255), yb.long()
 
 
 def segmentation_loss(logits: Tensor, target: Tensor) -> Tensor:
@@ -62,24 +88,27 @@ def train_unet(
     on_progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     model: UNet | None = None,
-    train_scenes: Sequence[Scene] | None = None,
+    train_scenes: Sequence[Scene] | SceneTensors | None = None,
 ) -> tuple[UNet, History]:
     """Train a fresh ``UNet(config)`` (or ``model``, in place) on generated scenes with AdamW and
     a one-cycle learning rate; ``val_scenes`` are scored after every epoch (``val_miou`` ...).
     Returns the model (eval mode) and the history. Pass ``model`` to keep a handle on it while
-    training (a page recovers a stopped run from it)."""
+    training (a page recovers a stopped run from it). ``train_scenes``: the training set
+    (scenes, or the same as :class:`SceneTensors`); by default ``settings.train_scenes``
+    generated scenes of seed ``settings.train_seed``."""
     if model is None:
         torch.manual_seed(settings.model_seed)
         model = UNet(config)
     model = model.to(get_device())
     if train_scenes is None:
-        train_scenes = make_scenes(
-            settings.train_scenes, settings.train_seed, SceneConfig(size=settings.scene_size)
-        )
-    x, y = scene_tensors(train_scenes)
+        data = SceneTensors.generate(settings.train_scenes, settings.train_seed, settings.scene_size)
+    elif isinstance(train_scenes, SceneTensors):
+        data = train_scenes
+    else:
+        data = SceneTensors.from_scenes(train_scenes)
     tc = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=1e-4)
-    per_epoch = (len(x) + tc.batch_size - 1) // tc.batch_size
+    per_epoch = (len(data) + tc.batch_size - 1) // tc.batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=settings.lr, total_steps=per_epoch * tc.epochs, pct_start=0.2
     )
@@ -97,10 +126,11 @@ def train_unet(
     history = fit(
         model,
         loss_fn,
-        x,
-        y,
+        data.images,
+        data.classes,
         tc,
         optimizer=optimizer,
+        prepare=to_training_batch,
         augment=augment,
         evaluate=lambda m: evaluate(m, val_scenes),
         on_progress=progress,

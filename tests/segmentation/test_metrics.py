@@ -21,12 +21,13 @@ from cnnplay.segmentation.metrics import (
     scores,
 )
 from cnnplay.segmentation.training import (
+    SceneTensors,
     SegTrainSettings,
-    scene_tensors,
     segmentation_loss,
+    to_training_batch,
     train_unet,
 )
-from cnnplay.segmentation.unet import UNet, UNetConfig
+from cnnplay.segmentation.unet import UNet, UNetConfig, image_tensor
 
 RNG = np.random.default_rng(0)
 
@@ -137,12 +138,19 @@ def test_dihedral_moves_masks_with_their_images() -> None:
     torch.testing.assert_close(xa.argmax(1), ya)
 
 
-def test_scene_tensors() -> None:
+def test_scene_tensors_are_compact_and_batches_are_what_the_model_takes() -> None:
     scenes = make_scenes(3, seed=5, config=SceneConfig(size=32))
-    x, y = scene_tensors(scenes)
-    assert x.shape == (3, 3, 32, 32) and x.dtype == torch.float32 and 0 <= x.min() <= x.max() <= 1
-    assert y.shape == (3, 32, 32) and y.dtype == torch.int64
-    np.testing.assert_array_equal(y[1].numpy(), scenes[1].semantic)
+    data = SceneTensors.from_scenes(scenes)
+    assert data.images.shape == (3, 3, 32, 32) and data.images.dtype == torch.uint8
+    assert data.classes.shape == (3, 32, 32) and data.classes.dtype == torch.uint8
+    # generated one at a time: the same pixels and classes as the scenes themselves
+    made = SceneTensors.generate(3, seed=5, size=32)
+    torch.testing.assert_close(made.images, data.images, rtol=0, atol=0)
+    torch.testing.assert_close(made.classes, data.classes, rtol=0, atol=0)
+    x, y = to_training_batch(data.images[1:], data.classes[1:])
+    assert x.dtype == torch.float32 and y.dtype == torch.int64
+    torch.testing.assert_close(x, image_tensor(np.stack([s.image for s in scenes[1:]])))
+    np.testing.assert_array_equal(y[0].numpy(), scenes[1].semantic)
 
 
 def test_training_learns_a_small_set_and_reports_progress() -> None:

@@ -14,7 +14,7 @@ from cnnplay.scenes import SceneConfig, make_scenes
 from cnnplay.segmentation.deeplab import load_torchvision_segmenter
 from cnnplay.segmentation.metrics import CLASS_NAMES, SegScores, score_masks
 from cnnplay.segmentation.plots import upscale
-from cnnplay.segmentation.training import SegTrainSettings
+from cnnplay.segmentation.training import SceneTensors, SegTrainSettings
 from cnnplay.segmentation.unet import (
     SHIPPED,
     UNet,
@@ -72,18 +72,27 @@ def shipped(name: str) -> UNet:
     return load_model(name)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def scene_set(
     count_: int, seed: int, size: int = SIZE, crowded: bool = False, drawing: bool = False
 ) -> list:
-    """Generated scenes, shared read-only: crowded = up to 8 objects overlapping more; drawing =
-    no clutter, no noise."""
+    """A few generated scenes (comparison, validation, one to draw), shared read-only: crowded
+    = up to 8 objects overlapping more; drawing = no clutter, no noise. Bounded: every seed a
+    student picks is a new entry."""
     cfg = SceneConfig(size)
     if crowded:
         cfg = SceneConfig(size, max_objects=8, max_overlap=0.6)
     if drawing:
         cfg = SceneConfig(size, clutter=0, noise_std=0.0)
     return make_scenes(count_, seed, cfg)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def training_set(count_: int, seed: int) -> SceneTensors:
+    """A training set for every session (read-only; fit indexes it): uint8 pixels and class
+    ids, 65 KB a scene, so 600 scenes are 39 MB and the largest choice, 2,000, 131 MB; the two
+    newest sets are kept."""
+    return SceneTensors.generate(count_, seed, SIZE)
 
 
 @st.cache_data(max_entries=8, show_spinner="Segmenting the comparison scenes…")

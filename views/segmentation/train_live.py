@@ -29,6 +29,7 @@ from views.segmentation.common import (
     runs,
     scene_set,
     show_masks,
+    training_set,
 )
 
 STOP_KEY = "seg_stop_flag"  # session state: Stop was pressed during the current run
@@ -94,7 +95,7 @@ def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> N
         on_progress,
         lambda: bool(st.session_state.get(STOP_KEY)),
         model=model,
-        train_scenes=scene_set(settings.train_scenes, settings.train_seed),
+        train_scenes=training_set(settings.train_scenes, settings.train_seed),
     )
     st.session_state.pop(PENDING_KEY, None)
     bar.empty()
