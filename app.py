@@ -7,6 +7,7 @@ import streamlit as st
 
 from ui.catalog import available_pages
 from ui.server import prepare_process
+from ui.sessions import note_session
 from ui.sidebar import device_badge
 
 st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon="🧮", layout="wide")
@@ -16,6 +17,7 @@ st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon=
 # freeze the long-lived start-up objects out of the garbage collector that Streamlit runs after
 # every script run (see ui/server.py). Later calls return at once.
 prepare_process()
+note_session()  # this browser is here now: its session is closed ~90 s after it has gone
 
 home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
 navigation = {"": [home]}

@@ -103,6 +103,7 @@ class Screen:
         self.pages: dict[str, str] = {}  # URL path -> page_script_hash
         self.page_hash = ""  # the page on screen
         self.main_hash = ""  # app.py's script hash (its sidebar widgets stay across pages)
+        self.session_id = ""  # the server's id of this session (from new_session)
         self.exceptions: list[str] = []  # exception elements since the last take_exceptions()
         self.errors: list[str] = []  # page_not_found and the like since the last take_errors()
 
@@ -118,6 +119,7 @@ class Screen:
             self.run_fragments = tuple(msg.metadata.run.fragment_ids)
             self.main_hash = msg.new_session.main_script_hash
             self.page_hash = msg.new_session.page_script_hash
+            self.session_id = msg.new_session.initialize.session_id or self.session_id
             self._pages(msg.new_session.app_pages)
         elif kind == "navigation":  # st.navigation: the page that runs is named here
             self._pages(msg.navigation.app_pages)
@@ -372,12 +374,16 @@ class Student:
 
     # -- the connection ------------------------------------------------------------------------
 
-    async def connect(self) -> None:
-        """Open a new session (a fresh screen)."""
+    async def connect(self, resume: str = "") -> None:
+        """Open a new session (a fresh screen), or ask to resume the session ``resume`` as a
+        browser tab does when its connection comes back (the server decides which it gets)."""
         self.screen = Screen()
+        # the frontend's subprotocol list: "streamlit", its XSRF token (none here: this client
+        # sends no Origin, so the server does not check one), the session to resume
+        protocols = ["streamlit", "no-xsrf-token", resume] if resume else ["streamlit"]
         self._ws = await connect(
             self.ws_url,
-            subprotocols=["streamlit"],  # type: ignore[list-item]
+            subprotocols=protocols,  # type: ignore[arg-type]
             max_size=None,  # Streamlit's own limit is server.maxMessageSize (200 MB)
             max_queue=None,  # the reader drains at once; never stall the server's sends
             ping_interval=None,  # like a browser: the server pings, the library answers

@@ -50,6 +50,6 @@ def test_memory_trimming_hands_freed_heap_pages_back():
     before = rss_mb()
     assert server.trim_memory()
     assert rss_mb() < before - 100  # most of the 200 MB went back to the system
-    assert server.start_trimming(every_s=3600)  # the daemon thread, once
-    assert server.start_trimming(every_s=3600)
-    assert sum(t.name == "cnnplay-trim" for t in threading.enumerate()) == 1
+    assert server.start_housekeeping(every_s=3600)  # the daemon thread, once
+    assert server.start_housekeeping(every_s=3600)
+    assert sum(t.name == "cnnplay-housekeeping" for t in threading.enumerate()) == 1

@@ -10,11 +10,16 @@ of the collector's way with ``gc.freeze()``; each collection then only walks wha
 created since (measured in BENCHMARKS.md). Switching the post-run collection off instead would
 trade the wait for memory that grows with every reference cycle a rerun leaves.
 
-Memory that sessions free (a closed session's models and features, a finished training run's
-batches, a sliding-window pass's activations) goes back to glibc's heap, not to the system: the
-process's RSS stayed at its peak. A daemon thread started here calls ``malloc_trim(0)`` every
-:data:`TRIM_EVERY_S` seconds (~30 ms, without the GIL), which hands the free pages back (measured:
-1,320 -> 1,003 MB after a heavy visit of three pages, BENCHMARKS.md). Not on other C libraries.
+A daemon thread started here keeps the server's memory in check for the life of the process:
+
+- every :data:`SWEEP_EVERY_S` seconds it closes the sessions of browsers that have gone
+  (``ui/sessions.py``: Streamlit itself lets go of them only when another session leaves later);
+- memory that sessions free (a closed session's models and features, a finished training run's
+  batches, a sliding-window pass's activations) goes back to glibc's heap, not to the system,
+  so the process's RSS stayed at its peak: the thread calls ``malloc_trim(0)`` every
+  :data:`TRIM_EVERY_S` seconds and after sessions were closed (~30 ms, without the GIL), which
+  hands the free pages back (measured: 1,320 -> 1,003 MB after a heavy visit of three pages,
+  BENCHMARKS.md). Not on other C libraries.
 """
 
 from __future__ import annotations
@@ -24,17 +29,21 @@ import ctypes.util
 import functools
 import gc
 import importlib
+import logging
+import os
 import pkgutil
 import threading
 import time
 
 import cnnplay
 from cnnplay.device import configure_torch_threads
+from ui.sessions import sweep_gone_sessions
 
 # Libraries every page ends up importing; cnnplay's own modules are walked below.
 LIBRARIES = ("torch", "torchvision", "timm", "plotly.graph_objects", "pandas", "cv2", "PIL.Image")
 
 TRIM_EVERY_S = 60.0  # how often freed heap memory is handed back to the system
+SWEEP_EVERY_S = float(os.environ.get("CNNPLAY_SWEEP_EVERY_S", "15"))  # gone browsers looked for
 
 _lock = threading.Lock()
 _prepared: dict[str, float] = {}  # filled once: what the set-up did (for the sidebar / tests)
@@ -42,7 +51,7 @@ _prepared: dict[str, float] = {}  # filled once: what the set-up did (for the si
 
 def prepare_process() -> dict[str, float]:
     """Bound torch's threads, import what the pages use, freeze the start-up objects out of the
-    garbage collector and start the memory trimmer. Idempotent and thread-safe: the first
+    garbage collector and start the housekeeping thread (session sweeper, memory trimmer). Idempotent and thread-safe: the first
     session's first run does the work, later calls return its figures (``threads``, ``frozen``
     objects, ``seconds``, ``trimming``: 1.0 when the trimmer runs)."""
     with _lock:
@@ -56,7 +65,7 @@ def prepare_process() -> dict[str, float]:
             importlib.import_module(module.name)
         gc.collect()
         gc.freeze()
-        trimming = start_trimming()
+        trimming = start_housekeeping()
         _prepared.update(
             threads=float(threads),
             frozen=float(gc.get_freeze_count()),
@@ -85,18 +94,39 @@ def trim_memory() -> bool:
     return True
 
 
-def start_trimming(every_s: float = TRIM_EVERY_S) -> bool:
-    """Start the daemon thread that calls :func:`trim_memory` every ``every_s`` seconds for the
-    life of the process (once per process); False where trimming is not available."""
-    if not trim_memory():
-        return False
-    if any(t.name == "cnnplay-trim" for t in threading.enumerate()):
-        return True
+def housekeeping_step(collect: bool, trim_due: bool) -> bool:
+    """One round of the housekeeping thread: collect the garbage of the sessions closed last
+    round (closing happens on Streamlit's event loop, after the sweep returns), close the
+    sessions of gone browsers, hand free heap pages back when due or after a collection.
+    Returns whether sessions were closed (so the next round collects)."""
+    if collect:
+        gc.collect()
+    closed = sweep_gone_sessions()
+    if collect or trim_due:
+        trim_memory()
+    return closed > 0
+
+
+def start_housekeeping(every_s: float = SWEEP_EVERY_S, trim_every_s: float = TRIM_EVERY_S) -> bool:
+    """Start the daemon thread that runs :func:`housekeeping_step` every ``every_s`` seconds
+    (trimming every ``trim_every_s``) for the life of the process, once per process; False
+    where trimming is not available (the thread still sweeps sessions)."""
+    available = trim_memory()
+    if any(t.name == "cnnplay-housekeeping" for t in threading.enumerate()):
+        return available
 
     def loop() -> None:
+        collect, last_trim = False, time.monotonic()
         while True:
             time.sleep(every_s)
-            trim_memory()
+            trim_due = available and time.monotonic() - last_trim >= trim_every_s
+            try:
+                collect = housekeeping_step(collect, trim_due)
+            except Exception:  # noqa: BLE001 - the thread must outlive one bad round
+                logging.getLogger(__name__).exception("cnnplay housekeeping round failed")
+                collect = False
+            if trim_due or collect:
+                last_trim = time.monotonic()
 
-    threading.Thread(target=loop, name="cnnplay-trim", daemon=True).start()
-    return True
+    threading.Thread(target=loop, name="cnnplay-housekeeping", daemon=True).start()
+    return available

@@ -5,12 +5,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnnplay.models.copies import drop_linear_weights, meta_copy, shared_weights_copy
+from cnnplay.models.copies import meta_copy, random_without_linear, shared_weights_copy
 from cnnplay.receptive import effective_field, receptive_field_table
 
 
 def small_net() -> nn.Module:
     torch.manual_seed(0)
+    return unseeded_small_net()
+
+
+def unseeded_small_net() -> nn.Module:
     return nn.Sequential(
         nn.Conv2d(3, 4, 3, padding=1),
         nn.BatchNorm2d(4),
@@ -59,18 +63,63 @@ def test_meta_copy_has_the_shapes_and_no_data() -> None:
         torch.testing.assert_close(a, b)
 
 
-def test_drop_linear_weights_keeps_the_effective_field() -> None:
-    """Dropping the classifier's weights changes no conv unit's gradient w.r.t. the input."""
-    full, dropped = small_net(), drop_linear_weights(small_net())
-    assert dropped[7].weight.is_meta and not dropped[4].weight.is_meta
-    assert sum(p.numel() for p in dropped.parameters() if not p.is_meta) == sum(
-        p.numel() for p in full[:5].parameters()
+def test_random_without_linear_keeps_the_effective_field_and_never_builds_the_classifier() -> None:
+    """The body gets random weights, the classifier stays on the meta device; with the same
+    body weights, a unit's gradient w.r.t. the input is the full network's."""
+    dropped = random_without_linear(small_net, seed=3)
+    assert dropped[7].weight.is_meta and not dropped[4].weight.is_meta and not dropped.training
+    full = small_net()
+    full.load_state_dict(
+        {k: v for k, v in dropped.state_dict().items() if not v.is_meta}, strict=False
     )
     x = torch.randn(3, 16, 16)
     a = effective_field(full, "4", x, (2, 3))
     b = effective_field(dropped, "4", x, (2, 3))
     torch.testing.assert_close(torch.from_numpy(a.grad), torch.from_numpy(b.grad))
     assert a.grad.max() > 0
+
+
+def test_random_without_linear_draws_from_its_own_seed_only() -> None:
+    """Sessions building at once must not change each other's weights: no global state."""
+    from cnnplay.models.zoo import ARCHITECTURES
+
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    random_without_linear(ARCHITECTURES["ResNet-18"])  # torchvision's own init runs on meta
+    net = unseeded_small_net
+    one, two = random_without_linear(net, 7), random_without_linear(net, 7)
+    other = random_without_linear(net, 8)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.testing.assert_close(one[0].weight, two[0].weight, rtol=0, atol=0)
+    assert not torch.equal(one[0].weight, other[0].weight)
+    # He-normal, fan_out: std sqrt(2 / (out_channels * k * k)); biases zero; BN weight 1
+    big = random_without_linear(lambda: nn.Sequential(nn.Conv2d(64, 128, 3)), 0)[0]
+    assert abs(float(big.weight.detach().std()) / (2 / (128 * 9)) ** 0.5 - 1) < 0.02
+    assert not big.bias.any() and torch.equal(one[1].weight, torch.ones(4))
+
+
+def test_random_without_linear_on_real_networks() -> None:
+    """VGG-16 holds its 14.7 M convolution weights, not its 138 M; ConvNeXt's linear layers
+    inside its blocks are part of the body and get weights; every zoo network builds."""
+    from cnnplay.models.zoo import ARCHITECTURES
+
+    vgg = random_without_linear(ARCHITECTURES["VGG-16"])
+    assert sum(p.numel() for p in vgg.parameters() if not p.is_meta) == sum(
+        p.numel() for p in vgg.features.parameters()
+    ) == 14_714_688
+    assert all(p.is_meta for p in vgg.classifier.parameters())
+    convnext = random_without_linear(ARCHITECTURES["ConvNeXt-Tiny"])
+    assert not convnext.features[1][0].block[3].weight.is_meta  # pwconv1, an nn.Linear
+    assert convnext.classifier[2].weight.is_meta
+    for build in ARCHITECTURES.values():
+        model = random_without_linear(build)
+        assert any(not p.is_meta for p in model.parameters())
+    try:
+        random_without_linear(lambda: nn.Sequential(nn.Conv2d(1, 1, 1), nn.PReLU()))
+    except TypeError as err:
+        assert "PReLU" in str(err)
+    else:
+        raise AssertionError("a layer it cannot initialise must be refused")
 
 
 def test_field_table_of_a_meta_built_network_equals_the_real_one() -> None:

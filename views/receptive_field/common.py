@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import streamlit as st
 import torch
 
-from cnnplay.models.copies import drop_linear_weights
+from cnnplay.models.copies import random_without_linear
 from cnnplay.models.pretrained import DEFAULT_MODEL, efficientnet_lite0_architecture
 from cnnplay.models.zoo import ARCHITECTURES
 from cnnplay.receptive import PRESETS, receptive_field_table
@@ -84,19 +84,17 @@ ERF_NET_TTL_S = 600  # an idle server lets go of the random network after ten mi
 )
 def network(name: str) -> torch.nn.Module:
     """Shared, read-only: fixed random weights (seed 0), for effective fields only (the tables
-    need no weights: :func:`network_table`). One network at a time, for all sessions, without
-    its classifier's weights (a conv unit's field never reaches it): VGG-16 holds 59 MB, not
-    528 MB. Only copied (module tree, weights shared), never hooked or trained."""
-    torch.manual_seed(0)
-    return drop_linear_weights(ARCHITECTURES[name]().eval())
+    need no weights: :func:`network_table`). One network at a time, for all sessions, built
+    without its classifier's weights (a conv unit's field never reaches it): VGG-16 holds
+    59 MB, not 528 MB. Only copied (module tree, weights shared), never hooked or trained."""
+    return random_without_linear(ARCHITECTURES[name], seed=0)
 
 
 @st.cache_resource(max_entries=1, show_spinner="Building EfficientNet-Lite0 (random weights)…")
 def random_lite0() -> torch.nn.Module:
     """Shared, read-only, like network(): EfficientNet-Lite0 with random weights (seed 0), to
-    compare its effective field with the pretrained one's (20 MB)."""
-    torch.manual_seed(0)
-    return efficientnet_lite0_architecture().eval()
+    compare its effective field with the pretrained one's (17 MB without its classifier)."""
+    return random_without_linear(efficientnet_lite0_architecture, seed=0)
 
 
 def any_network(name: str) -> torch.nn.Module:
