@@ -29,9 +29,9 @@ from cnnplay.train import TrainConfig
 from cnnplay.transfer.strategies import (
     Augmentation,
     FeatureStore,
+    Inputs,
     build_transfer,
     prefix_features,
-    to_inputs,
     train_scratch,
     train_transfer,
 )
@@ -60,7 +60,7 @@ def main() -> None:
     stages = body_stages(model)
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (100, 28, 28, 3), dtype=np.uint8)
-    x = to_inputs(images, args.side, spec.mean, spec.std)  # (100, 3, S, S)
+    x = Inputs.from_images(images, args.side, spec.mean, spec.std)  # 100 images, S px
     y = torch.as_tensor(rng.integers(0, 10, 100))
     tr, va = np.arange(80), np.arange(80, 100)
     prefix_features(stages, x[:8])  # warm-up

@@ -17,8 +17,8 @@ never changed (no grad, never switched to train mode); only the copied suffix an
 trained, so one session's training never changes another's model. Batch-norm layers in the
 trained suffix keep their ImageNet statistics (eval mode), the usual choice for small datasets.
 
-Images enter as (N, 3, S, S) float32 tensors normalised with the backbone's mean and std
-(:func:`to_inputs`). Training uses :func:`cnnplay.train.fit` (progress callback, stop check).
+Images enter as :class:`Inputs`: (N, 3, S, S) uint8 pixels, read as float32 normalised with the
+backbone's mean and std a batch at a time (one photo: :func:`to_inputs`). Training uses :func:`cnnplay.train.fit` (progress callback, stop check).
 """
 
 from __future__ import annotations
@@ -50,15 +50,66 @@ FEATURE_BATCH = 64  # images per forward pass when extracting features
 # --- inputs and augmentation --------------------------------------------------------------
 
 
-def to_inputs(images: np.ndarray, side: int, mean: Sequence[float], std: Sequence[float]) -> Tensor:
-    """(N, H, W, 3) uint8 -> (N, 3, side, side) float32 normalised ((p/255 - mean) / std), CPU.
-    Resized with antialiased bilinear interpolation when H, W differ from ``side``."""
+def _resized(images: np.ndarray, side: int) -> Tensor:
+    """(N, H, W, 3) uint8 -> (N, 3, side, side) float32 pixels in [0, 1] (antialiased bilinear
+    resampling when H, W differ from ``side``)."""
     x = torch.from_numpy(np.array(images, copy=True)).permute(0, 3, 1, 2).float() / 255
     if x.shape[-2:] != (side, side):
         x = F.interpolate(x, size=(side, side), mode="bilinear", antialias=True)  # (N, 3, S, S)
-    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
-    return ((x.clamp(0, 1) - m) / s).contiguous()
+    return x.clamp(0, 1)
+
+
+def _normalise(p: Tensor, mean: Sequence[float], std: Sequence[float]) -> Tensor:
+    """(N, 3, S, S) pixels in [0, 1] -> (p - mean) / std, float32, on p's device."""
+    m = torch.tensor(mean, dtype=torch.float32, device=p.device).view(1, 3, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32, device=p.device).view(1, 3, 1, 1)
+    return ((p - m) / s).contiguous()
+
+
+def to_inputs(images: np.ndarray, side: int, mean: Sequence[float], std: Sequence[float]) -> Tensor:
+    """(N, H, W, 3) uint8 -> (N, 3, side, side) float32 normalised ((p/255 - mean) / std), CPU.
+    Resized with antialiased bilinear interpolation when H, W differ from ``side``."""
+    return _normalise(_resized(images, side), mean, std)
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """N images as a network's inputs, kept as resized uint8 pixels, a quarter of float32 (600
+    images of 224 px: 90 MB, not 361 MB), and normalised when read: ``inputs[idx]`` is the
+    (n, 3, S, S) float32 tensor ``(p / 255 - mean) / std`` of the selected images, as
+    :func:`to_inputs` gives up to the rounding of the resized pixels to whole levels. Read-only:
+    a page shares one between sessions; training reads it a batch at a time
+    (``fit(..., inputs.pixels[idx], y, prepare=inputs.prepare)``)."""
+
+    pixels: Tensor  # (N, 3, S, S) uint8, resized
+    mean: tuple[float, ...]  # per channel, of pixels / 255
+    std: tuple[float, ...]
+
+    @classmethod
+    def from_images(
+        cls, images: np.ndarray, side: int, mean: Sequence[float], std: Sequence[float]
+    ) -> Inputs:
+        """(N, H, W, 3) uint8 images, resized to ``side`` as :func:`to_inputs` does."""
+        pixels = _resized(images, side).mul_(255).round_().to(torch.uint8)  # (N, 3, S, S)
+        return cls(pixels, tuple(map(float, mean)), tuple(map(float, std)))
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.pixels.shape
+
+    def __getitem__(self, index) -> Tensor:
+        return self.normalise(self.pixels[index])
+
+    def normalise(self, pixels: Tensor) -> Tensor:
+        """(n, 3, S, S) uint8 pixels (any device) -> normalised float32 inputs."""
+        return _normalise(pixels.float().div_(255), self.mean, self.std)
+
+    def prepare(self, xb: Tensor, yb: Tensor) -> tuple[Tensor, Tensor]:
+        """``fit``'s per-batch hook: stored pixels in, normalised inputs out."""
+        return self.normalise(xb), yb
 
 
 def to_pixels(x: Tensor, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:
@@ -199,11 +250,11 @@ def count_params(model: nn.Module) -> tuple[int, int]:
 
 def prefix_features(
     module: nn.Module,
-    x: Tensor,
+    x: Tensor | Inputs,
     on_progress: ProgressFn | None = None,
     batch: int = FEATURE_BATCH,
 ) -> Tensor:
-    """``module(x)`` in batches under inference mode: (N, 3, S, S) -> (N, ...) on the CPU.
+    """``module(x)`` in batches under inference mode: N inputs -> (N, ...) on the CPU.
     ``on_progress(images done, N, {})`` after each batch."""
     device = next(module.parameters(), torch.empty(0, device=get_device())).device
     out = []
@@ -269,26 +320,34 @@ def _evaluator(x: Tensor, y: Tensor) -> Callable[[nn.Module], dict[str, float]]:
     return evaluate
 
 
-def _logits(model: nn.Module, x: Tensor, batch: int = 256) -> Tensor:
+def _logits(
+    model: nn.Module, x: Tensor | Inputs, index: Tensor | None = None, batch: int = 256
+) -> Tensor:
+    """(n, K) logits of ``x[index]`` (all of x by default), read and run a batch at a time."""
     device = next(model.parameters()).device
+    index = torch.arange(len(x)) if index is None else index
     model.eval()
     with torch.no_grad():
-        parts = [model(x[i : i + batch].to(device)).cpu() for i in range(0, len(x), batch)]
+        parts = [
+            model(x[index[i : i + batch]].to(device)).cpu() for i in range(0, len(index), batch)
+        ]
     return torch.cat(parts) if parts else torch.zeros(0)
 
 
-def _finish(result: RunResult, model: nn.Module, x: Tensor, y: Tensor, tr, va) -> RunResult:
+def _finish(
+    result: RunResult, model: nn.Module, x: Tensor | Inputs, y: Tensor, tr, va
+) -> RunResult:
     """Fill in the accuracies and validation predictions of a trained model."""
     if len(va):
-        pred = _logits(model, x[va]).argmax(1)
+        pred = _logits(model, x, va).argmax(1)
         result.val_pred = pred.numpy()
         result.val_accuracy = float((pred == y[va]).float().mean())
-    result.train_accuracy = float((_logits(model, x[tr]).argmax(1) == y[tr]).float().mean())
+    result.train_accuracy = float((_logits(model, x, tr).argmax(1) == y[tr]).float().mean())
     return result
 
 
 def train_scratch(
-    x: Tensor,
+    x: Inputs,
     y: Tensor,
     train_idx: np.ndarray,
     val_idx: np.ndarray,
@@ -301,16 +360,17 @@ def train_scratch(
     should_stop: StopFn | None = None,
     model: nn.Module | None = None,
 ) -> RunResult:
-    """Strategy 1. x: (N, 3, S, S) normalised, y: (N,) int64; indices select train/val."""
+    """Strategy 1. x: the N images, y: (N,) int64; indices select train/val."""
     model = model if model is not None else build_scratch(num_classes, config.seed)
     device = next(model.parameters()).device
     tr, va = torch.as_tensor(train_idx), torch.as_tensor(val_idx)
     history = fit(
         model,
         F.cross_entropy,
-        x[tr],
+        x.pixels[tr],  # (n, 3, S, S) uint8, normalised a batch at a time
         y[tr],
         config,
+        prepare=x.prepare,
         augment=(lambda xb, g: augment(xb, g, aug, mean, std)) if aug.active else None,
         evaluate=_evaluator(x[va].to(device), y[va].to(device)),
         on_progress=on_progress,
@@ -323,7 +383,7 @@ def train_scratch(
 
 def train_transfer(
     net: TransferNet,
-    x: Tensor,
+    x: Inputs,
     y: Tensor,
     train_idx: np.ndarray,
     val_idx: np.ndarray,
@@ -362,6 +422,7 @@ def train_transfer(
     head_only = len(net) == 2 or len(net[1]) == 0
     device = next(net.trainable.parameters()).device
     evaluate = _evaluator(feats[va].to(device), y[va].to(device))
+    prepare = None
     if not aug.active:
         model, xt, yt, augment_fn = net.trainable, feats[tr], y[tr], None
     elif head_only:
@@ -378,7 +439,7 @@ def train_transfer(
         yt = torch.cat([y[tr]] + [y[tr]] * views)
         augment_fn = None
     else:
-        model, xt, yt = net, x[tr], y[tr]
+        model, xt, yt, prepare = net, x.pixels[tr], y[tr], x.prepare
         augment_fn = lambda xb, g: augment(xb, g, aug, mean, std)  # noqa: E731
 
     def evaluate_full(m: nn.Module) -> dict[str, float]:
@@ -390,6 +451,7 @@ def train_transfer(
         xt,
         yt,
         config,
+        prepare=prepare,
         augment=augment_fn,
         evaluate=evaluate_full,
         on_progress=on_progress,
@@ -406,7 +468,7 @@ def stopped_result(
     model: nn.Module,
     epochs: Sequence[dict],
     seconds: float,
-    x: Tensor,
+    x: Inputs,
     y: Tensor,
     train_idx: np.ndarray,
     val_idx: np.ndarray,

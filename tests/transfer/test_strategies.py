@@ -17,6 +17,7 @@ from cnnplay.transfer.strategies import (
     NO_AUGMENTATION,
     Augmentation,
     FeatureStore,
+    Inputs,
     augment,
     build_transfer,
     predict_probs,
@@ -39,7 +40,7 @@ def backbone():
 @pytest.fixture(scope="module")
 def data():
     d = shapes_set(per_class=6, seed=0)
-    x = to_inputs(d.images, 32, MEAN, STD)
+    x = Inputs.from_images(d.images, 32, MEAN, STD)
     tr, va = stratified_split(d.labels, 0.34, 0)
     return x, torch.from_numpy(d.labels), tr, va
 
@@ -49,6 +50,25 @@ def test_inputs_round_trip():
     x = to_inputs(images, 16, (0.4, 0.5, 0.6), (0.2, 0.3, 0.4))
     assert x.shape == (3, 3, 16, 16) and x.dtype == torch.float32
     assert np.array_equal(to_pixels(x, (0.4, 0.5, 0.6), (0.2, 0.3, 0.4)), images)
+
+
+def test_inputs_keep_uint8_pixels_and_read_as_to_inputs_does():
+    """A quarter of the bytes; read back, the same normalised tensor as to_inputs up to the
+    rounding of the resized pixels (half a grey level / std), exactly at the original size."""
+    images = np.random.default_rng(1).integers(0, 256, (5, 40, 40, 3), dtype=np.uint8)
+    mean, std = (0.4, 0.5, 0.6), (0.2, 0.3, 0.4)
+    for side in (40, 24):
+        x = Inputs.from_images(images, side, mean, std)
+        assert x.pixels.dtype == torch.uint8 and x.shape == (5, 3, side, side) and len(x) == 5
+        full = to_inputs(images, side, mean, std)
+        tol = 0.5 / 255 / min(std) + 1e-6 if side != 40 else 1e-6
+        torch.testing.assert_close(x[:], full, rtol=0, atol=tol)
+        pick = torch.tensor([3, 0])
+        torch.testing.assert_close(x[pick], full[pick], rtol=0, atol=tol)
+        xb, yb = x.prepare(x.pixels[pick], torch.tensor([1, 2]))
+        torch.testing.assert_close(xb, x[pick], rtol=0, atol=0)
+        assert yb.tolist() == [1, 2]
+    assert np.array_equal(to_pixels(Inputs.from_images(images, 40, mean, std)[:], mean, std), images)
 
 
 def test_augmentation_is_seeded_and_flip_alone_flips():

@@ -24,7 +24,7 @@ from cnnplay.transfer.strategies import (
     FeatureStore,
     RunResult,
     stopped_result,
-    to_inputs,
+    Inputs,
 )
 from ui.models import shared_pretrained
 from ui.page import KEEP
@@ -35,6 +35,7 @@ LIMITS = UploadLimits()
 MAX_RESULTS = 12  # rows kept in the results table
 MAX_MODELS = len(STRATEGIES)  # trained models a session keeps: the newest of each strategy
 FEATURE_SETS = 4  # frozen-base feature sets a session keeps (FeatureStore capacity)
+INPUTS_TTL_S = 1800  # a data set's shared network inputs are dropped this long after made
 TOP_K = 5
 NO_AUGMENTATION = Augmentation(False, 0.0, 1.0, 0.0)
 TRAINED_KEY = "tl_trained"  # session state: {strategy: Trained}
@@ -104,12 +105,12 @@ def zipped_set(data: bytes):
     return read_zip(data, LIMITS)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def inputs(digest: str, side: int, mean, std, _images: np.ndarray) -> torch.Tensor:
-    """The network's (N, 3, side, side) float32 inputs, one read-only copy for every session
-    (cache_data would unpickle a fresh copy on every rerun: ~40 ms and N·3·side²·4 bytes each
-    time); nothing writes into it — batches and augmentations index or copy it."""
-    return to_inputs(_images, side, mean, std)
+@st.cache_resource(max_entries=4, ttl=INPUTS_TTL_S, show_spinner=False)
+def inputs(digest: str, side: int, mean, std, _images: np.ndarray) -> Inputs:
+    """The network inputs of a data set, one read-only copy for every session: uint8 pixels
+    (at most 600 images × 3 × 224² = 90 MB), normalised a batch at a time when read. A
+    cache_data would unpickle a fresh copy on every rerun (~40 ms and those bytes each time)."""
+    return Inputs.from_images(_images, side, mean, std)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -149,7 +150,7 @@ class Setup:
     train_idx: np.ndarray
     val_idx: np.ndarray
     data_key: str  # which data, backbone and side (features and models depend on these)
-    x: torch.Tensor  # (N, 3, S, S) normalised inputs
+    x: Inputs  # the N images as the network's inputs (uint8, normalised when read)
     y: torch.Tensor  # (N,) int64
 
     @property
