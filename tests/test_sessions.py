@@ -59,11 +59,64 @@ def test_no_runtime_no_sweep(monkeypatch):
 
 def test_housekeeping_collects_after_closing(monkeypatch):
     calls = []
+    monkeypatch.setattr(server, "release_if_idle", lambda: calls.append("idle?") and False)
     monkeypatch.setattr(server, "sweep_gone_sessions", lambda: calls.append("sweep") or 2)
     monkeypatch.setattr(server, "trim_memory", lambda: calls.append("trim") or True)
     monkeypatch.setattr(server.gc, "collect", lambda: calls.append("collect"))
     assert server.housekeeping_step(collect=False, trim_due=False) is True
-    assert calls == ["sweep"]
+    assert calls == ["sweep", "idle?"]
     calls.clear()
     server.housekeeping_step(collect=True, trim_due=False)  # the round after: collect + trim
-    assert calls == ["collect", "sweep", "trim"]
+    assert calls == ["collect", "sweep", "idle?", "trim"]
+
+
+def test_idle_is_reported_once_after_the_last_session_is_gone():
+    runtime, sweeper = FakeRuntime(), SessionSweeper(close_after_s=10)
+    assert not sweeper.take_idle()  # a fresh server: nothing to release
+    runtime.active = {"a"}
+    sweeper.note("a", now=0)
+    assert not sweeper.take_idle()
+    runtime.active = set()
+    sweeper.sweep(runtime, now=5)
+    assert not sweeper.take_idle()  # gone, not yet closed
+    sweeper.sweep(runtime, now=20)
+    assert sweeper.take_idle() and not sweeper.take_idle()  # once
+    sweeper.note("b", now=30)
+    runtime.active = set()
+    sweeper.sweep(runtime, now=50)
+    assert sweeper.take_idle()  # and again after the next class
+
+
+def test_release_clears_data_caches_but_not_the_shared_models(monkeypatch):
+    """In a Streamlit process: st.cache_data entries and marked resource caches go, unmarked
+    resource caches (the shared models) stay."""
+    import streamlit as st
+
+    calls = {"data": 0, "marked": 0, "model": 0}
+
+    @st.cache_data
+    def data(n: int) -> list:
+        calls["data"] += 1
+        return [0] * n
+
+    @sessions.release_when_idle
+    @st.cache_resource
+    def marked(n: int) -> list:
+        calls["marked"] += 1
+        return [0] * n
+
+    @st.cache_resource
+    def model() -> object:
+        calls["model"] += 1
+        return object()
+
+    for _ in range(2):
+        data(3), marked(3), model()
+    assert calls == {"data": 1, "marked": 1, "model": 1}
+    monkeypatch.setattr(sessions, "SWEEPER", SessionSweeper())
+    sessions.SWEEPER.note("a", now=0)
+    assert not sessions.release_if_idle()  # a session is there
+    sessions.SWEEPER.sweep(FakeRuntime(), now=1000)
+    assert sessions.release_if_idle() and not sessions.release_if_idle()
+    data(3), marked(3), model()
+    assert calls == {"data": 2, "marked": 2, "model": 1}

@@ -13,7 +13,8 @@ trade the wait for memory that grows with every reference cycle a rerun leaves.
 A daemon thread started here keeps the server's memory in check for the life of the process:
 
 - every :data:`SWEEP_EVERY_S` seconds it closes the sessions of browsers that have gone
-  (``ui/sessions.py``: Streamlit itself lets go of them only when another session leaves later);
+  (``ui/sessions.py``: Streamlit itself lets go of them only when another session leaves later),
+  and once the last one is gone it clears the shared data caches;
 - memory that sessions free (a closed session's models and features, a finished training run's
   batches, a sliding-window pass's activations) goes back to glibc's heap, not to the system,
   so the process's RSS stayed at its peak: the thread calls ``malloc_trim(0)`` every
@@ -37,7 +38,7 @@ import time
 
 import cnnplay
 from cnnplay.device import configure_torch_threads
-from ui.sessions import sweep_gone_sessions
+from ui.sessions import release_if_idle, sweep_gone_sessions
 
 # Libraries every page ends up importing; cnnplay's own modules are walked below.
 LIBRARIES = ("torch", "torchvision", "timm", "plotly.graph_objects", "pandas", "cv2", "PIL.Image")
@@ -97,14 +98,16 @@ def trim_memory() -> bool:
 def housekeeping_step(collect: bool, trim_due: bool) -> bool:
     """One round of the housekeeping thread: collect the garbage of the sessions closed last
     round (closing happens on Streamlit's event loop, after the sweep returns), close the
-    sessions of gone browsers, hand free heap pages back when due or after a collection.
-    Returns whether sessions were closed (so the next round collects)."""
+    sessions of gone browsers, clear the shared data caches once the last session is gone,
+    hand free heap pages back when due or after a collection. Returns whether something was
+    let go (so the next round collects)."""
     if collect:
         gc.collect()
     closed = sweep_gone_sessions()
+    released = release_if_idle()
     if collect or trim_due:
         trim_memory()
-    return closed > 0
+    return closed > 0 or released
 
 
 def start_housekeeping(every_s: float = SWEEP_EVERY_S, trim_every_s: float = TRIM_EVERY_S) -> bool:

@@ -15,6 +15,11 @@ call that marks a session as not resumable and, when no browser holds it, shuts 
 event loop; it must happen while Streamlit still stores the session, hence a delay shorter than
 the TTL. A browser that comes back later gets a fresh session (its page settings back at their
 defaults), exactly as after Streamlit's own expiry.
+
+When the last session is gone the server is idle: the shared caches that a class filled with
+data (every ``st.cache_data`` entry, and the ``st.cache_resource`` functions marked with
+:func:`release_when_idle`: data sets, network inputs, random networks) are cleared once, so an
+idle server goes back to what it held after start-up. The shared models stay loaded.
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+F = TypeVar("F")
 
 # a session without a browser this long is closed; keep it under Streamlit's
 # server.disconnectedSessionTTL (120 s), after which the runtime no longer finds the session
@@ -44,12 +51,22 @@ class SessionSweeper:
     def __init__(self, close_after_s: float = CLOSE_AFTER_S) -> None:
         self.close_after_s = close_after_s
         self._seen: dict[str, float] = {}  # session id -> last time it had a browser
+        self._idle_reported = True  # take_idle() has said so since the last session left
         self._lock = threading.Lock()
 
     def note(self, session_id: str, now: float | None = None) -> None:
         """A script run of ``session_id`` (so its browser is there now)."""
         with self._lock:
             self._seen[session_id] = time.monotonic() if now is None else now
+            self._idle_reported = False
+
+    def take_idle(self) -> bool:
+        """True once each time the server has become idle: every noted session closed."""
+        with self._lock:
+            if self._seen or self._idle_reported:
+                return False
+            self._idle_reported = True
+            return True
 
     def __len__(self) -> int:
         with self._lock:
@@ -96,6 +113,36 @@ def streamlit_runtime() -> Runtime | None:
     from streamlit.runtime import Runtime as StreamlitRuntime
 
     return StreamlitRuntime.instance() if StreamlitRuntime.exists() else None
+
+
+_IDLE_RELEASES: dict[str, Callable[[], None]] = {}  # name -> clear() of a data-holding cache
+
+
+def release_when_idle(cached: F) -> F:
+    """Decorate an ``st.cache_resource`` function (above its cache decorator) whose entries
+    are data a class fills (data sets, inputs, random networks), not a model every visitor
+    needs: its entries are dropped when the server becomes idle."""
+    name = f"{getattr(cached, '__module__', '')}.{getattr(cached, '__qualname__', id(cached))}"
+    _IDLE_RELEASES[name] = cached.clear  # type: ignore[attr-defined]  # once, if re-imported
+    return cached
+
+
+def release_caches() -> None:
+    """Clear every ``st.cache_data`` entry and every cache marked :func:`release_when_idle`
+    (each is rebuilt on its next use)."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    for clear in list(_IDLE_RELEASES.values()):
+        clear()
+
+
+def release_if_idle() -> bool:
+    """Release the caches once the server has become idle; whether it did."""
+    if not SWEEPER.take_idle():
+        return False
+    release_caches()
+    return True
 
 
 def sweep_gone_sessions(runtime: Callable[[], Runtime | None] = streamlit_runtime) -> int:

@@ -30,6 +30,7 @@ from cnnplay.plots.style import DET_GT_COLOUR
 from cnnplay.scenes import CLASSES, SceneConfig, make_scene, make_scenes
 from ui.models import shared_pretrained
 from ui.progress import megabytes, progress_bar
+from ui.sessions import release_when_idle
 
 CFG = DetectorConfig()
 SCENE = SceneConfig()
@@ -82,6 +83,7 @@ def roi_features(seed: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- evaluation
+@release_when_idle
 @st.cache_resource(max_entries=8, show_spinner="Detecting on the evaluation scenes…")
 def eval_raw(n: int):
     """The evaluation scenes and the detector's raw output on each (thresholds come later).

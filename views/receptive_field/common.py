@@ -14,6 +14,7 @@ from cnnplay.models.pretrained import DEFAULT_MODEL, efficientnet_lite0_architec
 from cnnplay.models.zoo import ARCHITECTURES
 from cnnplay.receptive import PRESETS, receptive_field_table
 from ui.models import shared_pretrained
+from ui.sessions import release_when_idle
 
 NETWORKS = [  # display names in cnnplay.models.zoo.ARCHITECTURES
     n
@@ -79,6 +80,7 @@ def span_text(first: int, last: int, n: int) -> str:
 ERF_NET_TTL_S = 600  # an idle server lets go of the random network after ten minutes
 
 
+@release_when_idle
 @st.cache_resource(
     max_entries=1, ttl=ERF_NET_TTL_S, show_spinner="Building the network (random weights)…"
 )
@@ -90,6 +92,7 @@ def network(name: str) -> torch.nn.Module:
     return random_without_linear(ARCHITECTURES[name], seed=0)
 
 
+@release_when_idle
 @st.cache_resource(max_entries=1, show_spinner="Building EfficientNet-Lite0 (random weights)…")
 def random_lite0() -> torch.nn.Module:
     """Shared, read-only, like network(): EfficientNet-Lite0 with random weights (seed 0), to

@@ -25,6 +25,7 @@ from cnnplay.segmentation.unet import (
     stages,
 )
 from ui.progress import megabytes, progress_bar
+from ui.sessions import release_when_idle
 
 SIZE = 128  # side of the scenes the shipped models were trained and are compared on
 COMPARE_SEED = 4  # make_scenes seed of the comparison scenes (training used 1, the cards 3)
@@ -72,6 +73,7 @@ def shipped(name: str) -> UNet:
     return load_model(name)
 
 
+@release_when_idle
 @st.cache_resource(max_entries=16, show_spinner=False)
 def scene_set(
     count_: int, seed: int, size: int = SIZE, crowded: bool = False, drawing: bool = False
@@ -87,6 +89,7 @@ def scene_set(
     return make_scenes(count_, seed, cfg)
 
 
+@release_when_idle
 @st.cache_resource(max_entries=2, show_spinner=False)
 def training_set(count_: int, seed: int) -> SceneTensors:
     """A training set for every session (read-only; fit indexes it): uint8 pixels and class

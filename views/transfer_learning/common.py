@@ -28,6 +28,7 @@ from cnnplay.transfer.strategies import (
 )
 from ui.models import shared_pretrained
 from ui.page import KEEP
+from ui.sessions import release_when_idle
 
 SOURCES = ["Fashion-MNIST (built in)", "Your classes: upload per class", "Your classes: one zip"]
 SIDES = [64, 96, 128, 160, 224]  # input sides offered, pixels
@@ -105,6 +106,7 @@ def zipped_set(data: bytes):
     return read_zip(data, LIMITS)
 
 
+@release_when_idle
 @st.cache_resource(max_entries=4, ttl=INPUTS_TTL_S, show_spinner=False)
 def inputs(digest: str, side: int, mean, std, _images: np.ndarray) -> Inputs:
     """The network inputs of a data set, one read-only copy for every session: uint8 pixels
