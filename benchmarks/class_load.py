@@ -5,6 +5,8 @@ Before class, a teacher checks that one server holds the class::
     python -m benchmarks.class_load                      # 30 students, 10 minutes, 3 trainers
     python -m benchmarks.class_load --students 5 --minutes 1
     python -m benchmarks.class_load --url http://127.0.0.1:8501   # a server already running
+    python -m benchmarks.class_load --url http://127.0.0.1:8501 --students 0 --settle 0
+                                        # only open every page once: warms a server before class
     python -m benchmarks.class_load --server-arg=--runner.postScriptGC=false
     make load ARGS="--students 10 --minutes 2"
 
@@ -303,7 +305,9 @@ async def run_class(config: ClassConfig, url: str, server_pid: int | None = None
         asyncio.create_task(arrive(s, role, d))
         for s, role, d in zip(students, roles, delays, strict=True)
     ]
-    _, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0) + 15)
+    pending: set = set()
+    if tasks:  # none with --students 0: the warm-up visit alone (it warms a server for a class)
+        _, pending = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0) + 15)
     for task in pending:  # past the hard deadline: stop whatever is left
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -53,3 +53,40 @@ def test_memory_trimming_hands_freed_heap_pages_back():
     assert server.start_housekeeping(every_s=3600)  # the daemon thread, once
     assert server.start_housekeeping(every_s=3600)
     assert sum(t.name == "cnnplay-housekeeping" for t in threading.enumerate()) == 1
+
+
+ARENA_PROBE = """
+import ctypes, sys, threading
+from ui.server import limit_arenas
+if sys.argv[1] == "limit":
+    assert limit_arenas(2)
+held, barrier = [], threading.Barrier(8)
+def work():
+    barrier.wait()  # eight threads allocating at once, as eight sessions' scripts do
+    held.append([ctypes.create_string_buffer(2000) for _ in range(3000)])
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+ctypes.CDLL(None).malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+def test_threads_share_two_heap_arenas():
+    """Without the bound, eight threads allocating at once spread over several glibc arenas;
+    with it, over two (each in a fresh interpreter: the bound is process-wide)."""
+    import subprocess
+    import sys
+
+    def arenas(mode: str) -> int:
+        run = subprocess.run(
+            [sys.executable, "-c", ARENA_PROBE, mode],
+            cwd=Path(server.__file__).resolve().parents[1],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return sum(line.startswith("Arena ") for line in run.stderr.splitlines())
+
+    assert arenas("limit") == 2
+    assert arenas("free") > 2
