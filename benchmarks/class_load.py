@@ -460,11 +460,12 @@ def format_report(report: ClassReport) -> str:
         if report.server_cpu_s is None
         else f"{report.server_cpu_s:.1f} s ({report.server_cpu_s / report.wall_s:.2f} cores)"
     )
-    out.append(
-        f"CPU over {report.wall_s:.0f} s: server {server_cpu}, this client "
-        f"{report.client_cpu_s:.1f} s ({report.client_cpu_s / report.wall_s:.2f} cores, "
-        f"{report.client_cpu_s / max(len(report.interactions), 1) * 1000:.1f} ms per interaction)"
-    )
+    if report.interactions:  # none: a warm-up visit alone
+        out.append(
+            f"CPU over {report.wall_s:.0f} s: server {server_cpu}, this client "
+            f"{report.client_cpu_s:.1f} s ({report.client_cpu_s / report.wall_s:.2f} cores, "
+            f"{report.client_cpu_s / len(report.interactions) * 1000:.1f} ms per interaction)"
+        )
     return "\n".join(out)
 
 
@@ -511,6 +512,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             ws_url(args.url)
         except ValueError as err:
             p.error(str(err))
+    if args.students == 0:  # the warm-up visit alone
+        args.trainers = 0
     if not 0 <= args.trainers <= args.students:
         p.error("--trainers must be between 0 and --students")
     return args

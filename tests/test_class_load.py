@@ -33,6 +33,15 @@ def test_two_students_change_what_the_server_shows(tmp_path):
     )
     with running_app(tmp_path) as url:
         report = run_class_blocking(config, url)
+        # no students: the warm-up visit alone, as a teacher warms a server before class
+        warm_only = run_class_blocking(
+            ClassConfig(students=0, trainers=0, weights={"detection": 1.0}, settle_s=0.0), url
+        )
+    assert not warm_only.interactions and list(warm_only.first_visits) == ["detection"]
+    assert warm_only.first_visits["detection"] is not None
+    assert "first visit of each page (one visitor, before the class): detection" in format_report(
+        warm_only
+    )
     text = format_report(report)
     done = [i for i in report.interactions if i.latency_s is not None]
     assert done and {i.page for i in done} <= set(config.weights), text
