@@ -58,8 +58,9 @@ def fit(
     here). ``loss_fn(model(xb), yb)`` gives a scalar. ``augment(xb, generator)`` may transform each
     training batch. ``prepare(xb, yb)`` turns each batch, as stored, into what the model and
     loss take: a large set can then stay compact (e.g. uint8 pixels and class ids, converted a
-    batch at a time, a quarter and an eighth of float32 and int64). ``evaluate(model)`` runs after every epoch in eval mode under ``no_grad`` and
-    returns metrics (e.g. ``{"val_accuracy": 0.9}``) that join the epoch's record.
+    batch at a time, a quarter and an eighth of float32 and int64). ``evaluate(model)`` runs
+    after every epoch in eval mode under ``no_grad`` and returns metrics (e.g.
+    ``{"val_accuracy": 0.9}``) that join the epoch's record.
 
     ``on_progress(step, total, metrics)`` is called after every optimiser step with
     ``step`` in ``1..total`` (total = epochs × batches per epoch) and the running metrics:

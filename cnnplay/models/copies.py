@@ -73,7 +73,8 @@ def random_without_linear(build: Callable[[], nn.Module], seed: int = 0) -> nn.M
     with torch.device("meta"):
         model = build()
     modules = list(model.modules())
-    body_end = max((k for k, m in enumerate(modules) if isinstance(m, (_ConvNd, *POOLS))), default=-1)
+    body = [k for k, m in enumerate(modules) if isinstance(m, (_ConvNd, *POOLS))]
+    body_end = max(body, default=-1)  # linear layers after this one: the classifier
     generator = torch.Generator().manual_seed(seed)
     for k, module in enumerate(modules):
         own = [*module.parameters(recurse=False), *module.buffers(recurse=False)]

@@ -101,7 +101,9 @@ def train_unet(
         model = UNet(config)
     model = model.to(get_device())
     if train_scenes is None:
-        data = SceneTensors.generate(settings.train_scenes, settings.train_seed, settings.scene_size)
+        data = SceneTensors.generate(
+            settings.train_scenes, settings.train_seed, settings.scene_size
+        )
     elif isinstance(train_scenes, SceneTensors):
         data = train_scenes
     else:

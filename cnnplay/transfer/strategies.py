@@ -18,7 +18,8 @@ trained, so one session's training never changes another's model. Batch-norm lay
 trained suffix keep their ImageNet statistics (eval mode), the usual choice for small datasets.
 
 Images enter as :class:`Inputs`: (N, 3, S, S) uint8 pixels, read as float32 normalised with the
-backbone's mean and std a batch at a time (one photo: :func:`to_inputs`). Training uses :func:`cnnplay.train.fit` (progress callback, stop check).
+backbone's mean and std a batch at a time (one photo: :func:`to_inputs`). Training uses
+:func:`cnnplay.train.fit` (progress callback, stop check).
 """
 
 from __future__ import annotations
@@ -95,10 +96,6 @@ class Inputs:
 
     def __len__(self) -> int:
         return len(self.pixels)
-
-    @property
-    def shape(self) -> torch.Size:
-        return self.pixels.shape
 
     def __getitem__(self, index) -> Tensor:
         return self.normalise(self.pixels[index])

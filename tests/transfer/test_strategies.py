@@ -59,7 +59,8 @@ def test_inputs_keep_uint8_pixels_and_read_as_to_inputs_does():
     mean, std = (0.4, 0.5, 0.6), (0.2, 0.3, 0.4)
     for side in (40, 24):
         x = Inputs.from_images(images, side, mean, std)
-        assert x.pixels.dtype == torch.uint8 and x.shape == (5, 3, side, side) and len(x) == 5
+        assert x.pixels.dtype == torch.uint8 and x.pixels.shape == (5, 3, side, side)
+        assert len(x) == 5
         full = to_inputs(images, side, mean, std)
         tol = 0.5 / 255 / min(std) + 1e-6 if side != 40 else 1e-6
         torch.testing.assert_close(x[:], full, rtol=0, atol=tol)
@@ -68,7 +69,8 @@ def test_inputs_keep_uint8_pixels_and_read_as_to_inputs_does():
         xb, yb = x.prepare(x.pixels[pick], torch.tensor([1, 2]))
         torch.testing.assert_close(xb, x[pick], rtol=0, atol=0)
         assert yb.tolist() == [1, 2]
-    assert np.array_equal(to_pixels(Inputs.from_images(images, 40, mean, std)[:], mean, std), images)
+    same_size = Inputs.from_images(images, 40, mean, std)
+    assert np.array_equal(to_pixels(same_size[:], mean, std), images)
 
 
 def test_augmentation_is_seeded_and_flip_alone_flips():
