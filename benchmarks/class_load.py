@@ -35,9 +35,10 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from benchmarks.server import REPO_ROOT, running_app
@@ -56,6 +57,7 @@ PAGE_WEIGHTS: dict[str, float] = {  # URL path -> share of the class on it (a le
     "text_cnn": 1.0,
 }
 TRAIN_PAGES = ("text_cnn", "transfer_learning", "segmentation")  # trainer i sits on [i % 3]
+T = TypeVar("T")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 RAMP_S = 10.0  # the class arrives over this many seconds
 SAMPLE_S = 1.0  # the server's memory and CPU are read this often
@@ -347,17 +349,22 @@ async def run_class(config: ClassConfig, url: str, server_pid: int | None = None
 # -- the tables --------------------------------------------------------------------------------
 
 
-def run_class_blocking(
-    config: ClassConfig, url: str, server_pid: int | None = None
-) -> ClassReport:
-    """`run_class` on an event loop of its own, in a thread of its own.
+def run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to its end on an event loop of its own, in a thread of its own.
 
     The caller's thread may already run an event loop (Playwright's sync API keeps one running in
     pytest's main thread once a browser test has started), and ``asyncio.run`` refuses to start a
     second loop in a thread that has one; a fresh thread has none.
     """
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="class-load") as pool:
-        return pool.submit(asyncio.run, run_class(config, url, server_pid)).result()
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def run_class_blocking(
+    config: ClassConfig, url: str, server_pid: int | None = None
+) -> ClassReport:
+    """`run_class` from synchronous code (any thread: see :func:`run_in_own_loop`)."""
+    return run_in_own_loop(run_class(config, url, server_pid))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

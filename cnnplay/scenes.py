@@ -19,6 +19,7 @@ Everything is deterministic by seed: ``make_scene(seed)`` is the same scene on e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -184,10 +185,18 @@ def make_scene(seed: int, config: SceneConfig | None = None) -> Scene:
     )
 
 
+def iter_scenes(
+    count: int, seed: int = 0, config: SceneConfig | None = None
+) -> Iterator[Scene]:
+    """``count`` scenes, made one at a time; scene ``i`` is ``make_scene(seed * 1_000_003 + i,
+    config)``, so sets made with different ``seed`` values never share a scene and a prefix of
+    a set is a smaller set."""
+    return (make_scene(seed * 1_000_003 + i, config) for i in range(count))
+
+
 def make_scenes(count: int, seed: int = 0, config: SceneConfig | None = None) -> list[Scene]:
-    """``count`` scenes; scene ``i`` is ``make_scene(seed * 1_000_003 + i, config)``, so sets made
-    with different ``seed`` values never share a scene and a prefix of a set is a smaller set."""
-    return [make_scene(seed * 1_000_003 + i, config) for i in range(count)]
+    """The scenes of :func:`iter_scenes`, as a list."""
+    return list(iter_scenes(count, seed, config))
 
 
 def scene_arrays(
@@ -200,8 +209,7 @@ def scene_arrays(
     cfg = config or SceneConfig()
     images = np.empty((count, cfg.size, cfg.size, 3), np.uint8)
     classes = np.empty((count, cfg.size, cfg.size), np.uint8)
-    for i in range(count):
-        scene = make_scene(seed * 1_000_003 + i, cfg)
+    for i, scene in enumerate(iter_scenes(count, seed, cfg)):
         images[i] = scene.image
         classes[i] = scene.semantic  # ids 0..len(CLASSES): fit in uint8
     return images, classes

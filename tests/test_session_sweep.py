@@ -6,10 +6,9 @@ the sweep shortened by their environment settings."""
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import time
 
-from benchmarks.class_load import ws_url
+from benchmarks.class_load import run_in_own_loop, ws_url
 from benchmarks.server import running_app
 from benchmarks.student import Behaviour, Student
 
@@ -41,7 +40,6 @@ def test_a_gone_browser_loses_its_session_after_the_delay_and_not_before(tmp_pat
     monkeypatch.setenv("CNNPLAY_CLOSE_AFTER_S", str(CLOSE_AFTER_S))
     monkeypatch.setenv("CNNPLAY_SWEEP_EVERY_S", "0.5")
     with running_app(tmp_path) as url:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a loop of its own
-            first, back, later = pool.submit(asyncio.run, scenario(ws_url(url))).result()
+        first, back, later = run_in_own_loop(scenario(ws_url(url)))
     assert back == first  # reconnected within the delay: the same session, resumed
     assert later != first  # after it: that session was closed, this is a new one

@@ -54,9 +54,9 @@ _prepared: dict[str, float] = {}  # filled once: what the set-up did (for the si
 def prepare_process() -> dict[str, float]:
     """Bound torch's threads, import what the pages use, freeze the start-up objects out of the
     garbage collector, bound the heap arenas and start the housekeeping thread (session
-    sweeper, memory trimmer). Idempotent and thread-safe: the first
-    session's first run does the work, later calls return its figures (``threads``, ``frozen``
-    objects, ``seconds``, ``trimming``: 1.0 when the trimmer runs)."""
+    sweeper, memory trimmer). Idempotent and thread-safe: the first session's first run does
+    the work, later calls return its figures (``threads``, ``frozen`` objects, ``seconds``,
+    ``trimming``: 1.0 when the trimmer runs, ``arenas``: the bound, 0 when not set)."""
     with _lock:
         if _prepared:
             return _prepared
