@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,6 +28,13 @@ from torch import nn
 
 from cnnplay.device import get_device
 from cnnplay.models.copies import meta_copy
+
+# Seed 002's exercise has 4×4 convolutions with "same" padding; torch pads an even kernel
+# unevenly (one more zero after than before) and warns that it may copy the input to do so.
+# That costs nothing on the meta device and little on these small maps: not a user's concern.
+warnings.filterwarnings(
+    "ignore", message="Using padding='same' with even kernel lengths", category=UserWarning
+)
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _CONV_T = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
@@ -303,7 +311,8 @@ def count(model: nn.Module, input_shape: tuple[int, ...]) -> CostReport:
 
     model: any module (never changed: a meta-device copy is run). input_shape: the full input
     shape including the batch axis, e.g. (1, 3, 224, 224); units and MACs are per sample.
-    Raises ValueError with the model's own message when the input does not fit the model.
+    Raises ValueError when the input does not fit the model, saying in words after which
+    layer it stopped (torch's own message stays in ``__cause__``).
     """
     shape = tuple(int(n) for n in input_shape)
     if len(shape) < 2 or min(shape) < 1:
@@ -315,7 +324,17 @@ def count(model: nn.Module, input_shape: tuple[int, ...]) -> CostReport:
         with torch.no_grad(), _hooks(work, shape[0], rows):
             work(torch.empty(shape, device="meta"))  # (N, C, ...) shapes only
     except (RuntimeError, ValueError, IndexError, TypeError) as err:
-        raise ValueError(f"the model cannot take an input of shape {shape}: {err}") from err
+        last = rows[-1] if rows else None
+        where = (
+            f"after `{last.name}`, whose output is {' × '.join(map(str, last.output_shape))}"
+            if last
+            else "at its first layer"
+        )
+        raise ValueError(
+            f"the model cannot take an input of shape {shape}: it stops {where} (the input is "
+            "too small for the next layer, has the wrong number of channels, or meets a "
+            "classifier built for another size)"
+        ) from err
     return CostReport(params=params, macs=sum(r.macs for r in rows), rows=rows)
 
 

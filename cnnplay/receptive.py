@@ -34,6 +34,10 @@ start)``:
   flatten) end the tracking: their outputs carry no field, so a gate computed from a global
   pool (squeeze-and-excitation) does not widen the field of the local path it multiplies.
 
+A module that cannot run on the input (too small for it, or a fully connected classifier built
+for another size, like LeNet-5's) raises :class:`InputSizeError`, whose ``reason`` names the
+layer and the sizes in words; torch's own message stays in its ``__cause__``.
+
 Fields belong to tensors, not channels: slicing out some channels of a concatenation keeps the
 union of all branches (an upper bound; real networks mix all channels in the next conv anyway).
 Because the data flow is followed on real tensors, branching graphs need no special cases and no
@@ -322,6 +326,16 @@ def stacked_3x3(field: int, channels: int) -> StackedKernels:
 # Any torch module
 
 
+class InputSizeError(ValueError):
+    """A network that cannot run on a side×side input. ``reason`` says why in words (never
+    torch's own message, which stays in ``__cause__``); the message is a whole sentence."""
+
+    def __init__(self, side: int, reason: str) -> None:
+        super().__init__(f"The network cannot run on a {side}×{side} input: {reason}.")
+        self.side = side  # the input side, pixels
+        self.reason = reason  # e.g. "its fully connected layer `classifier.1` takes 400 ..."
+
+
 @dataclass(frozen=True)
 class FieldRow:
     """One conv / pool call of a module's forward pass, with the field after it."""
@@ -394,6 +408,31 @@ class _FieldTracker(TorchFunctionMode):
         self.rows: list[FieldRow] = []
         self.module_stack = module_stack
         self.largest: Fields | None = None
+        self.failure: str | None = None  # why the first failing call failed, in words
+
+    def explain(self, name: str, args: tuple, kwargs: dict) -> str:
+        """Why the call ``name`` failed, in words (no torch message): a fully connected layer
+        given another number of features than it was built for, or a window larger than the
+        feature map it slides over."""
+        layer = self.module_stack[-1] if self.module_stack else name
+        src = args[0] if args else kwargs.get("input")
+        if name == "linear" and isinstance(src, torch.Tensor):
+            weight = args[1] if len(args) > 1 else kwargs.get("weight")
+            if isinstance(weight, torch.Tensor):
+                return (
+                    f"its fully connected layer `{layer}` takes {int(weight.shape[-1]):,} "
+                    f"features, but this input gives it {int(src.shape[-1]):,} (the layer is "
+                    "built for one input size)"
+                )
+        if name in _POS and isinstance(src, torch.Tensor) and src.dim() == 4:
+            h, w = int(src.shape[2]), int(src.shape[3])
+            kernel, _, _, dilation = _geometry(name, args, kwargs, 0)
+            span = dilation * (kernel - 1) + 1
+            return (
+                f"at `{layer}` its feature maps have shrunk to {h}×{w}, smaller than that "
+                f"layer's {span}×{span} window (the input is too small)"
+            )
+        return f"it fails at `{layer}` (the input is too small for it, or it is not an image model)"
 
     def field_of(self, t: object) -> Fields | None:
         if isinstance(t, torch.Tensor) and id(t) in self.fields:
@@ -409,8 +448,13 @@ class _FieldTracker(TorchFunctionMode):
 
     def __torch_function__(self, func: Callable, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
         name = getattr(func, "__name__", "")
+        try:
+            out = func(*args, **kwargs)
+        except RuntimeError:
+            if self.failure is None:
+                self.failure = self.explain(name, args, kwargs)
+            raise
         if name in _POS:
             src = args[0] if args else kwargs.get("input")
             f_in = self.field_of(src)
@@ -515,11 +559,9 @@ def _trace(module: nn.Module, input_size: int) -> tuple[list[FieldRow], Fields |
     try:
         with _names_on_stack(clone, stack), torch.no_grad(), tracker:
             clone(x)
-    except RuntimeError as err:
-        raise ValueError(
-            f"The network does not run on a {input_size}×{input_size} input (too small for it, "
-            f"or not an image model): {err}"
-        ) from err
+    except RuntimeError as err:  # torch's own text stays in the chained error, not the message
+        reason = tracker.failure or "the input is too small for it, or it is not an image model"
+        raise InputSizeError(input_size, reason) from err
     return tracker.rows, tracker.largest
 
 
@@ -530,7 +572,9 @@ def receptive_field_table(module: nn.Module, input_size: int = 224) -> list[Fiel
     else 3); it is not modified (a meta-device copy runs). input_size: S, pixels.
     Returns FieldRow rows (name, op, kernel, stride, padding, dilation, jump, size, start,
     out_size, channels), row-axis numbers. Works for branching graphs (see the module
-    docstring). Raises ValueError when the input is too small for the network.
+    docstring). Raises InputSizeError (a ValueError) when the network cannot run on the input:
+    too small for it, or not the one size its fully connected classifier is built for (LeNet-5:
+    32; cnnplay.models.zoo.FIXED_INPUT_SIDE).
     """
     rows, _ = _trace(module, input_size)
     return rows
@@ -582,9 +626,10 @@ def effective_field(
 
     module: any nn.Module with any weights; a copy of its module tree runs (in eval mode, on
     get_device(); sharing the weights when they are already there, else copied to it), the
-    caller's module is never changed, so a model shared between sessions may be passed. image: (C, H, W) or (1, C, H, W)
-    float tensor, already normalised as the model expects. unit: (row, col) of the layer's
-    output, default the centre. channel: which output channel, default the sum over channels.
+    caller's module is never changed, so a model shared between sessions may be passed.
+    image: (C, H, W) or (1, C, H, W) float tensor, already normalised as the model expects
+    (C: the module's input channels). unit: (row, col) of the layer's output, default the
+    centre. channel: which output channel, default the sum over channels.
     Raises KeyError for an unknown layer name.
     """
     device = get_device()
@@ -631,6 +676,7 @@ def effective_field(
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)  # torchvision's normalisation, RGB
 IMAGENET_STD = (0.229, 0.224, 0.225)
+GREY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma of R, G, B (one-channel networks)
 
 
 def image_to_input(
@@ -638,23 +684,35 @@ def image_to_input(
     side: int,
     mean: tuple[float, float, float] = IMAGENET_MEAN,
     std: tuple[float, float, float] = IMAGENET_STD,
+    channels: int = 3,
 ) -> tuple[np.ndarray, torch.Tensor]:
     """Centre-crop a photo to a square and resize it to ``side`` pixels.
 
     image: (H, W, 3) uint8 RGB. Returns the (side, side, 3) uint8 picture (for drawing) and a
-    (3, side, side) float32 tensor normalised with ``mean`` and ``std`` (ImageNet's by default;
-    a pretrained model's own statistics where they differ).
+    (channels, side, side) float32 tensor normalised with ``mean`` and ``std`` (ImageNet's by
+    default; a pretrained model's own statistics where they differ). channels: 3 (RGB) or 1
+    (grey, BT.601 luma, for a one-channel network such as LeNet-5; normalised with the averages
+    of ``mean`` and ``std``; the picture is grey too, what the network sees).
     """
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3 (got {channels})")
     h, w = image.shape[:2]
     s = min(h, w)
     top, left = (h - s) // 2, (w - s) // 2
     square = torch.from_numpy(np.ascontiguousarray(image[top : top + s, left : left + s]))
     x = square.permute(2, 0, 1)[None].float()  # (1, 3, s, s), 0..255
     x = torch.nn.functional.interpolate(x, size=(side, side), mode="bilinear", antialias=True)
-    picture = x[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()  # (S, S, 3)
+    x = x[0]  # (3, S, S)
+    if channels == 1:
+        luma = torch.tensor(GREY_WEIGHTS, dtype=torch.float32).view(3, 1, 1)
+        grey = (x * luma).sum(0, keepdim=True)  # (1, S, S), 0..255
+        picture = grey.expand(3, -1, -1).permute(1, 2, 0).round().clamp(0, 255)  # (S, S, 3)
+        m, sd = sum(mean) / 3, sum(std) / 3
+        return picture.to(torch.uint8).numpy(), (grey / 255 - m) / sd  # (1, S, S)
+    picture = x.permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()  # (S, S, 3)
     mean_t = torch.tensor(mean, dtype=torch.float32).view(3, 1, 1)
     std_t = torch.tensor(std, dtype=torch.float32).view(3, 1, 1)
-    return picture, (x[0] / 255 - mean_t) / std_t  # (3, S, S)
+    return picture, (x / 255 - mean_t) / std_t  # (3, S, S)
 
 
 def unit_span(row: StackRow | FieldRow, i: int) -> tuple[int, int]:

@@ -16,6 +16,9 @@ import torch
 from torch import Tensor, nn
 
 from cnnplay.progress import ProgressFn
+from cnnplay.seeding import generator, use_generator
+
+DROPOUT_STREAM = 2**32  # dropout draws from seed + this: another dropout, the same batch order
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class TrainConfig:
     batch_size: int = 32  # samples per optimiser step
     lr: float = 1e-3  # Adam learning rate (used when no optimiser is passed to fit)
     weight_decay: float = 0.0  # Adam weight decay
-    seed: int = 0  # shuffling (and augmentation, via torch's generator) is seeded by this
+    seed: int = 0  # the batch order, augmentation and dropout masks are drawn from this seed
 
 
 @dataclass
@@ -68,6 +71,11 @@ def fit(
     epoch's mean ``train_loss`` plus the evaluation metrics. ``should_stop()`` is checked before
     every step; when it returns True training ends after the current step and
     ``History.stopped`` is set.
+
+    Randomness comes from the run's own generators, never from torch's global one: the batch
+    order and ``augment`` from one of ``config.seed``, the masks of every
+    :class:`cnnplay.seeding.Dropout` in ``model`` from another. With the same model, data and
+    config a run gives the same numbers whatever other runs the process has going at once.
     """
     if len(x) != len(y):
         raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
@@ -82,7 +90,8 @@ def fit(
         if not params:
             raise ValueError("the model has no trainable parameters")
         optimizer = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    gen = torch.Generator().manual_seed(config.seed)
+    gen = generator(config.seed)
+    use_generator(model, generator(config.seed + DROPOUT_STREAM))
     n = len(x)
     per_epoch = (n + config.batch_size - 1) // config.batch_size
     total = config.epochs * per_epoch
@@ -124,5 +133,6 @@ def fit(
         if history.stopped:
             break
     model.eval()
+    use_generator(model, None)
     history.seconds = time.perf_counter() - start
     return history

@@ -25,6 +25,7 @@ from cnnplay.detection.detector import (
     scene_tensors,
 )
 from cnnplay.scenes import CLASSES, SceneConfig, make_scenes
+from cnnplay.seeding import seeded
 from cnnplay.train import TrainConfig, fit
 
 TRAIN_SEED = 1  # make_scenes seed of the training set
@@ -42,9 +43,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    torch.manual_seed(MODEL_SEED)
     cfg = DetectorConfig()
-    model = GridDetector(cfg)
+    model = seeded(lambda: GridDetector(cfg), MODEL_SEED)  # = torch.manual_seed, then build
     start = time.perf_counter()
     train = make_scenes(args.scenes, seed=TRAIN_SEED)
     val = make_scenes(100, seed=VAL_SEED)

@@ -148,8 +148,11 @@ def test_count_on_real_weights_agrees_and_leaves_the_model_alone():
 
 
 def test_count_bad_input_shape():
-    with pytest.raises(ValueError, match="cannot take an input"):
+    with pytest.raises(ValueError, match="cannot take an input") as info:
         count(LeNet5(), (1, 3, 32, 32))
+    assert "at its first layer" in str(info.value) and "weight of size" not in str(info.value)
+    with pytest.raises(ValueError, match=r"stops after `classifier.0`, whose output is 44944 "):
+        count(LeNet5(), (1, 1, 224, 224))  # the classifier is built for 32×32
     with pytest.raises(ValueError, match="batch axis"):
         count(LeNet5(), (32,))
 

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 import torchvision
 from torch import nn
 
+from cnnplay.models.lenet import LeNet5
 from cnnplay.receptive import (
+    GREY_WEIGHTS,
     INPUT_FIELD,
     PRESETS,
     Field,
+    InputSizeError,
     LayerError,
     LayerSpec,
     effective_field,
+    image_to_input,
     parse_layers,
     receptive_field,
     receptive_field_table,
@@ -184,10 +189,60 @@ def test_module_is_not_touched():
 
 
 def test_too_small_input_is_a_value_error():
-    with pytest.raises(ValueError, match="too small"):
+    with pytest.raises(ValueError, match="too small") as info:
         receptive_field(tv("alexnet"), 16)
+    assert info.value.reason == (  # in words: torch's own text stays in the cause
+        "at `features.5` its feature maps have shrunk to 1×1, smaller than that layer's 3×3 "
+        "window (the input is too small)"
+    )
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert "Calculated output size" in str(info.value.__cause__)
+    assert "Calculated" not in str(info.value)
     with pytest.raises(ValueError, match="no convolution"):
         receptive_field(nn.ReLU())
+
+
+def test_lenet_at_its_own_size_matches_the_preset():
+    rows = receptive_field_table(LeNet5(), 32)
+    assert [r.name for r in rows] == ["features.0", "features.2", "features.3", "features.5"]
+    assert [r.out_size for r in rows] == [28, 14, 10, 5]
+    size, layers = PRESETS["LeNet-5 (32×32 input)"]
+    preset = stack_table(layers, size)[1:5]  # the preset goes on: C5 as a 5×5 conv
+    assert [r.size for r in rows] == [r.size for r in preset] == [5, 6, 14, 16]
+    assert receptive_field(LeNet5(), 32) == 16
+
+
+@pytest.mark.parametrize(("side", "features"), [(224, 44_944), (64, 2_704), (28, 256)])
+def test_lenet_at_another_size_is_a_clear_error(side, features):
+    """LeNet-5's C5 is a dense layer built for 16×5×5 = 400 features: any other side fails in
+    the classifier, after every conv / pool; the message says so in words."""
+    with pytest.raises(InputSizeError) as info:
+        receptive_field_table(LeNet5(), side)
+    err = info.value
+    assert err.side == side and isinstance(err, ValueError)
+    assert err.reason == (
+        f"its fully connected layer `classifier.1` takes 400 features, but this input gives it "
+        f"{features:,} (the layer is built for one input size)"
+    )
+    assert str(err) == f"The network cannot run on a {side}×{side} input: {err.reason}."
+    assert "reduction dim" in str(err.__cause__) and "reduction dim" not in str(err)
+
+
+def test_image_to_input_grey_for_a_one_channel_network():
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[..., 0], image[..., 1], image[..., 2] = 200, 100, 50  # one colour
+    picture, x = image_to_input(image, 32, channels=1)
+    assert picture.shape == (32, 32, 3) and picture.dtype == np.uint8
+    grey = sum(w * v for w, v in zip(GREY_WEIGHTS, (200, 100, 50), strict=True))
+    assert np.all(picture == round(grey))  # R = G = B: what the network sees
+    assert x.shape == (1, 32, 32) and x.dtype == torch.float32
+    mean, std = (0.5, 0.4, 0.3), (0.2, 0.2, 0.2)
+    _, x = image_to_input(image, 32, mean, std, channels=1)
+    torch.testing.assert_close(x, torch.full((1, 32, 32), (grey / 255 - 0.4) / 0.2))
+    picture3, x3 = image_to_input(image, 32)
+    assert x3.shape == (3, 32, 32) and np.all(picture3 == (200, 100, 50))
+    with pytest.raises(ValueError, match="channels must be 1 or 3"):
+        image_to_input(image, 32, channels=2)
 
 
 # --- the gradient check ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Input widgets shared by pages: a photo picker (sample or upload) and a number-grid editor."""
+"""Input widgets shared by pages: a photo picker (sample or upload), a number-grid editor and
+the training seed."""
 
 from __future__ import annotations
 
@@ -159,4 +160,24 @@ def clickable_grid(
         selection_mode="points",
         width="content",
         config=CHART_CONFIG,
+    )
+
+
+MAX_SEED = 10_000  # the training seed's range: 0..MAX_SEED
+
+
+def seed_input(key: str, draws: str, where=st) -> int:
+    """The "Training seed" number input (session-state ``key``, kept across pages) in
+    ``where``; ``draws``: what the run draws from it, for the help text (e.g. "the batch order
+    and the dropout masks"). Returns the seed."""
+    return int(
+        where.number_input(
+            "Training seed",
+            0,
+            MAX_SEED,
+            key=key,
+            persist_state=KEEP,
+            help=f"The initial weights, {draws} are drawn from this seed alone: the same seed "
+            "and settings train the same model again.",
+        )
     )

@@ -62,8 +62,13 @@ def build_set(
     """Decode ``{class name: [(file name, bytes), ...]}`` into a LabelledImages.
 
     Classes keep their given order (empty names are dropped); bad files are skipped and
-    returned as Rejected. Raises DatasetError when fewer than ``min_classes`` classes keep at
-    least ``min_per_class`` images, or there are more than ``max_classes``.
+    returned as Rejected. The ``max_images`` cap is shared fairly: classes take turns, one
+    good image each per round, so every class gets up to an equal share and what a small class
+    does not use goes to the others (cap 400: classes of 450 and 450 images give 200 and 200;
+    of 450 and 100, 300 and 100). Files past a class's share are listed as over the limit,
+    and a note says how the cap was shared. Raises DatasetError when fewer than
+    ``min_classes`` classes keep at least ``min_per_class`` images, or there are more than
+    ``max_classes``.
     """
     named = {_clean_name(k): v for k, v in files.items() if _clean_name(k)}
     if len(named) > limits.max_classes:
@@ -71,38 +76,47 @@ def build_set(
             f"{len(named)} classes: at most {limits.max_classes} are allowed. Merge or drop some."
         )
     rejected: list[Rejected] = []
+    kept: dict[str, list[np.ndarray]] = {name: [] for name in named}
+    pending: dict[str, Iterator[tuple[str, bytes]]] = {
+        name: iter(entries) for name, entries in named.items()
+    }
+    total = 0
+    while pending and total < limits.max_images:  # one round: one good image per class
+        for name in list(pending):
+            image = _next_good(pending[name], limits, rejected)
+            if image is None:
+                del pending[name]  # this class has no more files
+                continue
+            kept[name].append(image)
+            total += 1
+            if total >= limits.max_images:
+                break
+    notes: list[str] = []
+    left_over = 0
+    for name, rest in pending.items():  # the cap is reached: the files left are not decoded
+        for file_name in _names_left(rest):
+            left_over += 1
+            reason = f"over the limit of {limits.max_images} images (“{name}” used its share)"
+            rejected.append(Rejected(file_name, reason))
+    if left_over:
+        counts = ", ".join(f"{name} {len(pictures)}" for name, pictures in kept.items())
+        notes.append(
+            f"At most {limits.max_images} images are used, shared fairly: the classes take "
+            f"turns, one image each, until the limit ({counts}); {left_over} more file(s) "
+            "left unread."
+        )
     images: list[np.ndarray] = []
     labels: list[int] = []
     classes: list[str] = []
-    notes: list[str] = []
-    for name, entries in named.items():
-        kept = 0
-        for file_name, data in entries:
-            if len(images) >= limits.max_images:
-                rejected.append(
-                    Rejected(file_name, f"over the limit of {limits.max_images} images")
-                )
-                continue
-            if len(data) > limits.max_file_bytes:
-                rejected.append(
-                    Rejected(file_name, f"larger than {limits.max_file_bytes // 2**20} MB")
-                )
-                continue
-            try:
-                pixels = load_image(data, max_side=4 * limits.side)
-            except ImageError as err:
-                rejected.append(Rejected(file_name, str(err)))
-                continue
-            images.append(square(pixels, limits.side))
-            labels.append(len(classes))
-            kept += 1
-        if kept < limits.min_per_class:
+    for name, pictures in kept.items():
+        if len(pictures) < limits.min_per_class:
             notes.append(
-                f"Class “{name}” has {kept} usable image(s), fewer than {limits.min_per_class}: "
-                "left out."
+                f"Class “{name}” has {len(pictures)} usable image(s), fewer than "
+                f"{limits.min_per_class}: left out."
             )
-            images, labels = images[: len(images) - kept], labels[: len(labels) - kept]
             continue
+        images += pictures
+        labels += [len(classes)] * len(pictures)
         classes.append(name)
     if len(classes) < limits.min_classes:
         raise DatasetError(
@@ -114,6 +128,24 @@ def build_set(
         LabelledImages(stacked, np.array(labels, np.int64), tuple(classes), source, tuple(notes)),
         rejected,
     )
+
+
+def _next_good(
+    entries: Iterator[tuple[str, bytes]], limits: UploadLimits, rejected: list[Rejected]
+) -> np.ndarray | None:
+    """The next file of ``entries`` that decodes, as a (side, side, 3) uint8 image; the files
+    skipped on the way join ``rejected``. None when there are no more files."""
+    for file_name, data in entries:
+        if len(data) > limits.max_file_bytes:
+            rejected.append(Rejected(file_name, f"larger than {limits.max_file_bytes // 2**20} MB"))
+            continue
+        try:
+            pixels = load_image(data, max_side=4 * limits.side)
+        except ImageError as err:
+            rejected.append(Rejected(file_name, str(err)))
+            continue
+        return square(pixels, limits.side)
+    return None
 
 
 def _hidden(path: str) -> bool:
@@ -229,7 +261,7 @@ def read_zip(
             raise DatasetError(_no_classes_message(rejected))
         budget = [limits.max_unpacked_bytes]  # what the entries still read may unpack to
         lazily = {
-            name: _read_entries(archive, members, limits, rejected, budget)
+            name: _ZipEntries(archive, members, limits, rejected, budget)
             for name, members in sorted(per_class.items())
         }
         dataset, bad = build_set(lazily, limits, source="your zip")
@@ -252,38 +284,64 @@ _UNPACK_ERRORS = (
 )
 
 
-def _read_entries(
-    archive: zipfile.ZipFile,
-    members: list[zipfile.ZipInfo],
-    limits: UploadLimits,
-    rejected: list[Rejected],
-    budget: list[int],
-) -> Iterator[tuple[str, bytes]]:
+class _ZipEntries(Iterator[tuple[str, bytes]]):
     """(name, bytes) of each member, read only when asked for; entries that fail are added to
     ``rejected``. Each read is capped at ``max_file_bytes + 1`` bytes, whatever the header says
     (CPython already stops at the declared size; the cap guards against any reader that would
-    not), and all reads together at ``budget[0]``: more raises DatasetError."""
-    for info in members:
-        try:
-            with archive.open(info) as handle:
-                content = _read_capped(handle, limits.max_file_bytes + 1)
-        except _UNPACK_ERRORS as err:
-            rejected.append(Rejected(info.filename, f"could not be unpacked ({err})"))
-            continue
-        budget[0] -= len(content)
-        if budget[0] < 0:
-            raise DatasetError(
-                "The zip unpacks to more than its header says (damaged, or a zip bomb): "
-                "refused. Zip your class folders again and upload the new file."
-            )
-        if len(content) > limits.max_file_bytes:
-            rejected.append(
-                Rejected(info.filename, f"unpacks to more than {limits.max_file_bytes // 2**20} MB")
-            )
-        elif _nested_zip(info.filename, content[:4]):
-            rejected.append(Rejected(info.filename, NESTED_ZIP))
-        else:
-            yield info.filename, content
+    not), and all reads together at ``budget[0]``: more raises DatasetError. The members never
+    asked for are only named (:meth:`names_left`), never unpacked."""
+
+    def __init__(
+        self,
+        archive: zipfile.ZipFile,
+        members: list[zipfile.ZipInfo],
+        limits: UploadLimits,
+        rejected: list[Rejected],
+        budget: list[int],
+    ) -> None:
+        self.archive, self.limits, self.rejected, self.budget = archive, limits, rejected, budget
+        self.left = list(reversed(members))  # popped from the end: the zip's order
+
+    def __next__(self) -> tuple[str, bytes]:
+        limits = self.limits
+        while self.left:
+            info = self.left.pop()
+            try:
+                with self.archive.open(info) as handle:
+                    content = _read_capped(handle, limits.max_file_bytes + 1)
+            except _UNPACK_ERRORS as err:
+                self.rejected.append(Rejected(info.filename, f"could not be unpacked ({err})"))
+                continue
+            self.budget[0] -= len(content)
+            if self.budget[0] < 0:
+                raise DatasetError(
+                    "The zip unpacks to more than its header says (damaged, or a zip bomb): "
+                    "refused. Zip your class folders again and upload the new file."
+                )
+            if len(content) > limits.max_file_bytes:
+                self.rejected.append(
+                    Rejected(
+                        info.filename, f"unpacks to more than {limits.max_file_bytes // 2**20} MB"
+                    )
+                )
+            elif _nested_zip(info.filename, content[:4]):
+                self.rejected.append(Rejected(info.filename, NESTED_ZIP))
+            else:
+                return info.filename, content
+        raise StopIteration
+
+    def names_left(self) -> list[str]:
+        """The names of the members not read yet (and now never read)."""
+        names = [info.filename for info in reversed(self.left)]
+        self.left.clear()
+        return names
+
+
+def _names_left(entries: Iterator[tuple[str, bytes]]) -> list[str]:
+    """The file names an iterator of (name, bytes) has left, unpacking nothing more of a zip."""
+    if isinstance(entries, _ZipEntries):
+        return entries.names_left()
+    return [name for name, _ in entries]
 
 
 def _read_capped(handle: IO[bytes], cap: int, chunk: int = 2**20) -> bytes:

@@ -5,6 +5,8 @@ weights, nothing downloaded) and our own.
 only shapes are needed (counting, receptive fields: no memory, milliseconds). ``TORCHVISION_NAME``
 gives the torchvision name of each torchvision model (for ``get_model_weights(name).DEFAULT.meta``:
 published parameter and operation counts, no download), ``INPUT_SIDE`` the image side it expects.
+Most of them take other sides too (an adaptive pooling layer before their classifier);
+``FIXED_INPUT_SIDE`` lists those that take one side only.
 """
 
 from __future__ import annotations
@@ -55,3 +57,15 @@ INPUT_SIDE: dict[str, int] = {name: 224 for name in ARCHITECTURES} | {
     "Inception-v3": 299,
 }
 INPUT_CHANNELS: dict[str, int] = {name: 3 for name in ARCHITECTURES} | {"LeNet-5": 1}
+FIXED_INPUT_SIDE: dict[str, int] = {  # networks that run on one input side only
+    "LeNet-5": 32,  # flatten + dense C5 built for 16×5×5 maps, no adaptive pooling before it
+}
+
+
+def fixed_side_note(name: str) -> str | None:
+    """Why a network's input side is fixed (one short sentence for the pages), or None when it
+    is not."""
+    side = FIXED_INPUT_SIDE.get(name)
+    if side is None:
+        return None
+    return f"{name}'s classifier expects {side}×{side} inputs, so the input is fixed at {side} px."

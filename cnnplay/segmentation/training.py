@@ -16,6 +16,7 @@ from cnnplay.device import get_device
 from cnnplay.dihedral import Dihedral
 from cnnplay.progress import ProgressFn
 from cnnplay.scenes import Scene, SceneConfig, scene_arrays, stack_semantic
+from cnnplay.seeding import seeded
 from cnnplay.segmentation.metrics import evaluate
 from cnnplay.segmentation.unet import UNet, UNetConfig
 from cnnplay.train import History, TrainConfig, fit
@@ -77,7 +78,7 @@ class SegTrainSettings:
     lr: float = 3e-3  # peak learning rate of the one-cycle schedule (AdamW)
     augment: bool = True  # random flips / transposes of every batch
     train_seed: int = 1  # scene seed of the training set
-    model_seed: int = 0  # torch seed of the initial weights
+    model_seed: int = 0  # seed of the initial weights, the batch order and the flips
     scene_size: int = 128  # scene side in pixels
 
 
@@ -97,8 +98,7 @@ def train_unet(
     (scenes, or the same as :class:`SceneTensors`); by default ``settings.train_scenes``
     generated scenes of seed ``settings.train_seed``."""
     if model is None:
-        torch.manual_seed(settings.model_seed)
-        model = UNet(config)
+        model = seeded(lambda: UNet(config), settings.model_seed)
     model = model.to(get_device())
     if train_scenes is None:
         data = SceneTensors.generate(
@@ -108,7 +108,7 @@ def train_unet(
         data = train_scenes
     else:
         data = SceneTensors.from_scenes(train_scenes)
-    tc = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size, lr=settings.lr)
+    tc = TrainConfig(settings.epochs, settings.batch_size, settings.lr, seed=settings.model_seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=1e-4)
     per_epoch = (len(data) + tc.batch_size - 1) // tc.batch_size
     schedule = torch.optim.lr_scheduler.OneCycleLR(

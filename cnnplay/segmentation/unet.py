@@ -153,14 +153,20 @@ class UNet(nn.Module):
             self.upsample = nn.ConvTranspose2d(
                 c.num_classes, c.num_classes, kernel_size=2 * f, stride=f, padding=f // 2
             )
-            with torch.no_grad():
-                self.upsample.weight.copy_(bilinear_kernel(c.num_classes, 2 * f))
-                self.upsample.bias.zero_()
+        self.finish_init_()
 
-        with torch.no_grad():  # start out predicting the class frequencies of the scenes
-            prior = torch.full((c.num_classes,), (1 - BACKGROUND_PRIOR) / (c.num_classes - 1))
-            prior[0] = BACKGROUND_PRIOR
-            self.head.bias.copy_(prior.log())
+    @torch.no_grad()
+    def finish_init_(self) -> None:
+        """The fixed part of the initial weights (after the random draws; see
+        :func:`cnnplay.seeding.seeded_init_`): the head starts out predicting the class
+        frequencies of the scenes, and the FCN's upsampling is bilinear."""
+        c = self.config
+        if c.decoder == "fcn":
+            self.upsample.weight.copy_(bilinear_kernel(c.num_classes, 2 * c.factor))
+            self.upsample.bias.zero_()
+        prior = torch.full((c.num_classes,), (1 - BACKGROUND_PRIOR) / (c.num_classes - 1))
+        prior[0] = BACKGROUND_PRIOR
+        self.head.bias.copy_(prior.log())
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (N, 3, H, W) in [0, 1], H and W multiples of 2**depth -> (N, classes, H, W)."""

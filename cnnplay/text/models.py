@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from cnnplay.device import get_device
 from cnnplay.progress import ProgressFn
+from cnnplay.seeding import Dropout, materialise_
 from cnnplay.text.vocab import PAD_ID
 from cnnplay.train import History, TrainConfig, fit
 
@@ -55,14 +56,6 @@ class KerasStackConfig:
     seed: int = 0  # initial weights
 
 
-def _seeded(seed: int, build: Callable[[], None]) -> None:
-    """Run ``build`` (which creates layers) with torch's global generator seeded, then restore
-    the generator: weights are reproducible and nothing else's randomness changes."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        build()
-
-
 def valid_positions(ids: Tensor, width: int) -> Tensor:
     """(N, L - h + 1) bool: windows of ``width`` words that lie inside each sentence (no
     padding); a sentence shorter than the window keeps its first position."""
@@ -80,14 +73,13 @@ class TextCNN(nn.Module):
             raise ValueError("a TextCNN needs at least one filter width, each ≥ 1")
         self.config = config
 
-        def build() -> None:
-            d, f = config.embed_dim, config.filters
+        d, f = config.embed_dim, config.filters
+        with torch.device("meta"):  # no numbers drawn here: the seed's weights come next
             self.embedding = nn.Embedding(config.vocab_size, d, padding_idx=PAD_ID)
             self.convs = nn.ModuleList(nn.Conv1d(d, f, h) for h in config.widths)
-            self.dropout = nn.Dropout(config.dropout)
+            self.dropout = Dropout(config.dropout)
             self.fc = nn.Linear(f * len(config.widths), config.num_classes)
-
-        _seeded(config.seed, build)
+        materialise_(self, config.seed)
 
     def pad(self, ids: Tensor) -> Tensor:
         """Right-pad ``ids`` (N, L) to at least the widest filter: (N, max(L, max width))."""
@@ -148,11 +140,11 @@ class KerasStack(nn.Module):
             raise ValueError(f"max_len {config.max_len} is too short for two width-{h} convs")
         self.config = config
 
-        def build() -> None:
-            d, f = config.embed_dim, config.filters
+        d, f = config.embed_dim, config.filters
+        with torch.device("meta"):
             self.embedding = nn.Embedding(config.vocab_size, d, padding_idx=PAD_ID)
             self.features = nn.Sequential(
-                nn.Dropout(config.dropout),
+                Dropout(config.dropout),
                 nn.Conv1d(d, f, h),  # padding='valid', activation='relu'
                 nn.ReLU(),
                 nn.MaxPool1d(2),
@@ -163,12 +155,11 @@ class KerasStack(nn.Module):
             )
             self.head = nn.Sequential(
                 nn.Linear(f * after, config.hidden),
-                nn.Dropout(config.dropout),
+                Dropout(config.dropout),
                 nn.ReLU(),
                 nn.Linear(config.hidden, config.num_classes),
             )
-
-        _seeded(config.seed, build)
+        materialise_(self, config.seed)
 
     def forward(self, ids: Tensor) -> Tensor:
         """(N, L) int64 ids (cut or padded to max_len) -> (N, K) logits."""
@@ -184,11 +175,9 @@ class BagOfWords(nn.Module):
     def __init__(self, vocab_size: int, num_classes: int = 2, seed: int = 0) -> None:
         super().__init__()
         self.vocab_size = vocab_size
-
-        def build() -> None:
+        with torch.device("meta"):
             self.fc = nn.Linear(vocab_size, num_classes)
-
-        _seeded(seed, build)
+        materialise_(self, seed)
 
     def counts(self, ids: Tensor) -> Tensor:
         """(N, L) ids -> (N, V) float counts of each token, padding not counted."""

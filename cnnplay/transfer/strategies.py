@@ -38,6 +38,7 @@ from torch import Tensor, nn
 from cnnplay.device import get_device
 from cnnplay.models.small_cnn import SmallCNN
 from cnnplay.progress import ProgressFn, StopFn
+from cnnplay.seeding import generator, seeded
 from cnnplay.train import History, TrainConfig, fit
 
 STRATEGIES: dict[str, str] = {  # key -> label shown to the user
@@ -222,18 +223,19 @@ def build_transfer(
 ) -> TransferNet:
     """A TransferNet over ``stages`` (from :func:`cnnplay.models.pretrained.body_stages`):
     stages[:split] frozen and shared, stages[split:] deep-copied and trainable, a new
-    ``Linear(dim, num_classes)`` head (seeded). split = len(stages) trains only the head."""
-    torch.manual_seed(seed)
+    ``Linear(dim, num_classes)`` head (its initial weights from a generator of ``seed``).
+    split = len(stages) trains only the head."""
     device = get_device()
     suffix = copy.deepcopy(stages[split:]).requires_grad_(True).to(device)
-    head = nn.Linear(dim, num_classes).to(device)  # the shared prefix is already on the device
+    head = seeded(lambda: nn.Linear(dim, num_classes), seed).to(device)
+    # (the shared prefix is already on the device)
     parts = OrderedDict(prefix=FrozenPrefix(stages[:split]), suffix=suffix, head=head)
     return TransferNet(parts).eval()
 
 
 def build_scratch(num_classes: int, seed: int = 0, width: int = 16) -> SmallCNN:
-    torch.manual_seed(seed)
-    return SmallCNN(num_classes, width).to(get_device())
+    """A SmallCNN with initial weights from a generator of ``seed``, on the device."""
+    return seeded(lambda: SmallCNN(num_classes, width), seed).to(get_device())
 
 
 def count_params(model: nn.Module) -> tuple[int, int]:
@@ -425,7 +427,7 @@ def train_transfer(
     elif head_only:
 
         def augmented_views() -> Tensor:
-            gen = torch.Generator().manual_seed(config.seed)
+            gen = generator(config.seed)
             copies = torch.cat([augment(x[tr], gen, aug, mean, std) for _ in range(views)])
             return prefix_features(prefix, copies, on_features)  # (views·n_train, D)
 

@@ -232,3 +232,46 @@ def test_truncated_and_damaged_zips_get_a_message_not_a_crash():
     data, rejected = read_zip(bytes(damaged), LIMITS)
     assert len(data) == 5 and [r.file for r in rejected] == ["a/0.png"]
     assert rejected[0].reason.startswith("could not be unpacked")
+
+
+def _counts(data) -> list[int]:
+    return np.bincount(data.labels, minlength=len(data.classes)).tolist()
+
+
+def test_the_image_cap_is_shared_fairly_between_the_classes():
+    small = UploadLimits(side=8)  # the real cap of 400, tiny images
+    data, rejected = build_set({"a": [("a.png", GOOD)] * 450, "b": [("b.png", GOOD)] * 450}, small)
+    assert data.classes == ("a", "b") and _counts(data) == [200, 200]  # was: 1 usable class
+    assert len(rejected) == 500 and all("limit of 400" in r.reason for r in rejected)
+    assert any("shared fairly" in n and "a 200, b 200" in n for n in data.notes)
+    data, _ = build_set({"a": [("a.png", GOOD)] * 250, "b": [("b.png", GOOD)] * 250}, small)
+    assert _counts(data) == [200, 200]  # was: 250 / 150
+    data, rejected = build_set({"a": [("a.png", GOOD)] * 450, "b": [("b.png", GOOD)] * 100}, small)
+    assert _counts(data) == [300, 100]  # a small class leaves its share to the others
+    data, _ = build_set(
+        {"a": [("a.png", GOOD)] * 3, "b": [("b.png", GOOD)] * 50, "c": [("c.png", GOOD)] * 50},
+        UploadLimits(side=8, max_images=40),
+    )
+    assert _counts(data) == [3, 19, 18]  # turns: a, b, c, a, b, c, ... b, c, b
+    data, rejected = build_set(
+        {"a": [("a.png", GOOD)] * 5, "b": [("x.png", b"bad")] * 3 + [("b.png", GOOD)] * 5},
+        UploadLimits(side=8, max_images=6),
+    )
+    assert _counts(data) == [3, 3]  # bad files do not count against a class's turns
+    assert [r.file for r in rejected].count("x.png") == 3
+    data, rejected = build_set(
+        {"a": [("a.png", GOOD)] * 3, "b": [("b.png", GOOD)] * 3}, UploadLimits(side=8)
+    )
+    assert _counts(data) == [3, 3] and not rejected and not data.notes  # under the cap
+
+
+def test_a_zips_files_past_the_cap_are_named_but_never_unpacked():
+    entries = {f"{c}/{i}.png": GOOD for c in ("cat", "dog") for i in range(4)}
+    damaged = bytearray(_zip(entries, zipfile.ZIP_STORED))
+    at = damaged.rfind(GOOD[-20:])  # the last dog's bytes: its CRC no longer matches
+    damaged[at] ^= 0xFF
+    data, rejected = read_zip(bytes(damaged), UploadLimits(side=8, max_images=4))
+    assert _counts(data) == [2, 2]
+    assert {r.file: r.reason for r in rejected}["dog/3.png"].startswith("over the limit of 4")
+    _, rejected = read_zip(bytes(damaged), UploadLimits(side=8))  # read: the damage shows
+    assert "could not be unpacked" in {r.file: r.reason for r in rejected}["dog/3.png"]

@@ -8,6 +8,10 @@
 - ``page`` (function): a fresh browser context per test, so every test is a new Streamlit session
   (no widget state or cell edits leak between tests). A failing test leaves a screenshot in
   ``test-artifacts/``.
+- ``server_log_is_clean`` (function, every test): fails the test when the server's log gained a
+  traceback, a warning or an error while it ran (tests/e2e/server_log.py), with the offending
+  lines in the message; what no test's check saw (the last lines, the shutdown) fails the run
+  at its end.
 - ``save_screenshot`` (function): whole-page PNGs into ``test-artifacts/`` and, when
   ``CNNPLAY_SCREENSHOT_DIR`` is set, a copy there too (``CNNPLAY_SCREENSHOT_DIR=docs pytest
   tests/e2e`` refreshes the README's ``docs/kernels.png``; a relative path counts from the
@@ -29,6 +33,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from benchmarks import server
+from tests.e2e.server_log import SERVER_ARGS, ServerLog
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 E2E_DIR = Path(__file__).resolve().parent
@@ -66,27 +71,57 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 @contextlib.contextmanager
-def running_app(log_dir: Path) -> Iterator[str]:
+def running_app(log_dir: Path, logs: list[ServerLog]) -> Iterator[str]:
     """`streamlit run app.py` on a free localhost port (benchmarks.server); a server that cannot
-    start fails the test with its output."""
+    start fails the test with its output. Its log (every line with its level: SERVER_ARGS) is
+    added to ``logs``, checked after each test."""
     try:
-        with server.running_app(log_dir) as url:
+        with server.running_app(log_dir, extra_args=SERVER_ARGS) as url:
+            # server-<attempt>.log: the last attempt (1 to 3) is the server that runs
+            logs.append(ServerLog(max(log_dir.glob("server-*.log"))))
             yield url
     except server.ServerError as err:
         pytest.fail(str(err), pytrace=False)
 
 
+def fail_on_new_problems(logs: list[ServerLog]) -> None:
+    """Fail with the lines the servers logged since the last check that show a traceback, a
+    warning or an error (tests/e2e/server_log.py)."""
+    found = [(log, problems) for log in logs if (problems := log.new_problems())]
+    if found:
+        pytest.fail("\n".join(log.report(problems) for log, problems in found), pytrace=False)
+
+
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_logs() -> Iterator[list[ServerLog]]:
+    """The log of every server this run started. At the end of the run (the servers stopped),
+    whatever the last test's check could not see yet fails the run."""
+    logs: list[ServerLog] = []
+    yield logs
+    fail_on_new_problems(logs)
+
+
+@pytest.fixture(autouse=True)
+def server_log_is_clean(server_logs: list[ServerLog]) -> Iterator[None]:
+    """After each test (its browser context closed, its own server stopped): what the servers
+    logged meanwhile holds no traceback, warning or error; else the test fails with it."""
+    yield
+    fail_on_new_problems(server_logs)
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    tmp_path_factory: pytest.TempPathFactory, server_logs: list[ServerLog]
+) -> Iterator[str]:
     """One app server for the whole run."""
-    with running_app(tmp_path_factory.mktemp("streamlit")) as url:
+    with running_app(tmp_path_factory.mktemp("streamlit"), server_logs) as url:
         yield url
 
 
 @pytest.fixture
-def fresh_app_url(tmp_path: Path) -> Iterator[str]:
+def fresh_app_url(tmp_path: Path, server_logs: list[ServerLog]) -> Iterator[str]:
     """A server of this test's own, whose first request the test makes."""
-    with running_app(tmp_path) as url:
+    with running_app(tmp_path, server_logs) as url:
         yield url
 
 

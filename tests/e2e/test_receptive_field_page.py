@@ -2,7 +2,8 @@
 is built only when it is clicked): in "Stack of layers" choose a layer of seed 000's stack,
 click one of its units and change the input side; the field table of a real network and
 another network; the effective field of a unit on the photo; the 3×3-stack calculator. Back on
-the first tab, the settings made there are still in place.
+the first tab, the settings made there are still in place. LeNet-5, whose classifier takes
+32×32 inputs only, in the Real network and On an image tabs.
 
 Labels come from ui/catalog.py (navigation "Receptive field") and views/receptive_field/
 (tabs, "Layer whose unit to inspect", "Input side n₀ (pixels)", "Receptive field of unit ...",
@@ -22,6 +23,7 @@ from tests.e2e.browser import (
 )
 
 STACK, NETWORK, IMAGE, KERNELS = "Stack of layers", "Real network", "On an image", "3×3 stacks"
+LENET_NOTE = "LeNet-5's classifier expects 32×32 inputs, so the input is fixed at 32 px."
 
 
 def field_text(panel: Locator) -> Locator:
@@ -95,4 +97,31 @@ def test_every_tab_of_the_receptive_field_page(page: Page, app_url: str, save_sc
     expect(panel.get_by_label("Input side n₀ (pixels)")).to_have_value("9")
     expect(panel.locator("path.point")).to_have_count(49)
     expect(field_text(panel)).to_contain_text("Receptive field of unit (2, 3): rows 2–4")
+    assert_no_exception(page)
+
+
+def test_lenet_runs_at_its_own_32_px(page: Page, app_url: str) -> None:
+    open_page(page, app_url, "Receptive field", "receptive_field")
+    wait_for_app_idle(page)
+    network = open_tab(page, NETWORK)
+    expect(network).to_contain_text("sees 435×435 pixels")  # ResNet-18 at the default 224
+    choose(page, network, "Network (torchvision", "LeNet", "LeNet-5")
+    expect(network).to_contain_text("sees 16×16 pixels (the theoretical field; 32×32 input")
+    expect(network.get_by_text(LENET_NOTE)).to_be_visible()
+    expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
+    expect(page.get_by_text("reduction dim", exact=False)).to_have_count(0)
+
+    image = open_tab(page, IMAGE)
+    expect(image).to_contain_text("Network: LeNet-5.")
+    expect(image.get_by_text(LENET_NOTE)).to_be_visible()
+    expect(field_text(image)).to_contain_text("Receptive field of unit (5, 5) of features.3")
+    image.get_by_role("button", name="Compute the effective field (gradient)").click()
+    expect(image).to_contain_text("Nonzero gradient: rows 10–23, columns 10–23.")
+    wait_for_app_idle(page)
+
+    network = open_tab(page, NETWORK)  # another network: the student's 224 again
+    choose(page, network, "Network (torchvision", "ResNet-18", "ResNet-18")
+    expect(network).to_contain_text("sees 435×435 pixels")
+    expect(network.get_by_text(LENET_NOTE)).to_have_count(0)
+    expect(page.get_by_text("reduction dim", exact=False)).to_have_count(0)
     assert_no_exception(page)

@@ -54,7 +54,7 @@ def test_every_tab_and_a_short_training(page: Page, app_url: str, save_screensho
     scenes.focus()
     page.keyboard.press("Home")
     wait_for_app_idle(page)
-    train.get_by_role("button", name="Train").click()
+    train.get_by_role("button", name="Train", exact=True).click()
     label = train.get_by_test_id("stMetricLabel").filter(has_text="Val mean IoU")
     expect(label).to_be_visible(timeout=240_000)
     wait_for_app_idle(page)
@@ -64,7 +64,7 @@ def test_every_tab_and_a_short_training(page: Page, app_url: str, save_screensho
     slider.focus()
     page.keyboard.press("End")
     wait_for_app_idle(page)
-    train.get_by_role("button", name="Train").click()
+    train.get_by_role("button", name="Train", exact=True).click()
     first_epoch = re.compile(r"of 30, loss [0-9.]+, val mean IoU")  # the progress bar's text
     expect(train.get_by_text(first_epoch)).to_be_visible(timeout=120_000)
     train.get_by_role("button", name="Stop").click()

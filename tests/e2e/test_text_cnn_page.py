@@ -1,13 +1,15 @@
 """The Text CNN page in a real browser, tab by tab (each tab's content is built only when the tab
-is clicked): seed 001's 9-word example and a taller filter; training the Kim CNN beside the bag
-of words, then a long run interrupted by Stop after its first epoch (its model kept); typing a
-sentence and reading the prediction and its n-grams; the top n-grams; the learned vectors back
-in the first tab, still there after a visit to the home page. Screenshots of the tabs.
+is clicked): seed 001's 9-word example, a taller filter, the filter moved and a shorter sentence;
+training the Kim CNN beside the bag of words, then a long run interrupted by Stop after its first
+epoch (its model kept); typing a sentence and reading the prediction and its n-grams; the top
+n-grams; the learned vectors back in the first tab, still there after a visit to the home page.
+Screenshots of the tabs.
 
 Labels come from ui/catalog.py (navigation "Text CNN") and views/text_cnn/ (tabs, the "Filter
-height h (words)" slider, the "Epochs" input, the "Train the Kim CNN and the bag of words" and
-"Stop training" buttons, the progress text "Kim CNN: epoch … of …, loss …, test accuracy …",
-the "Kim CNN: test accuracy" metric, the "Type a sentence" input, the "… says …" line).
+height h (words)" and "Filter position p" sliders, the "Sentence" and "Epochs" inputs, the "Train
+the Kim CNN and the bag of words" and "Stop training" buttons, the progress text "Kim CNN: epoch
+… of …, loss …, test accuracy …", the "Kim CNN: test accuracy" metric, the "Type a sentence"
+input, the "… says …" line).
 """
 
 from __future__ import annotations
@@ -55,6 +57,21 @@ def test_every_tab_training_and_stop(page: Page, app_url: str, save_screenshot) 
     wait_for_app_idle(page)
     assert_no_exception(page)
     save_screenshot(page, "text_cnn_image.png")
+    # the filter position: moved, then clamped by a shorter sentence (the server's log is
+    # checked after the test: no warning about a widget given a default value besides its
+    # session-state value)
+    image.get_by_role("slider", name="Filter position p").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(image.get_by_text("The response at position 2 ", exact=False)).to_be_visible()
+    wait_for_app_idle(page)
+    box = image.get_by_label("Sentence", exact=True)
+    box.fill("so good but boring")
+    box.press("Enter")
+    expect(image.get_by_text("moves 2 times", exact=False).first).to_be_visible()
+    expect(image.get_by_text("The response at position 1 ", exact=False)).to_be_visible()
+    wait_for_app_idle(page)
+    assert_no_exception(page)
 
     train = open_tab(page, "Train & compare")
     expect(train.get_by_text("Nothing trained yet")).to_be_visible()

@@ -9,6 +9,7 @@ text) and ui/run_limit.py (the "Waiting for a training slot" note, the queue cap
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from tests.e2e.browser import (
     wait_for_app_idle,
 )
 from tests.e2e.conftest import TIMEOUT_MS, VIEWPORT, running_app
+from tests.e2e.server_log import ServerLog
 from ui.run_limit import ENV_VAR
 
 TRAIN = "Train small CNN from scratch"
@@ -29,9 +31,11 @@ RUNNING = re.compile(r"Small CNN from scratch: epoch [0-9.]+ of 100, loss")  # t
 
 
 @pytest.fixture
-def one_slot_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def one_slot_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server_logs: list[ServerLog]
+) -> Iterator[str]:
     monkeypatch.setenv(ENV_VAR, "1")  # the server reads it at its first training run
-    with running_app(tmp_path) as url:
+    with running_app(tmp_path, server_logs) as url:  # its log is checked after the test
         yield url
 
 

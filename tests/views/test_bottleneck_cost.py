@@ -178,6 +178,19 @@ def test_real_network_too_small_input(at):
     at.number_input(key="bn_md_side_AlexNet").set_value(16).run()
     assert not at.exception
     assert any("AlexNet cannot run on a 16×16 image" in e for e in texts(at, "error"))
+    assert not any("Given input size" in e for e in texts(at, "error"))  # no torch text
+
+
+def test_lenet_5_takes_its_one_input_side(at):
+    tab(at, MODELS)
+    at.selectbox(key="bn_md_name").set_value("LeNet-5").run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="bn_md_side_fixed").disabled
+    assert at.number_input(key="bn_md_side_fixed").value == 32
+    assert any("fixed at 32 px" in c for c in texts(at, "caption"))
+    assert {m.label: m.value for m in at.metric}["Parameters"] == "61,706"
+    at.selectbox(key="bn_md_name").set_value("AlexNet").run()
+    assert at.number_input(key="bn_md_side_AlexNet").value == 224  # its own side is back
 
 
 def test_measure_blocks(at):

@@ -76,6 +76,20 @@ def test_step_buttons_walk_row_major(at):
     assert step_cell(at) == (3, 3)
 
 
+def test_stepping_through_a_larger_second_kernel_stays_inside_its_map(at):
+    """Each kernel has its own size: with kernel 1 at 3×3 (a 4×4 map) and kernel 2 at 5×5 (a
+    2×2 map), stepping kernel 2's sums from cell (3, 3) once failed with "output cell (3, 3) is
+    outside the (2, 2) output"."""
+    button(at, "◀ previous").click().run()  # the last cell of kernel 1's 4×4 map
+    assert step_cell(at) == (3, 3)
+    at.radio(key="kn_k2_size").set_value(5).run()
+    at.radio(key="kn_step_k").set_value("kernel 2").run()
+    assert not at.exception and not at.error
+    assert step_cell(at) == (1, 1)  # the last cell of kernel 2's own 2×2 map
+    button(at, "next ▶").click().run()  # wraps inside the 2×2 map
+    assert step_cell(at) == (0, 0) and not at.exception
+
+
 def test_seed004_example_and_true_convolution(at):
     button(at, "004: 5×5 example").click().run()
     assert at.selectbox(key="kn_k1_preset").value == "Seed 004 kernel (3×3)"

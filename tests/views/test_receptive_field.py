@@ -27,6 +27,8 @@ SEED000 = "Seed 000: 3×3 conv → 2×2 max pool"
 LENET = "LeNet-5 (32×32 input)"
 STACK, NETWORK, IMAGE, KERNELS = "Stack of layers", "Real network", "On an image", "3×3 stacks"
 PRETRAINED = "EfficientNet-Lite0 — pretrained on ImageNet"
+LENET_NOTE = "LeNet-5's classifier expects 32×32 inputs, so the input is fixed at 32 px."
+LENET_FIELDS = [5, 6, 14, 16]  # C1, S2, C3, S4 at 32×32
 
 
 @pytest.fixture
@@ -70,6 +72,13 @@ def has_chart(at: AppTest, key: str) -> bool:
 
 def keys(at: AppTest, kind: str) -> set[str]:
     return {w.key for w in getattr(at, kind)}
+
+
+def assert_clean(at: AppTest) -> None:
+    """No exception and no torch error text in what the page shows."""
+    assert not at.exception
+    shown = texts(at, "error") + texts(at, "warning") + texts(at, "markdown")
+    assert not any("reduction dim" in t or "Traceback" in t for t in shown), shown
 
 
 def test_default_reproduces_seed000(at):
@@ -166,7 +175,95 @@ def test_real_network_tab(at):
     at.selectbox(key="rf_net_side").set_value(32)
     at.selectbox(key="rf_net").set_value("AlexNet").run()
     assert not at.exception
-    assert any("AlexNet cannot run on a 32×32 input" in e for e in texts(at, "error"))
+    assert texts(at, "error") == [  # in words, without torch's own message
+        (
+            "AlexNet cannot run on a 32×32 input: at `features.12` its feature maps have shrunk "
+            "to 1×1, smaller than that layer's 3×3 window (the input is too small)."
+        )
+    ]
+
+
+@pytest.mark.parametrize("side", [None, 32, 64, 320])  # None: the default 224
+def test_lenet_runs_at_its_own_size_in_the_real_network_tab(at, side):
+    tab(at, NETWORK)
+    if side is not None:
+        at.selectbox(key="rf_net_side").set_value(side).run()
+    at.selectbox(key="rf_net").set_value("LeNet-5").run()
+    assert_clean(at)
+    assert not at.error
+    assert (
+        "**LeNet-5**: 4 convolution / pooling layers; one unit of its last feature map sees "
+        "**16×16** pixels (the theoretical field; 32×32 input, native 32)."
+    ) in joined(at)
+    assert LENET_NOTE in texts(at, "caption")
+    fixed = at.selectbox(key="rf_net_side_fixed")
+    assert fixed.value == 32 and fixed.options == ["32"] and fixed.disabled
+    assert "rf_net_side" not in keys(at, "selectbox")
+    net = at.dataframe[0].value
+    assert net["size"].tolist() == LENET_FIELDS and net["out_size"].tolist() == [28, 14, 10, 5]
+    at.selectbox(key="rf_net").set_value("ResNet-18").run()  # the student's side is back
+    assert_clean(at)
+    chosen = 224 if side is None else side
+    assert at.selectbox(key="rf_net_side").value == chosen
+    assert f"{chosen}×{chosen} input, native 224" in joined(at)
+    assert LENET_NOTE not in texts(at, "caption")
+
+
+def test_lenet_on_an_image_is_grey_and_32_px(at):
+    at.session_state["rf_net"] = "LeNet-5"  # chosen in the Real network tab
+    tab(at, IMAGE)
+    assert_clean(at)
+    assert not at.error
+    md = joined(at)
+    assert "Network: **LeNet-5**." in md
+    assert "**Receptive field of unit (5, 5)** of `features.3`: rows 10–23, columns 10–23." in md
+    assert LENET_NOTE in texts(at, "caption")
+    assert at.selectbox(key="rf_side_fixed").value == 32
+    assert "rf_side" not in keys(at, "selectbox")
+    at.button(key="rf_erf_btn").click().run()
+    assert_clean(at)
+    assert "Nonzero gradient: rows 10–23, columns 10–23." in joined(at)
+    grad = plot_array(chart(at, "rf_erf_fig")["data"][0]["z"])
+    assert grad.shape == (32, 32) and grad.max() == 1.0
+    photo = chart(at, "rf_img_fig")["data"][0]  # the grey 32×32 picture the network sees
+    assert photo["type"] == "image"
+    last = at.selectbox(key="rf_img_layer").options[-1]  # S4: 5×5, field 16
+    at.selectbox(key="rf_img_layer").set_value(last).run()
+    at.number_input(key="rf_img_r").set_value(4).run()
+    assert_clean(at)
+    assert "**Receptive field of unit (4, 2)** of `features.5`: rows 16–31, columns 8–23." in (
+        joined(at)
+    )
+
+
+def test_lenet_on_an_image_with_changed_settings(at):
+    tab(at, IMAGE)
+    at.selectbox(key="rf_side").set_value(128).run()  # chosen for ResNet-18
+    at.session_state["rf_net"] = "LeNet-5"
+    at.run()
+    assert_clean(at)
+    assert not at.error and LENET_NOTE in texts(at, "caption")
+    assert "Network: **LeNet-5**." in joined(at)
+    at.radio(key="rf_img_net").set_value("EfficientNet-Lite0 — random weights").run()
+    assert_clean(at)  # a network of any side: the student's 128 is back
+    assert at.selectbox(key="rf_side").value == 128 and LENET_NOTE not in texts(at, "caption")
+    assert "Network: **EfficientNet-Lite0 — random weights**." in joined(at)
+    at.radio(key="rf_img_net").set_value("chosen").run()
+    assert_clean(at)
+    assert "Network: **LeNet-5**." in joined(at)
+    at.sidebar.button(key="rf_reset").click().run()  # Reset: ResNet-18 at 160 again
+    tab(at, IMAGE)
+    assert_clean(at)
+    assert "Network: **ResNet-18**." in joined(at) and at.selectbox(key="rf_side").value == 160
+
+
+def test_the_lenet_preset_of_the_stack_takes_any_side(at):
+    """The Stack of layers tab runs no network (the arithmetic of its conv / pool layers):
+    LeNet-5's layers at 224 are fine."""
+    at.selectbox(key="rf_preset").set_value(LENET).run()
+    at.number_input(key="rf_size").set_value(224).run()
+    assert_clean(at)
+    assert not at.error and stack_frame(at)["field r"].tolist()[-1] == "32×32"
 
 
 def test_effective_field_on_request(at):

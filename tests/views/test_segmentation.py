@@ -138,9 +138,16 @@ def test_train_live_then_use_the_model(at):
     assert not any(c.startswith("step ") for c in image_captions(at))  # live masks cleared
     curves = chart(at, "seg_curves")
     assert len(curves["data"][0]["x"]) == 2
+    assert runs["seed"].iloc[0] == 0
+    assert any("Training seed **0**" in c for c in texts(at, "caption"))
+    at.button(key="seg_train").click().run()  # the same settings and seed: the same run again
+    runs = frame(at, "seg_runs_table")
+    assert runs["val mean IoU"].iloc[0] == runs["val mean IoU"].iloc[1]
+    again = chart(at, "seg_curves")["data"]
+    assert [t["y"] for t in again[:2]] == [t["y"] for t in again[2:4]]  # newest run first
     tab(at, FEATURES)
     mine = [o for o in at.selectbox(key="seg_fm_model").options if o.startswith("yours: ")]
-    assert len(mine) == 1
+    assert len(mine) == 2
     at.selectbox(key="seg_fm_model").set_value(mine[0]).run()
     stage_labels = at.selectbox(key="seg_fm_stage").options
     assert len(stage_labels) == len(stages(UNetConfig(depth=2, base_width=4)))
@@ -156,6 +163,7 @@ def stopped_run() -> dict:
         "epochs": [{"epoch": 1, "train_loss": 1.0, "val_miou": 0.3, "val_dice": 0.35,
                     "val_boundary_accuracy": 0.5}],
         "start": 0.0,
+        "seed": 5,
     }
 
 
@@ -167,6 +175,7 @@ def test_a_stopped_run_is_kept(at):
     runs = frame(at, "seg_runs_table")
     assert runs["stopped"].iloc[0] == "yes" and runs["val mean IoU"].iloc[0] == pytest.approx(0.3)
     assert runs["model"].iloc[0] == "U-Net (skips) d1 w4 #1"  # labelled by its own config
+    assert runs["seed"].iloc[0] == 5
 
 
 def test_a_run_stopped_by_a_click_in_another_tab_is_kept(at):

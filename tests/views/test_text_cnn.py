@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import time
 import urllib.error
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 
@@ -140,6 +142,80 @@ def test_no_widget_takes_a_default_besides_session_state(monkeypatch):
     assert not at.exception and given == []
 
 
+WIDGET_DEFAULT_WARNING = "was created with a default value but also had its value set via"
+
+
+@pytest.fixture
+def server_warnings(monkeypatch) -> list[str]:
+    """Streamlit's widget policy checks as a server runs them, their logged warnings collected.
+    In an AppTest the check of a widget given both a default and a session-state value returns
+    early (no runtime); here it runs, and may warn again (it warns once per server process)."""
+    from streamlit.elements.lib import policies
+
+    logged: list[str] = []
+
+    def warning(message: str, *args: object, **_: object) -> None:
+        logged.append(message % args)
+
+    monkeypatch.setattr(policies, "runtime", SimpleNamespace(exists=lambda: True))
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    monkeypatch.setattr(policies._LOGGER, "warning", warning)
+    return logged
+
+
+def test_server_warnings_catch_a_position_given_a_default(server_warnings, monkeypatch):
+    """The check below would have failed on the old filter-position slider, which passed a
+    default (0) while the page also set ``tc_pos`` through session state."""
+    slider = st.slider
+
+    def old_slider(label, min_value=None, max_value=None, value=None, **kwargs):
+        if kwargs.get("key") == "tc_pos" and value is None:
+            value = min_value  # the old call: st.slider("Filter position p", 0, n, 0, ...)
+        return slider(label, min_value, max_value, value, **kwargs)
+
+    monkeypatch.setattr(st, "slider", old_slider)
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at.slider(key="tc_pos").set_value(5).run()
+    assert server_warnings == [
+        (
+            'The widget with key "tc_pos" was created with a default value but also had its '
+            "value set via the Session State API."
+        )
+    ]
+
+
+def test_the_filter_position_follows_without_a_widget_warning(server_warnings):
+    """Moving the filter, then the changes that clamp it (a taller filter, a shorter sentence,
+    a sentence too short for the filter and back), leaving the page and "Reset this page": the
+    position follows, and Streamlit never warns about a widget given a default value besides
+    its session-state value."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.switch_page("views/text_cnn.py").run()
+    at.slider(key="tc_pos").set_value(7).run()  # the last of 8 positions
+    assert "(words 7–8: “was boring”)" in joined(at)
+    at.slider(key="tc_height").set_value(3).run()  # 7 positions: clamped to 6
+    assert at.slider(key="tc_pos").value == 6 and r"y_{6} &= \sum" in latex(at)
+    at.slider(key="tc_pos").set_value(4).run()
+    at.slider(key="tc_height").set_value(2).run()  # back to 8 positions: 4 is kept
+    assert at.slider(key="tc_pos").value == 4
+    at.text_input(key="tc_sentence").set_value("not good at all").run()  # 3 positions
+    assert at.slider(key="tc_pos").value == 2 and "(words 2–3: “at all”)" in joined(at)
+    at.text_input(key="tc_sentence").set_value("good").run()  # too short: no slider
+    assert any("needs at least 2" in w for w in texts(at, "warning"))
+    assert "tc_pos" not in {s.key for s in at.slider}
+    at.text_input(key="tc_sentence").set_value("so good but boring").run()  # 3 positions
+    assert at.slider(key="tc_pos").value == 2 and "(words 2–3: “but boring”)" in joined(at)
+    at.slider(key="tc_pos").set_value(1).run()
+    leave_and_return(at, "views/text_cnn.py")
+    assert at.slider(key="tc_pos").value == 1 and "(words 1–2: “good but”)" in joined(at)
+    at.sidebar.button(key="tc_reset").click().run()
+    assert at.slider(key="tc_pos").value == 0 and "9 - 2 + 1 = 8" in latex(at)
+    at.slider(key="tc_pos").set_value(3).run()
+    assert not at.exception and not at.error
+    assert not [w for w in server_warnings if WIDGET_DEFAULT_WARNING in w], server_warnings
+    assert server_warnings == []  # no other widget policy warning either
+
+
 def test_height_sentence_position_and_channels_change_what_is_shown(at):
     at.slider(key="tc_height").set_value(3).run()
     assert "9 - 3 + 1 = 7" in latex(at) and len(bars(at)) == 7
@@ -242,6 +318,24 @@ def test_training_fills_the_table_and_the_later_tabs(at):
     assert "2 epoch(s)" in joined(at) and "(stopped)" in joined(at)
     tab(at, TRAIN)
     assert not any("stopped after" in i for i in texts(at, "info"))  # said once
+
+
+def test_the_same_seed_trains_the_same_models_again_and_another_seed_others(at):
+    at.slider(key="tc_n").set_value(500)
+    tab(at, TRAIN)
+    at.number_input(key="tc_epochs").set_value(3).run()
+    assert any("Training seed **0**" in c for c in texts(at, "caption"))
+
+    def train() -> tuple[list[str], list]:
+        at.button(key="tc_train").click().run()
+        assert not at.exception and not at.error
+        return [m.value for m in at.metric], [t["y"] for t in chart(at, "tc_curves")["data"]]
+
+    first = train()
+    assert train() == first  # the same settings and seed: every score and curve point again
+    at.number_input(key="tc_train_seed").set_value(4).run()
+    assert any("Training seed **4**" in c for c in texts(at, "caption"))
+    assert train()[1] != first[1]  # other weights, batches and dropout masks
 
 
 def test_the_keras_stack_trains_too(at):

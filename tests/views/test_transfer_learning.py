@@ -175,6 +175,7 @@ def pending(strategy: str = "scratch") -> dict:
         "data_key": None,  # set by the test
         "aug": False,
         "split": (np.arange(0, 200), np.arange(200, 300)),
+        "seed": 3,
     }
 
 
@@ -199,6 +200,7 @@ def test_a_stopped_run_is_kept(at):
     )
     table = results(at)
     assert len(table) == 1 and table["stopped"].iloc[0] == "yes" and table["epochs"].iloc[0] == 1
+    assert table["seed"].iloc[0] == 3  # the run's own seed, whatever the widget says now
     assert any("(stopped)" in c for c in texts(at, "caption"))
     tab(at, CONFUSION)
     assert "of 100 validation images right" in joined(at)  # the run's own split
@@ -232,6 +234,22 @@ def test_bad_zip_and_bad_files_are_reported(at):
     assert any("1 file(s) skipped" in w for w in texts(at, "warning"))
     assert "**6 images** in **2 classes** from *your zip*" in joined(at)
     assert "1280 × 2 weights + 2 biases = **2,562** new parameters" in joined(at)
+
+
+def test_a_zip_over_the_image_limit_is_shared_fairly(at):
+    at.radio(key="tl_source").set_value("Your classes: one zip").run()
+    assert any("shared fairly" in c for c in texts(at, "caption"))  # said before any upload
+    buf = io.BytesIO()
+    tiny = png_bytes()
+    with zipfile.ZipFile(buf, "w") as z:
+        for c in ("cats", "dogs"):
+            for i in range(450):
+                z.writestr(f"{c}/{i}.png", tiny)
+    at.file_uploader(key="tl_zip").set_value(("x.zip", buf.getvalue(), "application/zip")).run()
+    assert not at.exception and not at.error  # was: "1 usable class(es)"
+    assert "**400 images** in **2 classes** from *your zip*" in joined(at)
+    assert any("500 file(s) skipped" in w for w in texts(at, "warning"))
+    assert any("shared fairly" in i and "cats 200, dogs 200" in i for i in texts(at, "info"))
 
 
 def test_hostile_zips_get_a_message_and_keep_the_page(at):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from cnnplay.models.zoo import ARCHITECTURES, INPUT_SIDE
+from cnnplay.models.zoo import ARCHITECTURES, FIXED_INPUT_SIDE, INPUT_SIDE, fixed_side_note
 from cnnplay.plots.charts import cost_bar_figure
 from cnnplay.plots.style import CHART_CONFIG
 from ui.page import KEEP, tab_body
@@ -38,9 +38,23 @@ def render() -> None:
     name = c1.selectbox(
         "Network", names, index=names.index("ResNet-50"), key="bn_md_name", persist_state=KEEP
     )
-    side = c2.number_input(
-        "Image side", 1, 1024, INPUT_SIDE[name], key=f"bn_md_side_{name}", persist_state=KEEP
-    )
+    note = fixed_side_note(name)
+    if note is None:
+        side = c2.number_input(
+            "Image side", 1, 1024, INPUT_SIDE[name], key=f"bn_md_side_{name}", persist_state=KEEP
+        )
+    else:  # a classifier built for one input size
+        side = FIXED_INPUT_SIDE[name]
+        c2.number_input(
+            "Image side",
+            side,
+            side,
+            side,
+            key="bn_md_side_fixed",
+            disabled=True,
+            persist_state=KEEP,
+        )
+        c2.caption(note)
     try:
         with st.spinner(f"Counting {name}…"):
             report = model_cost(name, side)

@@ -184,18 +184,13 @@ def kernel_editor(n: int, channels: int) -> np.ndarray:
     )
 
 
-def show_step(x: np.ndarray, kernels: list[np.ndarray], settings: dict, out_shape: tuple) -> None:
-    """One output cell spelled out: window, kernel as applied, products, and the sum."""
+def show_step(
+    x: np.ndarray, kernels: list[np.ndarray], settings: dict, out_shapes: list[tuple]
+) -> None:
+    """One output cell spelled out: window, kernel as applied, products, and the sum.
+    out_shapes: (H', W') of each kernel's feature map (the two kernels may differ in size)."""
     st.subheader("Step through the sums")
-    ho, wo = out_shape
     state = st.session_state
-    state.kn_step_i = min(state.kn_step_i, ho - 1)
-    state.kn_step_j = min(state.kn_step_j, wo - 1)
-
-    def move(delta: int) -> None:
-        n = (state.kn_step_i * wo + state.kn_step_j + delta) % (ho * wo)
-        state.kn_step_i, state.kn_step_j = divmod(n, wo)
-
     c0, c1, c2, c3, c4 = st.columns([1.4, 1, 1, 0.8, 0.8], vertical_alignment="bottom")
     which = c0.radio(
         "Feature map",
@@ -204,6 +199,14 @@ def show_step(x: np.ndarray, kernels: list[np.ndarray], settings: dict, out_shap
         key="kn_step_k",
         persist_state=KEEP,
     )
+    ho, wo = out_shapes[0 if which == "kernel 1" else 1]  # the chosen map's own size
+    state.kn_step_i = min(state.kn_step_i, ho - 1)
+    state.kn_step_j = min(state.kn_step_j, wo - 1)
+
+    def move(delta: int) -> None:
+        n = (state.kn_step_i * wo + state.kn_step_j + delta) % (ho * wo)
+        state.kn_step_i, state.kn_step_j = divmod(n, wo)
+
     i = c1.number_input("output row i", 0, ho - 1, key="kn_step_i", persist_state=KEEP)
     j = c2.number_input("output column j", 0, wo - 1, key="kn_step_j", persist_state=KEEP)
     c3.button("◀ previous", key="kn_prev", on_click=move, args=(-1,), width="stretch")
@@ -345,7 +348,7 @@ def results(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
         rf" = {maps[0].shape[0]}"
     )
     feature_maps(x, [w1, w2], maps, flip)
-    show_step(x, [w1, w2], settings, maps[0].shape)
+    show_step(x, [w1, w2], settings, [m.shape for m in maps])
 
     # Built only on request: the animation holds a frame per output cell.
     if st.toggle(

@@ -1,6 +1,7 @@
 """What several tabs of the Receptive field page share: the widgets' defaults, the cached
-networks (random weights, or EfficientNet-Lite0's ImageNet weights) and their field tables, and
-small helpers that keep a widget's stored value valid when its options change."""
+networks (random weights, or EfficientNet-Lite0's ImageNet weights) and their field tables, the
+input-side control (fixed for a network built for one size), and small helpers that keep a
+widget's stored value valid when its options change."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ import torch
 
 from cnnplay.models.copies import random_without_linear
 from cnnplay.models.pretrained import DEFAULT_MODEL, efficientnet_lite0_architecture
-from cnnplay.models.zoo import ARCHITECTURES
+from cnnplay.models.zoo import (
+    ARCHITECTURES,
+    FIXED_INPUT_SIDE,
+    INPUT_CHANNELS,
+    fixed_side_note,
+)
 from cnnplay.receptive import PRESETS, receptive_field_table
 from ui.models import shared_pretrained
+from ui.page import KEEP
 from ui.sessions import release_when_idle
 
 NETWORKS = [  # display names in cnnplay.models.zoo.ARCHITECTURES
@@ -32,6 +39,7 @@ NETWORKS = [  # display names in cnnplay.models.zoo.ARCHITECTURES
 ]
 LITE0_RANDOM = "EfficientNet-Lite0 — random weights"
 LITE0_TRAINED = "EfficientNet-Lite0 — pretrained on ImageNet"
+BLOCKED = ":material/block:"  # icon of an error that stops a tab
 CHOSEN_NET = "chosen"  # the On an image tab's first network: the Real network tab's choice
 FIRST_PRESET = next(iter(PRESETS))
 DEFAULTS = {  # session-state defaults of the page's widgets and state (set when absent)
@@ -68,6 +76,27 @@ def keep_in_range(key: str, low: int, high: int, default: int) -> None:
     value = st.session_state.get(key)
     if value is None or not low <= value <= high:
         st.session_state[key] = default
+
+
+def input_side(name: str, sides: Sequence[int], key: str) -> int:
+    """The tab's "Input side" selectbox: one of ``sides``, kept under ``key``; for a network
+    built for one input side (FIXED_INPUT_SIDE: LeNet-5's classifier needs 32×32), that side
+    alone, disabled, with the sentence that says why. The student's choice under ``key`` is left
+    as it was, so it is back when another network is chosen."""
+    note = fixed_side_note(name)
+    if note is None:
+        return int(st.selectbox("Input side", sides, key=key, persist_state=KEEP))
+    side = FIXED_INPUT_SIDE[name]
+    st.selectbox(
+        "Input side", [side], key=f"{key}_fixed", disabled=True, help=note, persist_state=KEEP
+    )
+    st.caption(note)
+    return side
+
+
+def input_channels(name: str) -> int:
+    """Channels of the network's input: 1 for LeNet-5 (grey digits), else 3 (RGB)."""
+    return INPUT_CHANNELS.get(name, 3)
 
 
 def span_text(first: int, last: int, n: int) -> str:

@@ -10,15 +10,25 @@ import streamlit as st
 
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY
 from cnnplay.plots.receptive import erf_figure, field_on_image_figure
-from cnnplay.receptive import EffectiveField, FieldRow, effective_field, image_to_input, unit_span
+from cnnplay.receptive import (
+    EffectiveField,
+    FieldRow,
+    InputSizeError,
+    effective_field,
+    image_to_input,
+    unit_span,
+)
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
 from ui.page import KEEP, tab_body
 from views.receptive_field.common import (
+    BLOCKED,
     CHOSEN_NET,
     LITE0_RANDOM,
     LITE0_TRAINED,
     any_network,
+    input_channels,
+    input_side,
     keep_in_range,
     keep_option,
     network_table,
@@ -86,11 +96,11 @@ def render() -> None:
     with c1:
         picked = image_picker("rf_img", max_side=512, default="chelsea (cat)")
         show_notes(picked)
-        side = st.selectbox("Input side", SIDES, key="rf_side", persist_state=KEEP)
+        side = input_side(name, SIDES, "rf_side")
     try:
         rows = network_table(name, side)
-    except ValueError as err:
-        st.error(f"{name} cannot run on a {side}×{side} input: {err}", icon=":material/block:")
+    except InputSizeError as err:
+        st.error(f"{name} cannot run on a {side}×{side} input: {err.reason}.", icon=BLOCKED)
         return
     with c2:
         st.markdown(f"Network: **{name}**.")
@@ -98,8 +108,8 @@ def render() -> None:
     if name == LITE0_TRAINED:  # the model's own normalisation (mean = std = 0.5)
         spec = REGISTRY[DEFAULT_MODEL]
         picture, x = image_to_input(picked.pixels, side, spec.mean, spec.std)
-    else:
-        picture, x = image_to_input(picked.pixels, side)
+    else:  # (C, S, S): grey for LeNet-5 (one input channel)
+        picture, x = image_to_input(picked.pixels, side, channels=input_channels(name))
     r0, r1 = unit_span(row, i)
     c0, c1 = unit_span(row, j)
     st.markdown(

@@ -9,11 +9,13 @@ import time
 import pandas as pd
 import streamlit as st
 
+from cnnplay.seeding import same_seed_note
 from cnnplay.text.corpus import KINDS, WORD_ORDER_KINDS, PreparedCorpus, SentimentCorpus
 from cnnplay.text.models import ARCHITECTURES, accuracy_by_kind, build_model, train_text_model
 from cnnplay.text.plots import kind_accuracy_figure, model_curves_figure
 from cnnplay.train import TrainConfig
 from ui.figures import show_figure
+from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
 from ui.run_limit import queue_caption, training_slot
 from views.text_cnn.common import (
@@ -51,7 +53,8 @@ def settings_row() -> None:
         c2.slider("Dropout", 0.0, 0.6, step=0.05, key="tc_dropout", persist_state=KEEP)
         c3.number_input("Epochs", 1, 60, key="tc_epochs", persist_state=KEEP)
         c3.select_slider("Learning rate", [3e-4, 1e-3, 3e-3, 1e-2], key="tc_lr", persist_state=KEEP)
-        c3.number_input("Training seed", 0, 10_000, key="tc_train_seed", persist_state=KEEP)
+        seed_input("tc_train_seed", "the batch order and the dropout masks", c3)
+    st.caption(same_seed_note(int(st.session_state.tc_train_seed)))
     if not st.session_state.tc_widths:
         st.warning("No filter width chosen: using width 2.", icon=":material/warning:")
 

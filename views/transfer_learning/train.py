@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnplay.plots.charts import training_curves_figure
+from cnnplay.seeding import same_seed_note
 from cnnplay.train import TrainConfig
 from cnnplay.transfer.strategies import (
     STRATEGIES,
@@ -20,6 +21,7 @@ from cnnplay.transfer.strategies import (
     train_transfer,
 )
 from ui.figures import show_figure
+from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
 from ui.run_limit import queue_caption, training_slot
 from views.transfer_learning.common import (
@@ -91,7 +93,8 @@ def settings_row(max_blocks: int) -> None:
         c3.slider("Blocks to unfreeze", 1, max_blocks, key="tl_blocks", persist_state=KEEP)
         c2.slider("Augmented copies per image (head)", 1, 5, key="tl_views", persist_state=KEEP)
         c1.select_slider("Batch size", [8, 16, 32, 64], key="tl_batch", persist_state=KEEP)
-        c1.number_input("Training seed", 0, 10_000, key="tl_train_seed", persist_state=KEEP)
+        seed_input("tl_train_seed", "the batch order and the augmentation", c1)
+    st.caption(same_seed_note(int(st.session_state.tl_train_seed)))
     st.toggle(
         "Augment the training images (set up in the Augmentation tab)",
         key="tl_aug_on",
@@ -124,6 +127,7 @@ def run(strategy: str, s: Setup, aug: Augmentation, where) -> None:
     st.session_state[PENDING_KEY] = {
         "strategy": strategy, "model": model, "epochs": epochs, "start": time.perf_counter(),
         "data_key": s.data_key, "aug": aug.active, "split": (s.train_idx, s.val_idx),
+        "seed": cfg.seed,
     }  # fmt: skip
     label = STRATEGIES[strategy]
     bar = where.progress(0.0, text=f"{label}: starting…")
@@ -167,7 +171,7 @@ def run(strategy: str, s: Setup, aug: Augmentation, where) -> None:
             )  # fmt: skip
     bar.empty()
     chart.empty()
-    keep(result, aug.active, s, (s.train_idx, s.val_idx))
+    keep(result, aug.active, s, (s.train_idx, s.val_idx), cfg.seed)
 
 
 def strategy_column(col, strategy: str, s: Setup, pressed_all: bool, aug: Augmentation) -> bool:
