@@ -10,21 +10,30 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # torch's OpenMP threads wait passively: spinning threads slow everything on a shared 2-core box
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: run test install install-dev debs bench bench-browser load screenshot clean
+.PHONY: run test install install-dev lock debs bench bench-browser load screenshot clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# constraints.txt: the exact versions of every package (transitive ones too) that CI runs
 install: $(PY)
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 
 install-dev: $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 
-# Debian packages the tests use: chromium (browser tests) and dataset-fashion-mnist (the transfer
-# learning page's real data; without it the page falls back to a generated set).
+# after changing a pin in requirements*.txt: resolve afresh, test, then write constraints.txt
+lock: $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+
+# Debian packages the tests use: chromium (browser tests), dataset-fashion-mnist (the transfer
+# learning page's real data; without it the page falls back to a generated set) and nginx (the
+# load balancer in front of two replicas, tests/test_replicas.py; only run, never as a service).
 DEBS_MISSING = $(shell test -x /usr/bin/chromium || echo chromium) \
-	$(shell test -d /usr/share/datasets/fashion-mnist || echo dataset-fashion-mnist)
+	$(shell test -d /usr/share/datasets/fashion-mnist || echo dataset-fashion-mnist) \
+	$(shell test -x /usr/sbin/nginx || echo nginx)
 
 debs:
 	@test -z "$(strip $(DEBS_MISSING))" || { $(SUDO) apt-get update -q && \

@@ -1,7 +1,11 @@
 """cnnplay entry point: page config, torch threads, navigation over views/, shared sidebar.
 
-Run with ``make run`` (or ``streamlit run app.py``).
+Run with ``make run`` (or ``streamlit run app.py``). Streamlit Community Cloud runs it through
+``deploy/cloud/streamlit_app.py``, so page files are named by absolute paths (Streamlit resolves
+relative ones against whichever file it was started with).
 """
+
+from pathlib import Path
 
 import streamlit as st
 
@@ -19,10 +23,11 @@ st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon=
 prepare_process()
 note_session()  # this browser is here now: its session is closed ~90 s after it has gone
 
-home = st.Page("views/home.py", title="Home", icon=":material/home:", default=True)
+HOME = Path(__file__).resolve().parent / "views" / "home.py"
+home = st.Page(HOME, title="Home", icon=":material/home:", default=True)
 navigation = {"": [home]}
 for section, pages in available_pages().items():
-    navigation[section] = [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]
+    navigation[section] = [st.Page(p.file, title=p.title, icon=p.icon) for p in pages]
 
 page = st.navigation(navigation)
 device_badge()

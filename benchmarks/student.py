@@ -19,14 +19,24 @@ that ends it (``FINISHED_EARLY_FOR_RERUN`` does not: an ``st.rerun()`` starts an
 Nothing needs sending periodically: the server's websocket pings are answered by the
 ``websockets`` library as long as the reader task runs, and the frontend's ``app_heartbeat``
 is only sent when a host page asks for it.
+
+Like a browser, a student first loads the page over HTTP (``GET /``) and keeps the cookies the
+answer sets, then sends them on its websocket upgrade and on any later HTTP request. A single
+server sets none; a load balancer in front of several replicas pins the student to one of them
+with its cookie (``deploy/nginx/cnnplay.conf``, ``benchmarks/replicas.py``). With
+``Behaviour.fetch_media`` a student also downloads the images on screen (``/media/...``, from
+``st.image``) after each run, as a browser does, and a download that fails is an error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import random
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +114,7 @@ class Screen:
         self.page_hash = ""  # the page on screen
         self.main_hash = ""  # app.py's script hash (its sidebar widgets stay across pages)
         self.session_id = ""  # the server's id of this session (from new_session)
+        self.media: dict[tuple[int, ...], tuple[str, ...]] = {}  # path -> its images' URLs
         self.exceptions: list[str] = []  # exception elements since the last take_exceptions()
         self.errors: list[str] = []  # page_not_found and the like since the last take_errors()
 
@@ -152,6 +163,7 @@ class Screen:
             return  # transient nodes (spinners, toasts)
         self.elements[path] = (self.run_no, msg.hash, delta.fragment_id)
         self.widgets.pop(path, None)
+        self.media.pop(path, None)
         script = msg.metadata.active_script_hash
         if which == "add_block":
             block = delta.add_block
@@ -170,6 +182,9 @@ class Screen:
         if etype == "exception":
             if not element.exception.is_warning:
                 self.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            return
+        if etype == "imgs":  # st.image: the browser downloads each URL (server-relative)
+            self.media[path] = tuple(img.url for img in element.imgs.imgs)
             return
         proto = getattr(element, etype) if etype else None
         wkind = _widget_from_element(etype, proto) if etype else None
@@ -217,6 +232,7 @@ class Screen:
             del self.elements[path]
             self.widgets.pop(path, None)
             self.tab_labels.pop(path, None)
+            self.media.pop(path, None)
         live = {w.id for w in self.widgets.values()}
         for wid in [wid for wid in self.values if wid not in live]:
             del self.values[wid]
@@ -353,6 +369,7 @@ class Behaviour:
     timeout_s: float = 60.0  # one interaction that takes longer than this fails ("timeout")
     train_timeout_s: float = 600.0  # the same for a training run (it may wait in the queue)
     max_interactions: int = 1000  # a student stops after this many, whatever the time
+    fetch_media: bool = False  # download the images on screen after each run, as a browser
 
 
 class Student:
@@ -371,6 +388,35 @@ class Student:
         self._waiter: asyncio.Future | None = None
         self._finished_at = 0.0
         self._reconnects = 0
+        # the browser's cookie store: what the server (or a load balancer) sets, sent back
+        self.cookies = http.cookiejar.CookieJar()
+        self._http = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.cookies)
+        )
+        self._loaded = False  # the page was loaded over HTTP (once, before the first session)
+        self._fetched: set[str] = set()  # media URLs downloaded (a browser's cache)
+
+    @property
+    def http_url(self) -> str:
+        """The server's base URL: ``ws://HOST:PORT/_stcore/stream`` -> ``http://HOST:PORT``."""
+        scheme, rest = self.ws_url.split("://", 1)
+        return f"{'https' if scheme == 'wss' else 'http'}://{rest.removesuffix('/_stcore/stream')}"
+
+    def get(self, path: str, timeout_s: float = 30.0) -> int:
+        """GET ``path`` (server-relative) with this student's cookies, keep the cookies the
+        answer sets; returns the HTTP status. Blocking: call it through ``asyncio.to_thread``."""
+        try:
+            with self._http.open(self.http_url + path, timeout=timeout_s) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    def _cookie_header(self) -> str | None:
+        """The Cookie header a browser would send on the websocket upgrade (None: no cookie)."""
+        request = urllib.request.Request(self.http_url + "/_stcore/stream")
+        self.cookies.add_cookie_header(request)
+        return request.get_header("Cookie")
 
     # -- the connection ------------------------------------------------------------------------
 
@@ -378,6 +424,12 @@ class Student:
         """Open a new session (a fresh screen), or ask to resume the session ``resume`` as a
         browser tab does when its connection comes back (the server decides which it gets)."""
         self.screen = Screen()
+        if not self._loaded:  # a browser loads the page before it opens the websocket
+            self._loaded = True
+            status = await asyncio.to_thread(self.get, "/")
+            if status != 200:
+                raise ConnectionError(f"GET / answered {status}")
+        cookie = self._cookie_header()
         # the frontend's subprotocol list: "streamlit", its XSRF token (none here: this client
         # sends no Origin, so the server does not check one), the session to resume
         protocols = ["streamlit", "no-xsrf-token", resume] if resume else ["streamlit"]
@@ -389,6 +441,7 @@ class Student:
             ping_interval=None,  # like a browser: the server pings, the library answers
             open_timeout=30,
             proxy=None,
+            additional_headers={"Cookie": cookie} if cookie else None,
         )
         self._reader = asyncio.create_task(self._read(self._ws), name=f"student-{self.number}")
 
@@ -460,12 +513,29 @@ class Student:
                 waiter.cancel()
         if renew:
             await self._renew()
+        elif self.behaviour.fetch_media and inter.latency_s is not None:
+            failed = await self._fetch_media()
+            if failed and inter.error is None:
+                inter.error = failed
         inter.exceptions = self.screen.take_exceptions()
         errors = self.screen.take_errors()
         if errors and inter.error is None:
             inter.error = errors[0]
         self.log.append(inter)
         return inter
+
+    async def _fetch_media(self) -> str | None:
+        """Download the images on screen not downloaded yet; the first failure, if any."""
+        urls = {url for urls in self.screen.media.values() for url in urls} - self._fetched
+        for url in sorted(u for u in urls if "://" not in u and not u.startswith("data:")):
+            try:
+                status = await asyncio.to_thread(self.get, "/" + url.lstrip("/"))
+            except OSError as err:  # refused, reset, timed out
+                return f"media {url}: {err}"
+            if status != 200:
+                return f"media {status}: {url}"
+            self._fetched.add(url)
+        return None
 
     async def _renew(self) -> None:
         """After a timeout or a lost connection the screen cannot be trusted: a new session."""

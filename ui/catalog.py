@@ -7,6 +7,9 @@ planned ones included, so a teacher sees where each idea lives.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository: page paths count from here
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,14 @@ class PageInfo:
     teaches: str  # one sentence for the home page
     path: str | None = None  # file under views/; None while the page is planned
     seeds: str = ""  # which lecture notes it draws on
+
+    @property
+    def file(self) -> Path:
+        """The page's file as an absolute path (Streamlit resolves relative page paths against
+        the entrypoint it was started with, which is not always app.py)."""
+        if self.path is None:
+            raise ValueError(f"{self.title} is planned: it has no file yet")
+        return ROOT / self.path
 
 
 SECTIONS: dict[str, list[PageInfo]] = {

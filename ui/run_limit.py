@@ -29,6 +29,8 @@ from itertools import count
 
 import streamlit as st
 
+from ui.hosting import profile
+
 ENV_VAR = "CNNPLAY_TRAINING_RUNS"
 POLL_S = 0.5  # how often a waiting run looks at its place (and lets a click interrupt it)
 FIRST_GUESS_S = 30.0  # the estimated length of a run before any run has finished
@@ -141,10 +143,16 @@ class RunQueue:
             return list(self._running.values()), list(self._waiting)
 
 
+def queue_capacity() -> int:
+    """Runs at once for this server: the hosted profile's (one), else :func:`capacity_setting`."""
+    hosted = profile().training_runs
+    return hosted if hosted is not None else capacity_setting()
+
+
 @st.cache_resource(show_spinner=False)
 def server_queue() -> RunQueue:
     """The one queue of this server (all sessions, all pages)."""
-    return RunQueue(capacity_setting())
+    return RunQueue(queue_capacity())
 
 
 def _session_id() -> str:
@@ -209,8 +217,13 @@ def queue_caption(where=st) -> None:
     """One line for a training tab: how busy the server's training slots are."""
     running, waiting = server_queue().status()
     cap = server_queue().capacity
+    setting = (
+        f"the `{ENV_VAR}` setting"
+        if profile().training_runs is None
+        else "one at a time on this small host (the hosted profile)"
+    )
     where.caption(
         f"Training on this server: {len(running)} of {cap} slot{'s' if cap != 1 else ''} in use"
         + (f", {len(waiting)} waiting" if waiting else "")
-        + f" (the limit is the `{ENV_VAR}` setting; a run waits its turn)."
+        + f" (the limit is {setting}; a run waits its turn)."
     )

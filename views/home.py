@@ -42,7 +42,7 @@ for section, pages in SECTIONS.items():
     for info in pages:
         with st.container(border=True):
             if info.path:
-                st.page_link(info.path, label=f"**{info.title}**", icon=info.icon)
+                st.page_link(info.file, label=f"**{info.title}**", icon=info.icon)
             else:
                 st.markdown(f"**{info.title}** · _coming soon_")
             st.markdown(info.teaches + (f"  \n_Lecture notes: {info.seeds}_" if info.seeds else ""))

@@ -8,9 +8,18 @@ import streamlit as st
 
 from cnnplay.models.zoo import INPUT_SIDE
 from cnnplay.plots.receptive import field_growth_figure
+from cnnplay.receptive import InputSizeError
 from ui.figures import show_figure
+from ui.hosting import profile
 from ui.page import KEEP, tab_body
-from views.receptive_field.common import NETWORKS, network_table
+from views.receptive_field.common import (
+    BLOCKED,
+    DEFAULTS,
+    NETWORKS,
+    input_side,
+    keep_option,
+    network_table,
+)
 
 SIDES = [32, 64, 128, 224, 320]
 
@@ -18,17 +27,20 @@ SIDES = [32, 64, 128, 224, 320]
 @tab_body
 def render() -> None:
     c1, c2 = st.columns([2, 1])
+    offered = [n for n in NETWORKS if n not in profile().hidden_networks]  # hosted: no VGG-16
+    keep_option("rf_net", offered, DEFAULTS["rf_net"])
     name = c1.selectbox(
         "Network (torchvision definition, random weights)",
-        NETWORKS,
+        offered,
         key="rf_net",
         persist_state=KEEP,
     )
-    side = c2.selectbox("Input side", SIDES, key="rf_net_side", persist_state=KEEP)
+    with c2:
+        side = input_side(name, SIDES, "rf_net_side")
     try:
         rows = network_table(name, side)
-    except ValueError as err:
-        st.error(f"{name} cannot run on a {side}×{side} input: {err}", icon=":material/block:")
+    except InputSizeError as err:
+        st.error(f"{name} cannot run on a {side}×{side} input: {err.reason}.", icon=BLOCKED)
         return
     final = max(r.size for r in rows)
     st.markdown(

@@ -24,6 +24,7 @@ from cnnplay.segmentation.unet import (
     predict,
     stages,
 )
+from ui.hosting import profile
 from ui.progress import megabytes, progress_bar
 from ui.sessions import release_when_idle
 
@@ -48,6 +49,7 @@ DEFAULTS = dict(  # session-state defaults of the page's widgets (set when absen
     seg_epochs=SegTrainSettings().epochs,
     seg_lr=SegTrainSettings().lr,
     seg_augment=True,
+    seg_train_seed=SegTrainSettings().model_seed,
     seg_fm_stage=0,
     seg_fm_channels=16,
     seg_inst_seed=11,
@@ -60,7 +62,7 @@ DEFAULTS = dict(  # session-state defaults of the page's widgets (set when absen
 def set_defaults() -> None:
     """Give every widget of the page its default unless the student has set it (a widget reads
     its value from session state, so none of them passes a default of its own)."""
-    for key, value in DEFAULTS.items():
+    for key, value in profile().page_defaults(DEFAULTS).items():
         st.session_state.setdefault(key, value)
 
 
@@ -144,8 +146,11 @@ def runs() -> list[dict]:
     return st.session_state.setdefault(RUNS_KEY, [])
 
 
-def keep_run(model: UNet, history_epochs: list[dict], seconds: float, stopped: bool) -> None:
-    """Add a trained (or stopped) model to this session's runs, labelled by its configuration."""
+def keep_run(
+    model: UNet, history_epochs: list[dict], seconds: float, stopped: bool, seed: int
+) -> None:
+    """Add a trained (or stopped) model to this session's runs, labelled by its configuration;
+    ``seed``: its training seed."""
     kept, config = runs(), model.config
     last = history_epochs[-1] if history_epochs else {}
     kept.insert(
@@ -157,6 +162,7 @@ def keep_run(model: UNet, history_epochs: list[dict], seconds: float, stopped: b
             "epochs": list(history_epochs),
             "seconds": seconds,
             "stopped": stopped,
+            "seed": seed,
             "miou": last.get("val_miou", float("nan")),
             "dice": last.get("val_dice", float("nan")),
             "boundary": last.get("val_boundary_accuracy", float("nan")),
@@ -172,7 +178,8 @@ def recover_stopped() -> None:
     pending = st.session_state.pop(PENDING_KEY, None)
     if pending is None or not pending["epochs"]:
         return
-    keep_run(pending["model"], pending["epochs"], time.perf_counter() - pending["start"], True)
+    seconds = time.perf_counter() - pending["start"]
+    keep_run(pending["model"], pending["epochs"], seconds, True, pending["seed"])
     st.session_state[STOPPED_KEY] = len(pending["epochs"])
 
 

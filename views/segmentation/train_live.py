@@ -8,13 +8,15 @@ import time
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
 from cnnplay.plots.charts import training_curves_figure
+from cnnplay.seeding import same_seed_note, seeded
 from cnnplay.segmentation.plots import mask_colours
 from cnnplay.segmentation.training import SegTrainSettings, train_unet
 from cnnplay.segmentation.unet import UNet, UNetConfig, predict
 from ui.figures import show_figure
+from ui.hosting import profile
+from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
 from ui.run_limit import queue_caption, training_slot
 from views.segmentation.common import (
@@ -40,13 +42,13 @@ def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> N
     """One training run with live curves and masks; its model joins this session's runs. A
     click during the run interrupts it: the model waits in session state (recover_stopped)."""
     st.session_state[STOP_KEY] = False
-    torch.manual_seed(settings.model_seed)
-    model = UNet(config)
+    model = seeded(lambda: UNet(config), settings.model_seed)
     epochs_done: list[dict] = []
     st.session_state[PENDING_KEY] = {
         "model": model,
         "epochs": epochs_done,
         "start": time.perf_counter(),
+        "seed": settings.model_seed,
     }
     bar = st.progress(0.0, text="Generating the training scenes…")
     curves = st.empty()
@@ -101,7 +103,7 @@ def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> N
     bar.empty()
     curves.empty()
     live.empty()
-    keep_run(model, history.epochs, history.seconds, history.stopped)
+    keep_run(model, history.epochs, history.seconds, history.stopped, settings.model_seed)
     st.session_state[STOP_KEY] = False
 
 
@@ -137,6 +139,7 @@ def show_runs(val_scenes: list) -> None:
                 {
                     "model": r["label"],
                     "epochs": len(r["epochs"]),
+                    "seed": r["seed"],
                     "val mean IoU": r["miou"],
                     "val mean Dice": r["dice"],
                     "boundary accuracy": r["boundary"],
@@ -160,10 +163,10 @@ def show_runs(val_scenes: list) -> None:
 def settings_row() -> None:
     """The training settings: a fragment, so moving one reruns only this row (the Train button
     reads them from session state)."""
-    t1, t2, t3, t4 = st.columns(4)
+    t1, t2, t3, t4, t5 = st.columns([3, 2, 3, 2, 2])
     t1.select_slider(
         "Training scenes",
-        [100, 200, 400, 600, 1000, 2000],
+        profile().train_scene_choices,  # the hosted profile offers fewer
         key="seg_train_scenes",
         persist_state=KEEP,
     )
@@ -175,6 +178,8 @@ def settings_row() -> None:
         persist_state=KEEP,
     )
     t4.toggle("Flips / rotations", key="seg_augment", persist_state=KEEP)
+    seed = seed_input("seg_train_seed", "the batch order and the flips", t5)
+    st.caption(same_seed_note(seed))
 
 
 def render(config: UNetConfig) -> None:
@@ -201,6 +206,7 @@ def render(config: UNetConfig) -> None:
         int(state.seg_epochs),
         lr=float(state.seg_lr),
         augment=bool(state.seg_augment),
+        model_seed=int(state.seg_train_seed),
     )
     recover_stopped()  # also done by the page; cheap
     if (stopped_after := st.session_state.pop(STOPPED_KEY, None)) is not None:

@@ -22,6 +22,7 @@ from cnnplay.text.corpus import (
 )
 from cnnplay.text.models import ARCHITECTURES, TextCNN, predict_probs
 from cnnplay.train import History, TrainConfig
+from ui.hosting import profile
 
 SOURCES = ["Generated corpus (built in)", "Your CSV", "SST-2 (download)"]
 DEFAULT_SENTENCE = "the plot was good but the acting was boring"  # 9 words, as in seed 001
@@ -65,7 +66,7 @@ DEFAULTS = {  # session-state defaults of the page's widgets (set when absent)
 def set_defaults() -> None:
     """Give every widget of the page its default unless the student has set it (a widget reads
     its value from session state, so none of them passes a default of its own)."""
-    for key, value in DEFAULTS.items():
+    for key, value in profile().page_defaults(DEFAULTS).items():
         st.session_state.setdefault(key, list(value) if isinstance(value, list) else value)
 
 

@@ -14,6 +14,7 @@ from cnnplay.text.corpus import (
     guess_columns,
     sst2_available,
 )
+from ui.hosting import profile
 from ui.page import KEEP
 from ui.progress import megabytes, progress_bar
 from views.text_cnn.common import (
@@ -40,7 +41,14 @@ def choose() -> tuple[SentimentCorpus, PreparedCorpus]:
             corpus = sst2_data() or builtin()
         else:
             c1, c2 = st.columns(2)
-            c1.slider("Sentences", 500, 5000, step=500, key="tc_n", persist_state=KEEP)
+            c1.slider(
+                "Sentences",
+                500,
+                profile().max_sentences,
+                step=500,
+                key="tc_n",
+                persist_state=KEEP,
+            )
             c2.number_input("Corpus seed", 0, 10_000, key="tc_seed", persist_state=KEEP)
             corpus = builtin()
         test_share = st.slider("Test share", 0.1, 0.5, step=0.05, key="tc_test", persist_state=KEEP)

@@ -22,17 +22,17 @@ from cnnplay.transfer.strategies import (
     STRATEGIES,
     Augmentation,
     FeatureStore,
+    Inputs,
     RunResult,
     stopped_result,
-    Inputs,
 )
+from ui.hosting import profile
 from ui.models import shared_pretrained
 from ui.page import KEEP
 from ui.sessions import release_when_idle
 
 SOURCES = ["Fashion-MNIST (built in)", "Your classes: upload per class", "Your classes: one zip"]
 SIDES = [64, 96, 128, 160, 224]  # input sides offered, pixels
-LIMITS = UploadLimits()
 MAX_RESULTS = 12  # rows kept in the results table
 MAX_MODELS = len(STRATEGIES)  # trained models a session keeps: the newest of each strategy
 FEATURE_SETS = 4  # frozen-base feature sets a session keeps (FeatureStore capacity)
@@ -73,12 +73,17 @@ DEFAULTS = {  # session-state defaults of the page's widgets (set when absent)
 }
 
 
+def limits() -> UploadLimits:
+    """What one's own classes may hold on this server (the hosted profile: fewer images)."""
+    return UploadLimits(max_images=profile().max_upload_images)
+
+
 def set_defaults() -> None:
     """Give every widget of the page its default unless the student has set it (a widget reads
     its value from session state, so none of them passes a default of its own)."""
-    for key, value in DEFAULTS.items():
+    for key, value in profile().page_defaults(DEFAULTS).items():
         st.session_state.setdefault(key, value)
-    for k in range(LIMITS.max_classes):
+    for k in range(limits().max_classes):
         st.session_state.setdefault(f"tl_name_{k}", f"class {k + 1}")
 
 
@@ -98,12 +103,12 @@ def generated_set(per_class: int, seed: int) -> LabelledImages:
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner="Reading your images…")
 def uploaded_set(files: dict[str, list[tuple[str, bytes]]]):
-    return build_set(files, LIMITS)
+    return build_set(files, limits())
 
 
 @st.cache_data(max_entries=4, ttl=3600, show_spinner="Unpacking the zip…")
 def zipped_set(data: bytes):
-    return read_zip(data, LIMITS)
+    return read_zip(data, limits())
 
 
 @release_when_idle
@@ -201,9 +206,10 @@ def store() -> FeatureStore:
     return st.session_state.setdefault(STORE_KEY, FeatureStore(capacity=FEATURE_SETS))
 
 
-def keep(result: RunResult, augmented: bool, setup: Setup, split: tuple) -> None:
+def keep(result: RunResult, augmented: bool, setup: Setup, split: tuple, seed: int) -> None:
     """Keep a trained (or stopped) model, replacing the one of its strategy, and add a row to
-    the results table. ``split``: the (train, validation) indices it was trained on."""
+    the results table. ``split``: the (train, validation) indices it was trained on; ``seed``:
+    its training seed."""
     st.session_state.pop(PENDING_KEY, None)
     st.session_state[STOP_KEY] = False
     data, (_, val_idx) = setup.data, split
@@ -226,6 +232,7 @@ def keep(result: RunResult, augmented: bool, setup: Setup, split: tuple) -> None
         {
             "strategy": STRATEGIES[result.strategy],
             "augmentation": "on" if augmented else "off",
+            "seed": seed,
             "epochs": len(h.epochs),
             "val accuracy": result.val_accuracy,
             "train accuracy": result.train_accuracy,
@@ -259,7 +266,7 @@ def recover_stopped(setup: Setup) -> None:
         store(),
         setup.data_key,
     )
-    keep(result, pending["aug"], setup, (tr, va))
+    keep(result, pending["aug"], setup, (tr, va), pending["seed"])
     st.session_state[STOPPED_KEY] = (result.strategy, len(result.history.epochs))
 
 

@@ -21,11 +21,11 @@ from cnnplay.models.pretrained import (
     tunable_stages,
 )
 from cnnplay.plots.images import tile_maps
+from ui.hosting import profile
 from ui.models import shared_pretrained
 from ui.page import KEEP
 from ui.progress import progress_bar
 from views.transfer_learning.common import (
-    LIMITS,
     SIDES,
     SOURCES,
     Setup,
@@ -33,6 +33,7 @@ from views.transfer_learning.common import (
     fashion_set,
     generated_set,
     inputs,
+    limits,
     uploaded_set,
     zipped_set,
 )
@@ -96,7 +97,12 @@ def setup(data: LabelledImages, name: str, side: int, val_share: float, seed: in
 def builtin_data() -> LabelledImages:
     c1, c2 = st.columns(2)
     per_class = c1.slider(
-        "Images per class", 10, 60, step=5, key="tl_per_class", persist_state=KEEP
+        "Images per class",
+        10,
+        profile().max_per_class,
+        step=5,
+        key="tl_per_class",
+        persist_state=KEEP,
     )
     seed = c2.number_input("Draw seed", 0, 10_000, key="tl_data_seed", persist_state=KEEP)
     if fashion.available():
@@ -118,11 +124,22 @@ def builtin_data() -> LabelledImages:
     return generated_set(per_class, int(seed))
 
 
+def cap_note() -> str:
+    """What one's own classes may hold, and how the image limit is shared."""
+    cap = limits()
+    return (
+        f"At most {cap.max_images} images in all, {cap.min_classes}–{cap.max_classes} classes. "
+        "The limit is shared fairly: the classes take turns, one image each, so no class "
+        "crowds out another, and a small class leaves what it does not use to the others. "
+        f"Every image is centre-cropped to a square of {cap.side} px."
+    )
+
+
 def per_class_data() -> LabelledImages | None:
     count = st.number_input(
         "Number of classes",
-        LIMITS.min_classes,
-        LIMITS.max_classes,
+        limits().min_classes,
+        limits().max_classes,
         key="tl_n_classes",
         persist_state=KEEP,
     )
@@ -139,6 +156,7 @@ def per_class_data() -> LabelledImages | None:
         if name.strip() in files:
             st.warning(f"Two classes are called “{name.strip()}”: their images are merged.")
         files.setdefault(name.strip(), []).extend((u.name, u.getvalue()) for u in uploads or [])
+    st.caption(cap_note())
     if not any(files.values()):
         st.info("Upload a few images per class (5 or more each works best).")
         return None
@@ -149,6 +167,7 @@ def zip_data() -> LabelledImages | None:
     upload = st.file_uploader(
         "A zip with one folder per class (cats/…, dogs/…)", type=["zip"], key="tl_zip"
     )
+    st.caption(cap_note())
     if upload is None:
         st.info("No zip yet. Folders become classes; every image in a folder is one example.")
         return None
