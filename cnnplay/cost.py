@@ -135,20 +135,37 @@ class ConvTerm:
 
 
 def validate_block(s: BlockSettings) -> None:
-    """ValueError with a readable reason for settings no block can have."""
-    _positive(c_in=s.c_in, c_out=s.c_out, mid=s.mid, kernel=s.kernel, groups=s.groups)
+    """ValueError with a readable reason for widths no block can have (the groups, which only
+    the grouped design uses, are checked by :func:`validate_groups`)."""
+    _positive(c_in=s.c_in, c_out=s.c_out, mid=s.mid, kernel=s.kernel)
     if s.kernel % 2 == 0:
         raise ValueError(f"the kernel side must be odd for 'same' padding (got {s.kernel})")
+
+
+def valid_groups(c_in: int, c_out: int) -> list[int]:
+    """Every groups value a c_in → c_out convolution can have: the common divisors, ascending
+    (1 = an ordinary convolution; c_in = c_out = groups is depthwise)."""
+    return [g for g in range(1, min(c_in, c_out) + 1) if c_in % g == 0 and c_out % g == 0]
+
+
+def validate_groups(s: BlockSettings) -> None:
+    """ValueError with a readable reason (and the values that would work) if ``s.groups`` does
+    not divide both channel counts."""
+    _positive(groups=s.groups)
     if s.c_in % s.groups or s.c_out % s.groups:
+        ok = valid_groups(s.c_in, s.c_out) if s.c_in > 0 and s.c_out > 0 else []
+        shown = ", ".join(map(str, ok[:12])) + (", …" if len(ok) > 12 else "")
         raise ValueError(
             f"{s.groups} groups need input and output channels divisible by {s.groups} "
-            f"(got {s.c_in} and {s.c_out})"
+            f"(got {s.c_in} and {s.c_out}); values that work: {shown}"
         )
 
 
 def block_terms(design: str, s: BlockSettings) -> list[ConvTerm]:
     """The convolutions of one block design, in order (see DESIGNS)."""
     validate_block(s)
+    if design == "grouped":
+        validate_groups(s)
     k = s.kernel
     if design == "plain":
         return [ConvTerm(f"{k}×{k}, {s.c_in} → {s.c_out}", k, s.c_in, s.c_out)]

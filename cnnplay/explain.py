@@ -28,7 +28,7 @@ from torch import nn
 
 from cnnplay.device import get_device
 from cnnplay.models.copies import shared_weights_copy
-from cnnplay.progress import ProgressFn
+from cnnplay.progress import ProgressFn, StopFn
 
 
 def _batch(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -290,11 +290,13 @@ def occlusion(
     fill: torch.Tensor | float = 0.0,
     batch_size: int = 4,  # measured best on 2 CPU cores; larger batches only add memory
     on_progress: ProgressFn | None = None,
-) -> Occlusion:
+    should_stop: StopFn | None = None,
+) -> Occlusion | None:
     """Slide a grey patch over x and record how much the target's probability falls
     (Zeiler & Fergus 2014). fill: the patch value in normalised units, a scalar or (3, 1, 1)
     (grey pixels: (0.5 - mean) / std). on_progress(done, total, {"drop_max": ...}) after
-    each batch."""
+    each batch; should_stop() is asked before each batch, and True ends the run: None is
+    returned (a part of the map would read as "hiding this does nothing")."""
     if patch < 1 or stride < 1:
         raise ValueError("patch and stride must be at least 1")
     xb = _batch(model, x)  # (1, 3, H, W)
@@ -306,6 +308,8 @@ def occlusion(
         base = float(model(xb).softmax(1)[0, target])
         drops = []
         for start in range(0, len(positions), batch_size):
+            if should_stop is not None and should_stop():
+                return None
             chunk = positions[start : start + batch_size]
             batch = xb.repeat(len(chunk), 1, 1, 1)  # (B, 3, H, W)
             for i, (r, c) in enumerate(chunk):

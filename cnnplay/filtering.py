@@ -135,3 +135,34 @@ def filter_image(
         y = _conv_phase_split(xp, k, w) if use_split else _conv_grouped(xp, k)  # (H, W, C)
         y = y[..., 0] if squeeze else y
         return y.contiguous().cpu().numpy()
+
+
+def conv_layer_image(
+    image: np.ndarray,
+    weight: np.ndarray,
+    bias: float = 0.0,
+    padding_mode: PaddingMode = "reflect",
+    device: torch.device | None = None,
+) -> np.ndarray:
+    """What one filter of a CNN layer does to a colour photo: one map, summed over the channels.
+
+    image: (H, W, C) numbers (uint8 0..255 photos, or float). weight: (C, kh, kw), one slice per
+    input channel. Returns float32 (H, W): ``sum_c image[..., c] * weight[c] + bias`` (each ``*``
+    a cross-correlation padded like :func:`filter_image`), the same as ``F.conv2d`` with a
+    (1, C, kh, kw) weight: 3D input * 3D filter -> 2D map (seed 002). :func:`filter_image` on a
+    colour photo is image filtering instead: one 2D kernel per channel, C maps, no sum.
+    """
+    image = np.asarray(image)
+    weight = np.asarray(weight, dtype=np.float32)
+    if image.ndim != 3 or weight.ndim != 3 or weight.shape[0] != image.shape[2]:
+        raise ValueError(
+            f"need an (H, W, C) image and a (C, kh, kw) weight, got {image.shape} and "
+            f"{weight.shape}"
+        )
+    if not np.isfinite(bias):
+        raise ValueError("the bias must be a finite number")
+    maps = [  # one (H, W) map per channel: x_c * w_c
+        filter_image(image[..., c], weight[c], padding_mode=padding_mode, device=device)
+        for c in range(image.shape[2])
+    ]
+    return (np.sum(maps, axis=0) + np.float32(bias)).astype(np.float32)  # (H, W)

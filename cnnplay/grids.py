@@ -32,6 +32,33 @@ SEED004_IMAGE = np.array(
     dtype=np.float64,
 )
 
+# Seed 001's 6×6 image (before its zero padding) and the 6×6 output its slide prints for the
+# vertical-edge filter (cnnplay.kernels.VERTICAL_EDGE_3) with zero padding 1. The printed table
+# has two misprints: row 3, column 0 is -11 (printed 11) and row 4, column 4 is 11 (printed
+# 10); tests/test_grids.py checks the correct values against torch.
+SEED001_IMAGE = np.array(
+    [
+        [1, 2, 3, 1, 3, 5],
+        [2, 2, 5, 4, 2, 5],
+        [0, 6, 9, 6, 2, 2],
+        [2, 0, 1, 9, 4, 0],
+        [5, 5, 4, 6, 7, 6],
+        [6, 1, 3, 7, 1, 5],
+    ],
+    dtype=np.float64,
+)
+SEED001_SLIDE_OUTPUT = np.array(
+    [
+        [-4, -5, -1, 3, -5, 5],
+        [-10, -14, -1, 10, -1, 7],
+        [-8, -11, -11, 7, 12, 8],
+        [11, -7, -10, 1, 13, 13],
+        [-6, 5, -16, -4, 10, 12],
+        [-6, 4, -7, -1, 2, 8],
+    ],
+    dtype=np.float64,
+)
+
 
 def _from_rows(rows: tuple[str, ...]) -> np.ndarray:
     """'+' -> 1, anything else -> -1; returns (len(rows), len(rows[0]))."""

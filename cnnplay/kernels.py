@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+VERTICAL_EDGE_3 = np.array([[1.0, 0, -1]] * 3)  # seed 001: bright left, dark right -> positive
 SEED004_KERNEL = np.array([[0.2, 0.5, 1.0], [-1.5, 2.0, 0.0], [0.0, -1.0, -0.2]])
 
 
@@ -110,9 +111,16 @@ PHOTO_KERNELS: dict[str, Callable[[int, float], np.ndarray]] = {
     "Gaussian blur": lambda size, sigma: gaussian_kernel(size, sigma),
     "Box blur": lambda size, sigma: box_kernel(size),
     "Sharpen": lambda size, sigma: sharpen_kernel(size),
-    "Sobel x (vertical edges)": lambda size, sigma: sobel_kernel("x", min(size, 5)),
-    "Sobel y (horizontal edges)": lambda size, sigma: sobel_kernel("y", min(size, 5)),
+    "Sobel x (vertical edges)": lambda size, sigma: sobel_kernel("x", size),
+    "Sobel y (horizontal edges)": lambda size, sigma: sobel_kernel("y", size),
     "Laplacian": lambda size, sigma: laplacian_kernel(size),
     "Emboss": lambda size, sigma: emboss_kernel(size),
     "Identity": lambda size, sigma: identity_kernel(size),
+}
+
+# The sizes a photo filter comes in, where it does not come in every size (the page offers only
+# these for it).
+PHOTO_KERNEL_SIZES: dict[str, tuple[int, ...]] = {
+    "Sobel x (vertical edges)": (3, 5),
+    "Sobel y (horizontal edges)": (3, 5),
 }

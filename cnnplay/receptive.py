@@ -718,3 +718,28 @@ def image_to_input(
 def unit_span(row: StackRow | FieldRow, i: int) -> tuple[int, int]:
     """First and last input pixel (inclusive, may lie in padding) seen by unit ``i`` of a row."""
     return Field(row.jump, row.size, row.start).span(i)
+
+
+def _spans_in_image(row: StackRow, n_in: int) -> list[tuple[int, int]]:
+    """Each unit's span along one axis, clipped to the image 0 … n_in - 1 (inclusive; first >
+    last where a unit sees only padding)."""
+    spans = (unit_span(row, i) for i in range(row.out_size))
+    return [(max(a, 0), min(b, n_in - 1)) for a, b in spans]
+
+
+def pixels_seen(row: StackRow, n_in: int) -> np.ndarray:
+    """(n, n) int64, n = row.out_size: how many real input pixels (padding excluded) lie in the
+    span of each unit's field on an n_in × n_in input. Units at the border, whose fields reach
+    into the padding, see fewer."""
+    sides = np.array([max(b - a + 1, 0) for a, b in _spans_in_image(row, n_in)], np.int64)
+    return np.outer(sides, sides)  # (n, n)
+
+
+def coverage(row: StackRow, n_in: int) -> np.ndarray:
+    """(n_in, n_in) int64: how many units of ``row`` have each input pixel in their field's span
+    (a pixel no unit sees has 0: the layer ignores it)."""
+    counts = np.zeros(n_in, np.int64)
+    for a, b in _spans_in_image(row, n_in):
+        if a <= b:
+            counts[a : b + 1] += 1
+    return np.outer(counts, counts)  # (n_in, n_in)

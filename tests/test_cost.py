@@ -22,6 +22,7 @@ from cnnplay.cost import (
     dense_layer,
     local_layer,
     time_blocks,
+    valid_groups,
 )
 from cnnplay.models.lenet import LeNet5
 from cnnplay.models.zoo import ARCHITECTURES, INPUT_SIDE, TORCHVISION_NAME
@@ -75,6 +76,15 @@ def test_block_terms_match_count_of_the_torch_block(design):
 def test_invalid_blocks(settings, message):
     with pytest.raises(ValueError, match=message):
         block_terms("grouped", settings)
+
+
+def test_bad_groups_affect_only_the_grouped_design():
+    s = BlockSettings(groups=33)
+    assert block_terms("plain", s)[0].macs_per_position == 9 * 256 * 256
+    assert len(block_terms("bottleneck", s)) == 3
+    with pytest.raises(ValueError, match="values that work: 1, 2, 4, 8, 16, 32, 64, 128, 256"):
+        block_terms("grouped", s)
+    assert valid_groups(48, 96) == [1, 2, 3, 4, 6, 8, 12, 16, 24, 48]
 
 
 def test_time_blocks_measures_every_design():

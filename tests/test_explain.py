@@ -108,6 +108,22 @@ def test_occlusion_finds_the_deciding_half_and_reports_progress():
     assert result.positions[0] == (0, 0) and result.positions[-1] == (12, 12)
 
 
+def test_occlusion_stops_when_asked():
+    model, x = Halves(16).eval(), torch.zeros(3, 16, 16)
+    steps = []
+    result = occlusion(
+        model,
+        x,
+        0,
+        patch=4,
+        stride=4,
+        batch_size=3,
+        on_progress=lambda *a: steps.append(a),
+        should_stop=lambda: len(steps) >= 2,  # Stop pressed after the second batch
+    )
+    assert result is None and len(steps) == 2
+
+
 def test_occlusion_covers_the_border_with_an_uneven_stride():
     model = Halves(10).eval()
     result = occlusion(model, torch.ones(3, 10, 10), 1, patch=4, stride=4)

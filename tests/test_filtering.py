@@ -88,3 +88,37 @@ def test_input_is_not_modified():
     before = image.copy()
     filter_image(image, np.ones((3, 3)))
     np.testing.assert_array_equal(image, before)
+
+
+@pytest.mark.parametrize("ksize", [(1, 1), (3, 3), (5, 5), (4, 2)])
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "replicate", "circular"])
+def test_conv_layer_image_matches_torch_conv2d(ksize, padding_mode):
+    """One CNN filter on a colour photo: sum_c x_c * w_c + b, one map, as F.conv2d with a
+    (1, 3, kh, kw) weight on the same padded input."""
+    from cnnplay.filtering import conv_layer_image
+
+    image = RNG.integers(0, 256, (19, 23, 3)).astype(np.uint8)
+    weight = RNG.standard_normal((3, *ksize))
+    got = conv_layer_image(image, weight, bias=-2.5, padding_mode=padding_mode)
+    assert got.shape == (19, 23) and got.dtype == np.float32
+    x = torch.from_numpy(image.astype(np.float64)).permute(2, 0, 1)[None]  # (1, 3, H, W)
+    pads = ((ksize[1] - 1) // 2, ksize[1] // 2, (ksize[0] - 1) // 2, ksize[0] // 2)
+    mode = "constant" if padding_mode == "zeros" else padding_mode
+    xp = torch.nn.functional.pad(x, pads, mode=mode)
+    w = torch.from_numpy(weight)[None]  # (1, 3, kh, kw)
+    expected = torch.nn.functional.conv2d(xp, w, bias=torch.tensor([-2.5], dtype=torch.float64))
+    np.testing.assert_allclose(got, expected[0, 0].numpy(), rtol=1e-4, atol=1e-2)
+
+
+def test_conv_layer_image_is_not_per_channel_filtering():
+    """Equal slices k/3 give the filter of the channel mean: one map, not three."""
+    from cnnplay.filtering import conv_layer_image
+
+    image = RNG.integers(0, 256, (12, 14, 3)).astype(np.uint8)
+    kernel = RNG.standard_normal((3, 3))
+    one_map = conv_layer_image(image, np.stack([kernel / 3] * 3))
+    per_channel = filter_image(image, kernel)  # (H, W, 3): image filtering
+    assert per_channel.shape == (12, 14, 3) and one_map.shape == (12, 14)
+    np.testing.assert_allclose(one_map, per_channel.mean(axis=2), rtol=1e-4, atol=1e-3)
+    with pytest.raises(ValueError):
+        conv_layer_image(image, np.stack([kernel] * 2))  # 2 slices for 3 channels

@@ -111,3 +111,20 @@ def test_toggle_cell():
     np.testing.assert_array_equal(toggle_cell(flipped, 1, 1), img)
     assert toggle_cell(np.full((2, 2), 0.5), 0, 0, ink=1.0, background=0.0)[0, 0] == 1.0
     assert toggle_cell(SEED004_IMAGE, 0, 1, ink=1.0, background=0.0)[0, 1] == 0.0
+
+
+def test_seed001_zero_padded_vertical_edges_against_torch():
+    """Seed 001's 6×6 image, the 1 0 -1 filter, zero padding 1: torch's output differs from the
+    slide's printed table in exactly two cells, (3, 0) and (4, 4)."""
+    from cnnplay.grids import SEED001_IMAGE, SEED001_SLIDE_OUTPUT
+    from cnnplay.kernels import VERTICAL_EDGE_3
+    from cnnplay.ops.conv import conv2d_naive
+
+    x = torch.from_numpy(SEED001_IMAGE)[None, None]  # (1, 1, 6, 6)
+    w = torch.from_numpy(VERTICAL_EDGE_3)[None, None]  # (1, 1, 3, 3)
+    expected = F.conv2d(x, w, padding=1)[0, 0].numpy()  # (6, 6)
+    np.testing.assert_array_equal(conv2d_naive(SEED001_IMAGE, VERTICAL_EDGE_3, padding=1), expected)
+    differ = np.argwhere(expected != SEED001_SLIDE_OUTPUT).tolist()
+    assert differ == [[3, 0], [4, 4]]
+    assert expected[3, 0] == -11 and SEED001_SLIDE_OUTPUT[3, 0] == 11
+    assert expected[4, 4] == 11 and SEED001_SLIDE_OUTPUT[4, 4] == 10

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -91,11 +93,11 @@ def test_heat_overlay_and_normalise_map():
     heat = np.array([[0.0, 1.0]])
     colours = heat_colours(heat)
     assert colours.shape == (1, 2, 3) and colours.dtype == np.uint8
-    assert colours[0, 0].tolist() == [0, 0, 0] and colours[0, 1].tolist() == [240, 30, 30]
+    assert colours[0, 0].tolist() == [68, 1, 84] and colours[0, 1].tolist() == [253, 231, 37]
     image = np.full((1, 2, 3), 100, np.uint8)
     mixed = heat_overlay(image, heat, alpha=0.5)
     assert mixed[0, 0].tolist() == [100, 100, 100]  # no heat: the photo shows through
-    assert mixed[0, 1].tolist() == [170, 65, 65]
+    assert mixed[0, 1].tolist() == [176, 166, 68]  # (100 + 253) / 2, ... rounded
     np.testing.assert_allclose(normalise_map(np.array([0.0, 2.0, 4.0])), [0, 0.5, 1])
     np.testing.assert_allclose(
         normalise_map(np.array([-2.0, 0.0, 1.0]), signed=True), [0, 0.5, 0.75]
@@ -115,3 +117,97 @@ def test_tile_maps_layout():
     assert (mosaic[0:4, 5:9] == 0).all()  # a flat map is drawn black
     colour = tile_maps(np.full((1, 2, 2, 3), 0.5), cols=1, gap=0)
     assert colour.shape == (2, 2, 3) and (colour == 128).all()
+
+
+# --- colour-vision deficiencies -------------------------------------------------------------
+
+# Machado, Oliveira & Fernandes (2009), severity 1.0, applied to linear sRGB.
+MACHADO_2009 = {
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+         [-0.011820, 0.042940, 0.968881]]
+    ),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+         [-0.003882, -0.048116, 1.051998]]
+    ),
+}
+_SRGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
+     [0.0193339, 0.1191920, 0.9503041]]
+)
+_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def _linear_rgb(colour: str | tuple[float, float, float]) -> np.ndarray:
+    """"#rrggbb" or (r, g, b) 0..255 -> (3,) linear sRGB in 0..1."""
+    if isinstance(colour, str):
+        colour = tuple(int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    c = np.asarray(colour, np.float64) / 255
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear: np.ndarray) -> np.ndarray:
+    """(3,) linear sRGB -> (3,) CIELAB (D65): L* 0..100, a*, b*."""
+    xyz = _SRGB_TO_XYZ @ np.clip(linear, 0, 1) / _D65
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def delta_e(a: str, b: str, deficiency: str | None = None) -> float:
+    """CIE76 colour difference ΔE*ab of two colours as seen with ``deficiency`` (None: normal
+    vision). About 2.3 is just noticeable; two line colours need tens."""
+    la, lb = _linear_rgb(a), _linear_rgb(b)
+    if deficiency is not None:
+        la, lb = MACHADO_2009[deficiency] @ la, MACHADO_2009[deficiency] @ lb
+    return float(np.linalg.norm(_lab(la) - _lab(lb)))
+
+
+def test_delta_e_simulation_flags_the_old_pair():
+    """The checker itself: red and green merge for a deuteranope, the former window / cell pair
+    (orange #ff8c00, green #2ca02c) nearly merges for a protanope; white and black never do."""
+    assert delta_e("#d62728", "#2ca02c") > 100
+    assert delta_e("#d62728", "#2ca02c", "deuteranopia") < 10
+    assert delta_e("#ff8c00", "#2ca02c", "protanopia") < 10
+    assert delta_e("#ffffff", "#000000", "deuteranopia") == pytest.approx(100, abs=0.1)
+
+
+@pytest.mark.parametrize("deficiency", [None, "deuteranopia", "protanopia"])
+def test_colour_pairs_stay_apart_under_colour_blindness(deficiency):
+    from cnnplay.plots import style
+
+    min_de = 50.0  # a pair the simulation must keep at least this far apart (CIE76)
+    assert delta_e(style.WINDOW_COLOUR, style.CELL_COLOUR, deficiency) > min_de
+    assert delta_e(style.DET_GT_COLOUR, style.DET_FP_COLOUR, deficiency) > 35
+    for a, b in itertools.combinations(style.CLASS_COLOURS, 2):
+        assert delta_e(a, b, deficiency) > 35, (a, b)
+    assert delta_e(style.SELECTED_COLOUR, style.COST_COLOUR, deficiency) > 35
+
+
+def _lightness(colours: list[tuple[float, float, float]]) -> np.ndarray:
+    return np.array([_lab(_linear_rgb(c))[0] for c in colours])
+
+
+def _scale_rgb(scale: list) -> list[tuple[float, float, float]]:
+    from plotly.colors import hex_to_rgb, unlabel_rgb
+
+    return [hex_to_rgb(c) if c.startswith("#") else unlabel_rgb(c) for _, c in scale]
+
+
+def test_scales_are_perceptually_ordered_not_rainbow():
+    """Magnitude scales get lighter monotonically (jet's lightness rises and falls, which draws
+    false edges); the diverging scale darkens monotonically away from its light middle."""
+    from cnnplay.plots import style
+
+    heat = _lightness([tuple(row[1:]) for row in style.HEAT_STOPS])
+    assert style.HEAT_SCALE_NAME == "viridis"
+    assert (np.diff(heat) > 0).all() and heat[-1] - heat[0] > 60
+    for scale in (style.ERF_SCALE, style.COUNT_SCALE):
+        lightness = _lightness(_scale_rgb(scale))
+        assert (np.diff(lightness) > 0).all() or (np.diff(lightness) < 0).all()
+    div = _lightness(_scale_rgb(style.DIVERGING))
+    mid = int(np.argmax(div))
+    assert 0 < mid < len(div) - 1
+    assert (np.diff(div[: mid + 1]) > 0).all() and (np.diff(div[mid:]) < 0).all()
+    names = " ".join(str(v) for k, v in vars(style).items() if k.isupper()).lower()
+    assert not any(bad in names for bad in ("jet", "rainbow", "turbo", "hsv"))

@@ -384,3 +384,14 @@ def test_effective_field_on_a_copy():
     assert first <= erf.rows[0] and erf.rows[1] <= last  # never outside the theoretical field
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_pixels_seen_and_coverage_of_a_padded_conv():
+    from cnnplay.receptive import LayerSpec, coverage, pixels_seen, stack_table
+
+    rows = stack_table([LayerSpec("conv", 3, 1, 1)], 5)
+    seen = pixels_seen(rows[-1], 5)
+    assert seen.shape == (5, 5) and seen[0].tolist() == [4, 6, 6, 6, 4] and seen[2, 2] == 9
+    cover = coverage(rows[-1], 5)
+    assert cover.shape == (5, 5) and cover[0].tolist() == [4, 6, 6, 6, 4]
+    assert cover.sum() == seen.sum()  # each (unit, pixel) pair counted once either way

@@ -19,6 +19,7 @@ class PageInfo:
     teaches: str  # one sentence for the home page
     path: str | None = None  # file under views/; None while the page is planned
     seeds: str = ""  # which lecture notes it draws on
+    examples: str = ""  # the notes' worked examples the page reproduces; "" where none yet
 
     @property
     def file(self) -> Path:
@@ -39,6 +40,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "convolution, every sum spelled out.",
             "views/kernels.py",
             "seeds 000, 003, 004",
+            examples="seed 000's 6×6 + and X, seed 003's 9×9 deformed X, seed 004's 5×5 "
+            "image and 3×3 kernel",
         ),
         PageInfo(
             "Padding, stride & dilation",
@@ -47,13 +50,17 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "transposed convolution as a matrix.",
             path="views/padding.py",
             seeds="seeds 000, 001, 002, 004",
+            examples="seed 001's zero-padded 6×6, seed 001's transposed convolution "
+            "(trans_conv), seed 002's 1D convolution as a matrix (K = 3, stride 1 and 2)",
         ),
         PageInfo(
             "Pooling",
             ":material/filter_center_focus:",
             "Max, average and global pooling: which cell wins, what is lost.",
             "views/pooling.py",
-            "seeds 000, 002",
+            "seeds 000, 002, 003",
+            examples="seed 002's row of detector outputs, seed 003's 9×9 X, seed 002's three "
+            "ways to undo pooling",
         ),
         PageInfo(
             "Receptive field",
@@ -61,6 +68,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "How far a unit sees through a stack of layers, in theory and in practice.",
             path="views/receptive_field.py",
             seeds="seeds 000, 002",
+            examples="seed 000's 3×3 convolution followed by a 2×2 max pool",
         ),
     ],
     "Architectures": [
@@ -71,6 +79,9 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "what a 1×1 bottleneck saves.",
             path="views/bottleneck_cost.py",
             seeds="seeds 001, 002",
+            examples="seed 001's dense, local and convolutional layers on MNIST, seed 002's "
+            "layer-list exercise (256×256×3), its 256 → 256 3×3 bottleneck and its case "
+            "studies",
         ),
         PageInfo(
             "Inside a pretrained CNN",
@@ -105,6 +116,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "an FCN, trained live; semantic vs instance segmentation.",
             path="views/segmentation.py",
             seeds="seeds 001, 002, 003",
+            examples="seed 001's transposed-convolution example",
         ),
         PageInfo(
             "Text CNN",
@@ -114,6 +126,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "n-grams each filter fires on.",
             path="views/text_cnn.py",
             seeds="seeds 000, 001, 002",
+            examples="seed 001's sentence as an image: 9 words, filter height 2, 8 moves",
         ),
     ],
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from cnnplay.cost import BlockSettings, block_terms
 from ui.page import PageFrame
 from views.bottleneck_cost import (
     bottleneck,
@@ -16,15 +17,25 @@ from views.bottleneck_cost import (
     layer_list,
     layers,
     real_networks,
+    shortcuts,
 )
 
 frame = PageFrame("bn", title="Bottleneck & cost")
 frame.header()
 common.set_defaults()
+SEED002 = BlockSettings()  # seed 002's example: 256 → 256 channels, 3×3, bottleneck width 64
+plain_weights = sum(t.weights for t in block_terms("plain", SEED002))
+bottleneck_weights = sum(t.weights for t in block_terms("bottleneck", SEED002))
 st.markdown(
     "What does a layer cost? **Parameters** (what must be learned and stored) and "
     "**multiply-accumulates** (MACs: one multiply and one add, the work of a forward pass). "
-    "Convolutions were invented to cut the first; 1×1 bottlenecks cut the second."
+    "A convolution slides one small filter over every position: local fields and **shared "
+    "weights** need far fewer parameters than a dense layer, and the shared filter is *the same "
+    "detector everywhere*, so a pattern is found wherever it appears (seed 001). A 1×1 "
+    "bottleneck then makes a convolution cheaper in **both** counts, because each weight is used "
+    "once per output position: in seed 002's example (256 channels, 3×3) it cuts the weights "
+    f"from {plain_weights:,} to {bottleneck_weights:,} and the multiply-adds per position by the "
+    f"same **{plain_weights / bottleneck_weights:.1f}×**."
 )
 
 frame.tabs(
@@ -34,5 +45,6 @@ frame.tabs(
         "Layer list": layer_list.render,
         "Real networks": real_networks.render,
         "Case studies": case_studies.render,
+        "Shortcuts": shortcuts.render,
     }
 )

@@ -2,13 +2,15 @@
 
 import streamlit as st
 
+from cnnplay.plots.style import MAP_OPEN_FILL, MAP_PLANNED_FILL, MAP_SECTION_LINE
 from ui.catalog import SECTIONS
 
 st.title("cnnplay")
 st.markdown(
     "Learn convolutional neural networks by touching every idea: edit a kernel and watch the "
     "feature map change, step through each multiply-and-add, and try it on your own photos. "
-    "Every page reproduces the worked examples of the lecture notes, then lets you go further."
+    "Most pages reproduce worked examples of the lecture notes, number for number (each card "
+    "below lists which ones), then let you go further."
 )
 
 # The path through the ideas, a row per section (rendered in the browser, no install). Edges
@@ -16,10 +18,13 @@ st.markdown(
 clusters, edges, previous = [], [], None
 for n, (section, pages) in enumerate(SECTIONS.items()):
     nodes = " ".join(
-        f'"{p.title}" [style="rounded,filled", fillcolor="{"#cfe8ff" if p.path else "#f4f4f4"}"];'
+        f'"{p.title}" [style="rounded,filled", '
+        f'fillcolor="{MAP_OPEN_FILL if p.path else MAP_PLANNED_FILL}"];'
         for p in pages
     )
-    clusters.append(f'subgraph cluster_{n} {{ label="{section}"; color="#cccccc"; {nodes} }}')
+    clusters.append(
+        f'subgraph cluster_{n} {{ label="{section}"; color="{MAP_SECTION_LINE}"; {nodes} }}'
+    )
     for page in pages:
         if previous:
             same = previous in [p.title for p in pages]
@@ -35,7 +40,11 @@ st.graphviz_chart(
     + " }",
     width="content",
 )
-st.caption("Blue boxes are pages you can open now; the others are on their way.")
+planned = any(p.path is None for pages in SECTIONS.values() for p in pages)
+st.caption(
+    ("Blue boxes are pages you can open now; grey ones are planned. " if planned else "")
+    + "The map is a picture: open a page from its card below or from the sidebar."
+)
 
 for section, pages in SECTIONS.items():
     st.subheader(section)
@@ -45,4 +54,6 @@ for section, pages in SECTIONS.items():
                 st.page_link(info.file, label=f"**{info.title}**", icon=info.icon)
             else:
                 st.markdown(f"**{info.title}** · _coming soon_")
-            st.markdown(info.teaches + (f"  \n_Lecture notes: {info.seeds}_" if info.seeds else ""))
+            notes = f"  \n_Lecture notes: {info.seeds}_" if info.seeds else ""
+            examples = f"  \n_Worked examples reproduced: {info.examples}_" if info.examples else ""
+            st.markdown(info.teaches + notes + examples)

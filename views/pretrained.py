@@ -27,28 +27,39 @@ from views.pretrained import (
 frame = PageFrame("pt", title="Inside a pretrained CNN")
 frame.header()
 st.markdown(
-    "A network trained on the 1.28 million photos of ImageNet sorts a picture into one of "
-    "1000 classes. Here we open it up. Seed 000: *the kernels of lower layers tend to detect "
-    "low-level features (edges of different directions); the kernels of higher layers detect "
-    "higher-level features (eyes, ears)*. Seed 002 lists ways to see that — activations, "
+    "A network trained on ImageNet-1k (1.28 million training images, 1,000 classes; the full "
+    "ImageNet has ~14 million) sorts a picture into one of 1,000 classes. Here we open it up. "
+    "Seed 000: *the kernels of lower layers tend to detect low-level features (edges of "
+    "different directions); the kernels of higher layers detect higher-level features (eyes, "
+    "ears)*. Seed 002 lists ways to see that — activations, "
     "filters, gradients, occlusion — and seed 004 a limit: *under some perturbations of the "
     "input image, the network could take completely different decisions*."
 )
 
+UNAVAILABLE_KEY = "pt_unavailable"  # session state: why the network last chosen could not load
+
+if (fallback := st.session_state.get(UNAVAILABLE_KEY)) is not None and fallback[0] == "pending":
+    # the last run could not load the chosen network: the selector shows what runs instead
+    # (set before the widget exists, the only time its value may be set)
+    st.session_state.pt_model = DEFAULT_MODEL
+    st.session_state[UNAVAILABLE_KEY] = ("shown", fallback[1])
 left, right = st.columns([1, 2])
 with left:
-    wanted = st.selectbox("Network", list(REGISTRY), key="pt_model", persist_state=KEEP)
-    st.caption(REGISTRY[wanted].about)
+    name = st.selectbox("Network", list(REGISTRY), key="pt_model", persist_state=KEEP)
+    st.caption(REGISTRY[name].about)
+    if (fallback := st.session_state.get(UNAVAILABLE_KEY)) is not None:
+        if name == DEFAULT_MODEL:
+            st.warning(fallback[1], icon=":material/cloud_off:")
+        else:  # the student chose another network: the note is old
+            del st.session_state[UNAVAILABLE_KEY]
     picked = image_picker("pt_img", max_side=1024, default="chelsea (cat)")
     show_notes(picked)
 
-name = wanted
 try:
     model = shared_pretrained(name)
 except PretrainedUnavailable as err:
-    st.warning(str(err), icon=":material/cloud_off:")
-    name = DEFAULT_MODEL
-    model = shared_pretrained(name)
+    st.session_state[UNAVAILABLE_KEY] = ("pending", str(err))
+    st.rerun()  # once more, with the offline network in the selector and the note under it
 cats = common.categories()
 digest = hashlib.sha1(picked.pixels.tobytes() + str(picked.pixels.shape).encode()).hexdigest()
 prep = common.stages(name, digest, picked.pixels)

@@ -16,7 +16,8 @@ frame.header()
 common.set_defaults()
 st.markdown(
     "Seed 000, *Re-using pretrained layers*: *in practice, we start with a CNN pre-trained on a "
-    "very large dataset* (ImageNet, 1.4 million images, 1,000 classes), *replace the top layers "
+    "very large dataset* (ImageNet-1k: 1.28 million training images, 1,000 classes), *replace "
+    "the top layers "
     "with a task-specific classification layer*, train it *keeping the pre-trained convolutional "
     "layers frozen*, and *may then gradually unfreeze some of the convolutional layers too*. "
     "Here you do it on your own classes and compare with a small CNN trained from scratch."

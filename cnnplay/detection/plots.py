@@ -1,4 +1,5 @@
-"""Detection figures: images with boxes, IoU, objectness, NMS counts, precision-recall, RoI pool vs align."""
+"""Detection figures: images with boxes, IoU, objectness, NMS counts, precision-recall, RoI pool
+vs align."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cnnplay.plots.style import (
     DET_UNION_FILL,
     FONT_SIZE,
     MAX_SIDE_PX,
+    SERIES_COLOURS,
     TOPK_COLOUR,
     WINDOW_COLOUR,
     WINNER_COLOUR,
@@ -226,7 +228,7 @@ def counts_figure(counts: dict[str, int]) -> go.Figure:
             "margin": {"l": 40, "r": 10, "t": 20, "b": 40},
             "yaxis": {
                 "type": "log",
-                "title": "boxes",
+                "title": {"text": "boxes"},
                 "range": [-0.2, np.log10(max(values + [1])) + 0.5],
                 "dtick": 1,  # one tick per decade: 1, 10, 100
             },
@@ -239,8 +241,10 @@ def counts_figure(counts: dict[str, int]) -> go.Figure:
 def pr_figure(
     curves: dict[str, tuple[np.ndarray, np.ndarray]], point: tuple[float, float] | None = None
 ) -> go.Figure:
-    """Precision-recall curves by name, and the operating point (recall, precision)."""
-    palette = ("#e45756", "#4c78a8", "#54a24b", "#b279a2", "#f58518")
+    """Precision-recall curves by name, and the operating point (recall, precision). Axis titles
+    are ``{"text": ...}`` objects (plotly.js 3 ignores plain-string titles); the legend is always
+    shown, below the plot."""
+    palette = SERIES_COLOURS
     data = [
         {
             "type": "scatter",
@@ -266,15 +270,49 @@ def pr_figure(
     spec = {
         "data": data,
         "layout": {
-            "height": 320,
-            "margin": {"l": 50, "r": 10, "t": 20, "b": 40},
-            "xaxis": {"title": "recall", "range": [0, 1.02]},
-            "yaxis": {"title": "precision", "range": [0, 1.05]},
-            "legend": {"orientation": "h", "y": -0.25},
+            "height": 360,
+            "margin": {"l": 60, "r": 10, "t": 20, "b": 90},
+            "xaxis": {"title": {"text": "recall"}, "range": [0, 1.02]},
+            "yaxis": {"title": {"text": "precision"}, "range": [0, 1.05]},
+            "showlegend": True,
+            "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
             "font": {"size": FONT_SIZE},
         },
     }
     return go.Figure(spec, _validate=False)
+
+
+def roi_shift_figure(
+    shifts: np.ndarray, series: dict[str, list[float]], out: int = 7
+) -> go.Figure:
+    """The RoI tab's "slide the box" chart: for each method (name -> (S,) largest change of its
+    out×out output), the change against the shift (S,) of the box, in feature-map cells. Titled axes
+    and a legend naming each line."""
+    palette = ("#e45756", "#4c78a8")  # RoI pooling, RoI align
+    data = [
+        {
+            "type": "scatter",
+            "x": np.asarray(shifts, float).tolist(),
+            "y": np.asarray(y, float).tolist(),
+            "mode": "lines+markers",
+            "line": {"color": palette[k % len(palette)]},
+            "name": name,
+        }
+        for k, (name, y) in enumerate(series.items())
+    ]
+    layout = {
+        "height": 340,
+        "margin": {"l": 60, "r": 10, "t": 20, "b": 90},
+        "xaxis": {"title": {"text": "box moved right by (feature-map cells)"}},
+        "yaxis": {
+            "title": {"text": f"largest change of the {out}×{out} output"},
+            "rangemode": "tozero",
+        },
+        "showlegend": True,
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top"},
+        "font": {"size": FONT_SIZE},
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def roi_figure(feature: np.ndarray, box: np.ndarray, bins: np.ndarray | None, points) -> go.Figure:

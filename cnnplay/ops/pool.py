@@ -388,3 +388,46 @@ def pooling_savings(
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class EquivarianceCheck:
+    """Seed 002's equivariance, checked: f(g(x)) against g(f(x)) for a shift g and a
+    convolution f (padded with the background, so the map has the input's size)."""
+
+    shifted_input: np.ndarray  # (H, W) g(x): the input moved, vacated cells = background
+    map_of_shifted: np.ndarray  # (H, W) f(g(x)): the feature map of the shifted input
+    shifted_map: np.ndarray  # (H, W) g(f(x)): the feature map, moved the same way
+    differ: np.ndarray  # (H, W) bool: cells where the two maps differ
+    content_lost: bool  # the shift pushed input content (≠ background) out of the frame
+
+    @property
+    def equal(self) -> bool:
+        return not bool(self.differ.any())
+
+
+def equivariance_check(
+    x: np.ndarray, kernel: np.ndarray, dy: int, dx: int, fill: float = 0.0, atol: float = 1e-9
+) -> EquivarianceCheck:
+    """Compare the map of the shifted input, f(g(x)), with the shifted map, g(f(x)).
+
+    x: (H, W) on a constant background ``fill``; kernel: (kh, kw). f is the cross-correlation
+    with ``kernel``, the border padded with ``fill`` ((kh-1)//2 before, kh//2 after: output
+    (H, W)); g moves a grid down by dy and right by dx (negative: up/left). On maps, g fills the
+    vacated cells with f(background) = fill · sum(kernel), the map of an empty patch. The two
+    maps are equal whenever the shift keeps the input's content inside the frame.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    kh, kw = kernel.shape
+    pads = (((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2))
+
+    def f(img: np.ndarray) -> np.ndarray:  # (H, W) -> (H, W)
+        return conv2d_naive(np.pad(img, pads, constant_values=fill), kernel)
+
+    moved = shift(x, dy, dx, fill)  # g(x)
+    map_of_shifted = f(moved)  # f(g(x))
+    shifted_map = shift(f(x), dy, dx, fill * float(kernel.sum()))  # g(f(x))
+    lost = not np.array_equal(shift(moved, -dy, -dx, fill), x)  # content fell off the edge
+    differ = ~np.isclose(map_of_shifted, shifted_map, atol=atol, rtol=0)
+    return EquivarianceCheck(moved, map_of_shifted, shifted_map, differ, lost)

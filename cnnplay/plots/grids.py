@@ -14,11 +14,16 @@ from cnnplay.plots.style import (
     DIVERGING,
     FONT_SIZE,
     MAX_SIDE_PX,
+    OKABE_REDDISH_PURPLE,
+    OKABE_VERMILLION,
     PAD_COLOUR,
     WINDOW_COLOUR,
     WINNER_COLOUR,
     fmt,
 )
+
+MIN_PLOT_PX = 3 * CELL_PX  # a clickable grid's plot area is at least this wide or tall
+TITLE_CHAR_PX = 8  # about one title character's width: the figure leaves room for its title
 
 
 def _side(n: int) -> int:
@@ -146,6 +151,10 @@ def clickable_grid_figure(
     zmax = _symmetric_range(values)
     rows, cols = np.mgrid[0:h, 0:w]
     margin = {"l": 30, "r": 10, "t": 30, "b": 40}
+    # a tiny grid (a 1×1 output) gets bigger cells, and the figure room for its whole title
+    cell_px = max(CELL_PX, MIN_PLOT_PX // max(h, w))  # the plot area is tiled by the cells
+    plot_w, plot_h = w * cell_px, h * cell_px
+    margin["r"] = max(margin["r"], TITLE_CHAR_PX * len(title) - plot_w - margin["l"])
     dark = np.abs(values.ravel()) > 0.6 * zmax  # white text on strong colours
     trace = {
         "type": "scatter",
@@ -156,7 +165,7 @@ def clickable_grid_figure(
         "textfont": {"size": FONT_SIZE, "color": np.where(dark, "white", "black").tolist()},
         "marker": {
             "symbol": "square",
-            "size": CELL_PX - 3,
+            "size": cell_px - 3,
             "color": values.ravel(),
             "colorscale": DIVERGING,
             "cmin": -zmax,
@@ -167,8 +176,8 @@ def clickable_grid_figure(
     }
     layout = {
         "title": {"text": title, "y": 0.02, "yanchor": "bottom", "font": {"size": 13}},
-        "width": w * CELL_PX + margin["l"] + margin["r"],
-        "height": h * CELL_PX + margin["t"] + margin["b"],
+        "width": int(plot_w) + margin["l"] + margin["r"],
+        "height": int(plot_h) + margin["t"] + margin["b"],
         "margin": margin,
         "plot_bgcolor": "white",
         "dragmode": False,
@@ -319,7 +328,7 @@ def size_stack_figure(sizes: dict[str, Sequence[int]], title: str = "") -> go.Fi
     """Side length after each layer, one line per named stack (e.g. "valid", "same").
 
     sizes: name -> [n, n_1, n_2, …] (a stack that ran out of pixels ends with 0)."""
-    colours = [WINDOW_COLOUR, CELL_COLOUR, "#1f77b4", "#9467bd"]
+    colours = [WINDOW_COLOUR, CELL_COLOUR, OKABE_VERMILLION, OKABE_REDDISH_PURPLE]
     data = [
         {
             "type": "scatter",

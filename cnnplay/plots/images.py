@@ -44,7 +44,8 @@ def resolve_display_mode(mode: str, kernel: np.ndarray) -> str:
 
 
 def heat_colours(heat: np.ndarray) -> np.ndarray:
-    """(H, W) values in 0..1 -> (H, W, 3) uint8 colours (black, blue, green, yellow, red)."""
+    """(H, W) values in 0..1 -> (H, W, 3) uint8 colours of the viridis scale (HEAT_STOPS: dark
+    purple at 0, through blue and green, to yellow at 1; lightness rises with the value)."""
     v = np.clip(np.asarray(heat, dtype=np.float32), 0, 1)
     channels = [np.interp(v, HEAT_STOPS[:, 0], HEAT_STOPS[:, k]) for k in (1, 2, 3)]
     return np.rint(np.stack(channels, axis=-1)).astype(np.uint8)

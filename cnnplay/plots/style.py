@@ -1,5 +1,11 @@
 """Colours, colour scales, sizes and number formats of every figure, in one place.
 
+Colours that must be told apart come from the Okabe–Ito palette (Okabe & Ito 2008), chosen to
+stay distinct under the common colour-vision deficiencies (tests/test_plots.py checks the pairs
+under a simulated deuteranopia and protanopia); magnitudes use perceptually ordered scales
+(viridis, inferno: lightness rises with the value) and signed values a diverging
+blue–white–red scale. No rainbow ("jet") scales: their bright bands invent edges.
+
 Figures are written as plain specs and wrapped with ``go.Figure(spec, _validate=False)``:
 plotly's per-property validation costs ~10 ms a grid and ~150 ms for an animation, which is
 most of a page's rerun time; the specs only use properties plotly.js knows.
@@ -8,13 +14,36 @@ most of a page's rerun time; the specs only use properties plotly.js knows.
 from __future__ import annotations
 
 import numpy as np
-from plotly.colors import get_colorscale, hex_to_rgb
+from plotly.colors import get_colorscale, hex_to_rgb, sequential
+
+# Okabe–Ito colours used below (names as in the palette).
+OKABE_ORANGE = "#E69F00"
+OKABE_BLUISH_GREEN = "#009E73"
+OKABE_BLUE = "#0072B2"
+OKABE_VERMILLION = "#D55E00"
+OKABE_SKY_BLUE = "#56B4E9"
+OKABE_REDDISH_PURPLE = "#CC79A7"
+OKABE_GREY = "#999999"
+# Lines that must be told apart (runs, curves, stacks), in this order.
+SERIES_COLOURS: tuple[str, ...] = (
+    OKABE_BLUE,
+    OKABE_VERMILLION,
+    OKABE_BLUISH_GREEN,
+    OKABE_REDDISH_PURPLE,
+    OKABE_SKY_BLUE,
+    OKABE_GREY,
+)
 
 # Diverging scale for signed values (kernels, ±1 grids, feature maps): blue < 0 < red.
 DIVERGING: list = get_colorscale("RdBu_r")
 PAD_COLOUR = "rgba(160,160,160,0.45)"  # padding cells, drawn over the heatmap
-WINDOW_COLOUR = "#ff8c00"  # the kernel's footprint on the input
-CELL_COLOUR = "#2ca02c"  # the output cell being computed
+# The window / output-cell pair: orange and blue differ in hue and lightness for every viewer
+# (the former orange #ff8c00 and green #2ca02c nearly merge for protanopes and deuteranopes).
+WINDOW_COLOUR = OKABE_ORANGE  # the kernel's footprint on the input
+CELL_COLOUR = OKABE_BLUE  # the output cell being computed
+MAP_OPEN_FILL = "#cfe8ff"  # home page concept map: a page that can be opened
+MAP_PLANNED_FILL = "#f4f4f4"  # ... a planned page
+MAP_SECTION_LINE = "#cccccc"  # ... the frame around a section
 CELL_PX = 38  # pixel size of one grid cell
 MAX_SIDE_PX = 420  # cap on a grid figure's side
 FONT_SIZE = 12
@@ -33,7 +62,7 @@ def signed(value: float) -> str:
     return f"({fmt(value)})" if value < 0 else fmt(value)
 
 
-FIELD_COLOUR = "#ff8c00"  # a unit's theoretical receptive field on the input
+FIELD_COLOUR = WINDOW_COLOUR  # a unit's theoretical receptive field on the input
 FIELD_PAD_DASH = "dash"  # the part of a field that lies in the padding, outside the image
 # Gradient magnitude (effective field), 0 = black. Stops as "rgb(...)": plotly.js misread the
 # scale's first hex stop ("#000004") and drew zero in the theme's colour instead of black.
@@ -49,18 +78,20 @@ CHANGED_COLOUR = "#000000"  # a value that changed (translation invariance view)
 
 
 COST_COLOUR = "#1f77b4"  # bars of a cost chart
-SELECTED_COLOUR = "#ff8c00"  # the bar whose details are shown
+SELECTED_COLOUR = OKABE_ORANGE  # the bar whose details are shown
 
 
 TOPK_COLOUR = "#1f77b4"  # bars of a top-k prediction chart
-HEAT_STOPS: np.ndarray = np.array(  # (value, r, g, b) stops of the overlay heat colours
+# (value, r, g, b) stops of the heat colours (saliency, Grad-CAM, occlusion overlays): viridis,
+# dark purple (0) -> yellow (1), lightness rising with the value; it replaced a jet-like
+# black-blue-green-yellow-red ramp. (10, 4) float64.
+HEAT_SCALE_NAME = "viridis"
+HEAT_STOPS: np.ndarray = np.array(
     [
-        [0.0, 0, 0, 0],
-        [0.35, 40, 40, 200],
-        [0.6, 40, 200, 80],
-        [0.8, 250, 220, 30],
-        [1.0, 240, 30, 30],
-    ]
+        [k / (len(sequential.Viridis) - 1), *hex_to_rgb(colour)]
+        for k, colour in enumerate(sequential.Viridis)
+    ],
+    dtype=np.float64,
 )
 
 
@@ -69,16 +100,17 @@ HEAT_STOPS: np.ndarray = np.array(  # (value, r, g, b) stops of the overlay heat
 STRATEGY_COLOURS: dict[str, str] = {  # one colour per training strategy, in every chart
     "scratch": "#7f7f7f",
     "head": "#1f77b4",
-    "finetune": "#ff8c00",
+    "finetune": OKABE_ORANGE,
 }
 COUNT_SCALE = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(31,119,180)"]]  # confusion counts
 
 
 # --- Detection page ---
 
-DET_GT_COLOUR = "#2ca02c"  # ground-truth boxes (and true positives)
-DET_FP_COLOUR = "#d62728"  # false positives
-DET_MISS_COLOUR = "#ff8c00"  # missed ground-truth boxes; also the box kept at an NMS step
+# The detection pages name these colours in captions (green, red, orange): keep the hue names.
+DET_GT_COLOUR = OKABE_BLUISH_GREEN  # ground-truth boxes (and true positives)
+DET_FP_COLOUR = OKABE_VERMILLION  # false positives
+DET_MISS_COLOUR = OKABE_ORANGE  # missed ground-truth boxes; also the box kept at an NMS step
 DET_CANDIDATE_COLOUR = "rgba(31,119,180,0.45)"  # boxes still in play
 DET_SUPPRESSED_COLOUR = "rgba(120,120,120,0.8)"  # boxes an NMS step discards
 DET_A_COLOUR = "#1f77b4"  # IoU demo: box A
@@ -89,4 +121,5 @@ DET_IMAGE_PX = 460  # longest side of an image-with-boxes figure on screen
 
 # Object classes of the generated shape scenes (cnnplay.scenes.CLASSES: circle, square, triangle),
 # for boxes (Detection) and masks (Segmentation) alike.
-CLASS_COLOURS: tuple[str, ...] = ("#e45756", "#4c78a8", "#54a24b")
+# Okabe–Ito orange, bluish green and blue: the former red and green merged under deuteranopia.
+CLASS_COLOURS: tuple[str, ...] = (OKABE_ORANGE, OKABE_BLUISH_GREEN, OKABE_BLUE)

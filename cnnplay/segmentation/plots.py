@@ -8,19 +8,28 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from cnnplay.plots.style import CLASS_COLOURS, FONT_SIZE
+from cnnplay.plots.style import (
+    CLASS_COLOURS,
+    FONT_SIZE,
+    OKABE_BLUE,
+    OKABE_BLUISH_GREEN,
+    OKABE_GREY,
+    OKABE_ORANGE,
+    OKABE_REDDISH_PURPLE,
+    OKABE_VERMILLION,
+)
 from cnnplay.segmentation.unet import Stage, UNetConfig
 
 BACKGROUND_RGB = (40, 40, 40)  # class 0 in a mask picture
 ERROR_RGB = (230, 30, 30)  # wrongly classified pixels
 PART_COLOURS: dict[str, str] = {  # diagram boxes, one colour per part of the network
-    "encoder": "#4c78a8",
-    "bottleneck": "#b279a2",
-    "up": "#f58518",
-    "decoder": "#54a24b",
-    "head": "#7f7f7f",
+    "encoder": OKABE_BLUE,
+    "bottleneck": OKABE_REDDISH_PURPLE,
+    "up": OKABE_ORANGE,
+    "decoder": OKABE_BLUISH_GREEN,
+    "head": OKABE_GREY,
 }
-SKIP_COLOUR = "#9d755d"  # skip-connection arrows
+SKIP_COLOUR = OKABE_VERMILLION  # skip-connection arrows
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -34,6 +43,44 @@ CLASS_RGB = np.array([BACKGROUND_RGB, *(_rgb(c) for c in CLASS_COLOURS)], np.uin
 def mask_colours(semantic: np.ndarray) -> np.ndarray:
     """(H, W) class ids 0..K-1 -> (H, W, 3) uint8 picture (dark background, class colours)."""
     return CLASS_RGB[np.clip(semantic, 0, len(CLASS_RGB) - 1)]
+
+
+def class_legend_figure(names: Sequence[str]) -> go.Figure:
+    """A one-line legend of the mask colours: a coloured square and the class name for each of
+    ``names`` (K class names, index = class id, as in :data:`CLASS_RGB`). Axes hidden; each
+    class is a trace named after it, so the legend lists them in class order."""
+    data = [
+        {
+            "type": "scatter",
+            "x": [None],
+            "y": [None],
+            "mode": "markers",
+            "marker": {"symbol": "square", "size": 14, "color": "rgb({},{},{})".format(*rgb)},
+            "name": name,
+        }
+        for name, rgb in zip(names, CLASS_RGB.tolist(), strict=True)
+    ]
+    hidden = {"visible": False, "range": [0, 1]}
+    layout = {
+        "height": 50,
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "xaxis": hidden,
+        "yaxis": hidden,
+        "showlegend": True,
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": 0.5,
+            "yanchor": "middle",
+            "title": {"text": "Mask colours:"},
+            "itemclick": False,
+            "itemdoubleclick": False,
+        },
+        "font": {"size": FONT_SIZE},
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+    }
+    return go.Figure({"data": data, "layout": layout}, _validate=False)
 
 
 def mask_overlay(

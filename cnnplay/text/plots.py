@@ -116,8 +116,8 @@ def feature_map_figure(
 
 
 def influence_figure(labels: Sequence[str], influences: Sequence[float]) -> go.Figure:
-    """Horizontal bars of filter influences m_j · w_cj (largest |value| on top), green when
-    the filter supports the predicted class, red when it opposes it."""
+    """Horizontal bars of filter influences m_j · w_cj (largest |value| on top), blue when
+    the filter supports the predicted class, vermillion when it opposes it."""
     values = [float(v) for v in influences][::-1]
     spec = {
         "data": [

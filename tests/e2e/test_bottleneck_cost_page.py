@@ -67,7 +67,7 @@ def test_bottleneck_widths(page: Page, app_url: str, save_screenshot) -> None:
     expect(page.get_by_label("Groups")).to_have_count(0)  # the Bottleneck tab is not built yet
     save_screenshot(page, "bottleneck_dense.png")
     panel = open_tab(page, "Bottleneck")
-    expect(panel.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(panel.get_by_test_id("stDataFrame").first).to_be_visible()
     groups = panel.get_by_label("Groups")
     groups.fill("3")
     groups.press("Enter")
@@ -94,6 +94,6 @@ def test_real_networks_and_case_studies(page: Page, app_url: str, save_screensho
     save_screenshot(page, "bottleneck_networks.png")
     panel = open_tab(page, "Case studies")
     expect(panel).to_contain_text("Seed 002's case studies")
-    expect(panel.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(panel.get_by_test_id("stDataFrame").first).to_be_visible()
     expect(page.get_by_text("torchvision publishes")).to_have_count(0)  # the hidden tab is gone
     assert_no_exception(page)

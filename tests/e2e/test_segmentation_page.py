@@ -77,7 +77,7 @@ def test_every_tab_and_a_short_training(page: Page, app_url: str, save_screensho
 
     own = open_tab(page, "Your image")
     expect(own.get_by_text("Share of pixels").first).to_be_visible()
-    expect(own.get_by_text("drawing 2, 256 px").first).to_be_visible()
+    expect(own.get_by_text("drawing 2, 128 px").first).to_be_visible()
     save_screenshot(page, "segmentation_own.png")
 
     instance = open_tab(page, "Semantic vs instance")

@@ -69,9 +69,13 @@ def test_online_entry_without_network_raises_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(pretrained.urllib.request, "urlopen", offline)
     monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
     name = next(n for n, spec in REGISTRY.items() if not spec.offline)
-    with pytest.raises(PretrainedUnavailable, match="internet connection") as info:
+    with pytest.raises(PretrainedUnavailable, match="cannot reach the internet") as info:
         load_pretrained(name)
-    assert "EfficientNet-Lite0" in str(info.value)
+    assert str(info.value) == (
+        f"{name.split(' (')[0]}'s weights are downloaded on first use and this server cannot "
+        "reach the internet; showing EfficientNet-Lite0, which ships with the app."
+    )
+    assert isinstance(info.value.__cause__, urllib.error.URLError)  # the reason, for logs
     assert not list(tmp_path.rglob("*.pth*"))  # no partial file left behind
 
 

@@ -330,3 +330,30 @@ def test_parameter_sweep_on_the_seed_grid(size, stride):
     assert_torch_indices_are_maxima(
         SEED002_UNPOOL[None], size, stride, tidx[0].numpy(), idx[None], unique
     )
+
+
+@pytest.mark.parametrize(
+    "dy,dx", [(0, 1), (1, 1), (-2, 1), (0, -3), (3, 0), (0, 4), (4, 0), (0, 5), (0, -4), (-4, 2)]
+)
+@pytest.mark.parametrize("ksize", [(3, 3), (2, 3), (1, 1)])
+def test_equivariance_check(dy, dx, ksize):
+    """f(g(x)) = g(f(x)) for a convolution f and a shift g that keeps the content inside; f is
+    checked against torch's conv2d on the background-padded input."""
+    from cnnplay.ops.pool import equivariance_check
+
+    rng = np.random.default_rng(abs(dy) * 10 + abs(dx))
+    x = np.full((9, 10), -1.0)
+    x[3:6, 3:6] = rng.standard_normal((3, 3))  # content with a 3-cell margin
+    kernel = rng.standard_normal(ksize)
+    check = equivariance_check(x, kernel, dy, dx, fill=-1.0)
+    kh, kw = ksize
+    pads = ((kw - 1) // 2, kw // 2, (kh - 1) // 2, kh // 2)
+    xt = torch.nn.functional.pad(torch.from_numpy(check.shifted_input)[None, None], pads, value=-1)
+    expected = torch.nn.functional.conv2d(xt, torch.from_numpy(kernel)[None, None])[0, 0]
+    torch.testing.assert_close(torch.from_numpy(check.map_of_shifted), expected)
+    inside = max(dy, -dy) <= 3 and -3 <= dx <= 4
+    assert check.content_lost == (not inside)
+    if inside:
+        assert check.equal
+    elif ksize == (3, 3):  # the lost content was still under the kernel's reach at the edge
+        assert not check.equal

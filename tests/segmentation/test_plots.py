@@ -8,7 +8,14 @@ import torch
 from torch import nn
 
 from cnnplay.segmentation.deeplab import torchvision_segment, voc_categories
-from cnnplay.segmentation.plots import CLASS_RGB, instance_colours, mask_colours, mask_overlay
+from cnnplay.segmentation.metrics import CLASS_NAMES
+from cnnplay.segmentation.plots import (
+    CLASS_RGB,
+    class_legend_figure,
+    instance_colours,
+    mask_colours,
+    mask_overlay,
+)
 
 
 def test_overlay_blends_only_where_the_label_is_not_background() -> None:
@@ -50,3 +57,12 @@ def test_torchvision_segment_labels_and_found_classes() -> None:
     assert result.found == ["person"]
     nothing = torchvision_segment(_Halves(0), np.zeros((4, 4, 3), np.uint8))
     assert nothing.found == ["nothing"]
+
+
+def test_class_legend_names_every_class_in_its_mask_colour() -> None:
+    spec = class_legend_figure(CLASS_NAMES).to_plotly_json()
+    assert spec["layout"]["showlegend"] is True
+    assert [t["name"] for t in spec["data"]] == list(CLASS_NAMES)
+    colours = [t["marker"]["color"] for t in spec["data"]]
+    assert colours == ["rgb({},{},{})".format(*c) for c in CLASS_RGB.tolist()]
+    assert mask_colours(np.arange(len(CLASS_NAMES))[None]).tolist()[0] == CLASS_RGB.tolist()

@@ -128,6 +128,17 @@ def test_fcn_starts_as_bilinear_upsampling_of_its_class_map() -> None:
     torch.testing.assert_close(out[..., 4:-4, 4:-4], ref[..., 4:-4, 4:-4])
 
 
+def test_shipped_fcn_upsamples_with_a_learned_transposed_convolution() -> None:
+    """The comparison tab says so: one ConvTranspose2d, 64×64 kernel, stride 32, started as
+    bilinear interpolation and moved away from it in training (not fixed bilinear)."""
+    model = load_model("fcn32", torch.device("cpu"))
+    up = model.upsample
+    assert isinstance(up, torch.nn.ConvTranspose2d)
+    assert up.kernel_size == (64, 64) and up.stride == (32, 32)
+    start = bilinear_kernel(NUM_CLASSES, 64)
+    assert float((up.weight - start).norm() / start.norm()) > 0.1
+
+
 def test_save_and_load_round_trip(tmp_path) -> None:
     torch.manual_seed(1)
     model = UNet(UNetConfig(depth=2, base_width=4, skips=False)).eval()

@@ -101,14 +101,53 @@ def test_changed_widths(at):
     assert blocks["MACs on 28×28"][0] == f"{784 * 9 * 128 * 256:,}"
 
 
+def test_header_numbers_match_the_bottleneck_table(at):
+    """The header's claim (the bottleneck cuts weights and multiply-adds by the same factor) is
+    checked against the numbers the Bottleneck tab's table shows."""
+    import re
+
+    header = next(m for m in texts(at, "markdown") if "What does a layer cost?" in m)
+    assert "invented to cut" not in header
+    assert "same detector everywhere" in header  # seed 001: weight sharing gives invariance
+    found = re.search(r"cuts the weights from ([\d,]+) to ([\d,]+) and the multiply-adds "
+                      r"per position by the same \*\*([\d.]+)×\*\*", header)
+    assert found, header
+    plain, bott, ratio = found.groups()
+    tab(at, BOTTLENECK)
+    blocks = table(at, "MACs per position")
+    assert list(blocks["weights"][:2]) == [plain, bott]
+    assert list(blocks["MACs per position"][:2]) == [plain, bott]
+    assert blocks["vs plain"][1] == f"{ratio}× fewer"
+    assert (
+        f"needs **{bott} weights** instead of **{plain}** and does **{bott} multiply-adds per "
+        f"position** instead of **{plain}**: **{ratio}× fewer of both**"
+    ) in joined(at)
+
+
+@pytest.mark.parametrize("groups", [3, 33])
+def test_invalid_groups_flag_only_the_grouped_row(at, groups):
+    tab(at, BOTTLENECK)
+    at.number_input(key="bn_groups").set_value(groups).run()
+    assert not at.exception
+    errors = texts(at, "error")
+    assert len(errors) == 1
+    assert f"{groups} groups need input and output channels divisible by {groups}" in errors[0]
+    assert "values that work: 1, 2, 4, 8, 16, 32, 64, 128, 256" in errors[0]
+    blocks = table(at, "MACs per position")  # the valid designs still show
+    assert list(blocks["MACs per position"]) == ["589,824", "69,632", "67,840", "—"]
+    assert blocks["layers"][3].startswith(f"not a block: {groups} groups")
+    assert len(texts(at, "latex")) == 3
+    button(at, "Measure the blocks").click().run()  # timing skips the grouped design
+    assert not at.exception
+    assert len(table(at, "time ratio (plain / this)")) == 3
+    at.number_input(key="bn_groups").set_value(32).run()  # a valid value brings the row back
+    assert not at.error
+    assert table(at, "MACs per position")["MACs per position"][3] == "18,432"
+
+
 @pytest.mark.parametrize(
     "key, value, message",
     [
-        (
-            "bn_groups",
-            3,
-            "3 groups need input and output channels divisible by 3 (got 256 and 256)",
-        ),
         ("bn_cin", 0, "c_in must be at least 1 (got 0)"),
         ("bn_mid", 0, "mid must be at least 1 (got 0)"),
         ("bn_k", 4, "the kernel side must be odd"),
@@ -295,3 +334,39 @@ def test_a_hidden_tab_does_no_work(at, monkeypatch):
     assert not {"bn_cin", "bn_ex_side", "bn_md_name", "bn_time_side"} & keys
     tab(at, MODELS)
     assert calls and at.exception  # the spy is reached once the tab is open
+
+
+def test_channel_grouping_diagram_and_counts(at):
+    tab(at, BOTTLENECK)
+    assert not at.exception
+    fig = chart(at, "bn_groups_chart")
+    titles = [a["text"] for a in fig["layout"]["annotations"] if "group" in a["text"]]
+    assert titles[:3] == ["groups = 1", "groups = 2", "groups = 4"]
+    lines = [t for t in fig["data"] if t["mode"] == "lines"]
+    per_panel = [1, 2, 4, 8]  # one line trace per group
+    assert len(lines) == sum(per_panel)
+    links = [sum(x is not None for x in t["x"]) // 2 for t in lines]
+    assert sum(links[:1]) == 64 and sum(links[1:3]) == 32 and sum(links[3:7]) == 16
+    assert sum(links[7:]) == 8  # depthwise: one input per output
+    counts = table(at, "each output sees")
+    assert list(counts["weights = MACs per position"]) == ["589,824", "294,912", "147,456", "2,304"]
+    assert list(counts["vs groups = 1"]) == ["—", "2× fewer", "4× fewer", "256× fewer"]
+    assert counts["convolution"][3] == "depthwise (groups = 256)"
+    at.number_input(key="bn_cout").set_value(6).run()  # 4 and 256 do not divide 6
+    counts = table(at, "each output sees")
+    assert counts["vs groups = 1"][2] == "4 does not divide 256 and 6"
+    assert counts["each output sees"][1] == "128 input channels"
+
+
+def test_shortcuts_tab_shows_vanishing_gradients(at):
+    tab(at, "Shortcuts")
+    assert not at.exception and not at.error
+    fig = chart(at, "bn_sc_chart")
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    plain, residual = (plot_array(t["y"]) for t in fig["data"])
+    assert len(plain) == len(residual) == 30
+    assert plain[0] < 1e-6 * residual[0]
+    assert "First layer: **" in joined(at) and "in the plain stack" in joined(at)
+    at.slider(key="bn_sc_depth").set_value(4).run()
+    assert not at.exception
+    assert len(plot_array(chart(at, "bn_sc_chart")["data"][0]["y"])) == 4

@@ -53,6 +53,15 @@ def has_chart(at: AppTest, key: str) -> bool:
     return True
 
 
+def assert_titled(fig: dict, x_title: str, y_title: str) -> None:
+    """Axis titles as plotly.js 3 reads them ({"text": ...}; a plain string is ignored) and a
+    legend shown with a name on every trace."""
+    layout = fig["layout"]
+    assert layout["xaxis"]["title"]["text"].startswith(x_title)
+    assert layout["yaxis"]["title"]["text"].startswith(y_title)
+    assert layout["showlegend"] is True and all(t.get("name") for t in fig["data"])
+
+
 def test_defaults_show_every_tab(fresh):
     at = fresh
     assert not at.exception and not at.error
@@ -72,10 +81,15 @@ def test_defaults_show_every_tab(fresh):
     assert {"AP@0.5 (mean)", "Precision", "Recall", "Misses"} <= set(labels)
     ap = float(next(m.value for m in at.metric if m.label == "AP@0.5 (mean)"))
     assert 0.5 < ap <= 1.0
+    pr = chart(at, "det_pr")
+    assert_titled(pr, "recall", "precision")
+    assert "your thresholds" in [t["name"] for t in pr["data"]]
     tab(at, ROI)
     assert "**Slide the box to the right**" in joined(at)
-    shift = chart(at, "det_roi_shift")["data"]
+    shift_fig = chart(at, "det_roi_shift")
+    shift = shift_fig["data"]
     assert [t["name"] for t in shift] == ["RoI pooling", "RoI align"]
+    assert_titled(shift_fig, "box moved right by (feature-map cells)", "largest change of the")
     align = plot_array(shift[1]["y"])
     assert align[0] == 0 and np.all(np.diff(align[:4]) > 0)  # align moves with the box
     pooled = chart(at, "det_roi_pool_out")["data"][0]["z"]
@@ -96,7 +110,7 @@ def test_thresholds_change_the_counts(at):
     agnostic = counts(at)
     assert not at.exception
     assert loose[2] >= low[2] and loose[3] >= agnostic[3]
-    assert "discard any remaining box with IoU > 0.95" in joined(at)
+    assert "discard any remaining box with IoU **> 0.95**" in joined(at)
 
 
 def test_thresholds_change_the_evaluation(at):
@@ -112,6 +126,10 @@ def test_thresholds_change_the_evaluation(at):
 
 def test_nms_steps_forward_and_back(at):
     tab(at, NMS)
+    md = joined(at)  # the rule the page uses, and the slide's (tests/detection/test_nms_threshold)
+    assert "with IoU **> 0.5** with *b*" in md
+    assert "Seed 002's slide discards at IoU **≥** 0.5; this page discards at IoU **>** 0.5" in md
+    assert "exactly 0.5: here it is **kept**" in md
     at.button(key="det_next").click().run()
     md = joined(at)
     assert not at.exception and "**Kept:** box" in md

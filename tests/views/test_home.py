@@ -38,3 +38,24 @@ def test_catalogue_files_exist():
     for pages in available_pages().values():
         for info in pages:
             assert (root / info.path).is_file(), info.path
+
+
+def test_home_claims_only_what_is_true():
+    """The map caption names no colour unless a page is planned (all boxes are blue when none
+    is), the intro points at the per-card list of reproduced examples instead of claiming every
+    example, each card lists its examples, and every card title is a link to its page."""
+    at = AppTest.from_file("../../app.py", default_timeout=60).run()
+    assert not at.exception
+    md = joined(at)
+    assert "Every page reproduces" not in md
+    assert "each card below lists which ones" in md
+    caption = " ".join(c.value for c in at.caption)
+    planned = any(p.path is None for pages in SECTIONS.values() for p in pages)
+    assert ("Blue boxes" in caption) == planned and "open a page from its card" in caption
+    for pages in SECTIONS.values():
+        for info in pages:
+            if info.examples:
+                assert f"_Worked examples reproduced: {info.examples}_" in md
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert labels == [f"**{p.title}**" for ps in available_pages().values() for p in ps]
+    assert any(p.examples for pages in SECTIONS.values() for p in pages)

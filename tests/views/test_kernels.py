@@ -183,8 +183,8 @@ def test_upload_good_bad_and_animated(photos):
 def test_kernel_too_large_for_a_tiny_upload(photos):
     at = photos
     at.radio(key="kn_ph_source").set_value("Upload")
-    at.select_slider(key="kn_ph_size").set_value(15)
-    at.selectbox(key="kn_ph_kernel").set_value("Box blur").run()
+    at.selectbox(key="kn_ph_kernel").set_value("Box blur").run()  # Sobel stops at 5×5
+    at.select_slider(key="kn_ph_size").set_value(15).run()
     at.file_uploader(key="kn_ph_upload").set_value(
         ("tiny.png", png_bytes((6, 6, 3)), "image/png")
     ).run()
@@ -210,8 +210,10 @@ def test_typed_input_edits_persist_until_another_preset(at):
 def test_custom_photo_kernel_per_channel(photos):
     at = photos
     at.selectbox(key="kn_ph_kernel").set_value("Custom")
-    at.radio(key="kn_ph_gray").set_value("per channel (RGB)").run()
-    assert any("output, values 0.0 … 0.0" in c for c in image_captions(at))  # all-zero kernel
+    at.radio(key="kn_ph_gray").set_value("per channel (RGB): image filtering").run()
+    assert "Image filtering, not a CNN layer" in joined(at)
+    captions = image_captions(at)  # an all-zero kernel: all-zero maps
+    assert any("3 maps (R, G, B)" in c and "values 0.0 … 0.0" in c for c in captions)
     key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_ph_Custom"))
     at.session_state[key] = {"edited_rows": {2: {"2": 1.0}}, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -219,7 +221,7 @@ def test_custom_photo_kernel_per_channel(photos):
     from cnnplay.images import load_sample
 
     photo = load_sample("chelsea (cat)")
-    expected = f"output, values {photo.min():.1f} … {photo.max():.1f}"
+    expected = f"values {photo.min():.1f} … {photo.max():.1f}"
     assert any(expected in c for c in image_captions(at)), image_captions(at)
     assert "flat areas keep their brightness" in joined(at)
 
@@ -293,3 +295,112 @@ def test_reset_restores_the_defaults(at):
     assert "Strongest response **9** at row 3, column 3" in md
     open_tab(at, "kn", PHOTOS_TAB)
     assert at.selectbox(key="kn_ph_kernel").value == "Sobel x (vertical edges)"
+
+
+def test_photo_cnn_layer_sums_three_slices_into_one_map(photos):
+    """The CNN way on a colour photo: one kernel with R, G, B slices, summed into ONE map."""
+    from cnnplay.filtering import filter_image
+    from cnnplay.images import load_sample
+    from cnnplay.kernels import gaussian_kernel
+
+    at = photos
+    assert "A_{i,j} = \\sum_{u,v} W_{u,v}" in joined(at)  # grayscale by default
+    at.selectbox(key="kn_ph_kernel").set_value("Gaussian blur")
+    at.radio(key="kn_ph_gray").set_value("CNN layer: 3 slices → 1 map").run()
+    assert not at.exception and not at.error
+    md = joined(at)
+    assert "\\sum_{c \\in \\{R,G,B\\}}" in md and "+ b" in md  # the formula is on screen
+    assert "summed into one map" in md
+    assert len(at.data_editor) == 4  # the kernel and its three slices
+    captions = [c for c in image_captions(at) if c.startswith("output")]
+    assert len(captions) == 1 and "output: one map" in captions[0]
+    photo = load_sample("chelsea (cat)")
+    # equal slices k/3 with a blur: the blur of the channel mean, one map
+    mean_map = filter_image(photo, np.round(gaussian_kernel(5, 1.0), 4) / 3).sum(axis=2)
+    assert f"values {mean_map.min():.1f} … {mean_map.max():.1f}" in captions[0], captions
+    assert at.image[1].value is not None
+
+    at.number_input(key="kn_ph_bias").set_value(10.0)
+    at.selectbox(key="kn_ph_mix").set_value("red only").run()
+    red = filter_image(photo[..., 0], np.round(gaussian_kernel(5, 1.0), 4)) + 10
+    captions = [c for c in image_captions(at) if c.startswith("output")]
+    assert f"values {red.min():.1f} … {red.max():.1f}" in captions[0], captions
+    assert any(d.key.startswith("kn_ed_ph_slice0_red only") for d in at.data_editor)
+
+
+def test_sobel_offers_only_its_sizes(photos):
+    at = photos
+    assert at.select_slider(key="kn_ph_size").options == ["3", "5"]
+    assert "comes in sizes 3×3 and 5×5 only" in joined(at)
+    at.selectbox(key="kn_ph_kernel").set_value("Box blur").run()
+    at.select_slider(key="kn_ph_size").set_value(15).run()
+    at.selectbox(key="kn_ph_kernel").set_value("Sobel y (horizontal edges)").run()
+    assert not at.exception
+    assert at.select_slider(key="kn_ph_size").value == 5
+    assert "Sobel y (horizontal edges) comes in sizes 3×3 and 5×5 only" in joined(at)
+    at.selectbox(key="kn_ph_kernel").set_value("Gaussian blur").run()
+    assert "comes in sizes" not in joined(at)
+    assert len(at.select_slider(key="kn_ph_size").options) == 6
+
+
+CONV1D_TAB = "1D convolution (seed 004)"
+
+
+def test_conv1d_reproduces_seed004_and_follows_the_slider(at):
+    from cnnplay.ops.conv1d import SEED004_F, SEED004_G, conv1d_at
+
+    open_tab(at, "kn", CONV1D_TAB)
+    assert not at.exception and not at.error
+    md = joined(at)
+    assert r"(f * g)(x) = \int_{-\infty}^{+\infty} f(t)\, g(x - t)\, dt" in md
+    assert r"(f * g)(11.5) = \int f(t)\, g(11.5 - t)\, dt = \text{shaded area} = 0.8750" in md
+    assert "**(f ∗ g)(11.5) = 0.875**: the notes' value ✓" in md
+    overlap = chart(at, "kn_1d_overlap")
+    names = [trace["name"] for trace in overlap["data"]]
+    assert names[1] == "f(t)" and names[2].startswith("g(11.5 − t)")
+    product = overlap["data"][0]
+    assert product["fill"] == "tozeroy"
+    t, p = plot_array(product["x"]), plot_array(product["y"])
+    assert np.trapezoid(p, t) == pytest.approx(0.875, abs=2e-3)  # the shaded area
+    curve = chart(at, "kn_1d_curve")
+    marker = curve["data"][1]
+    assert plot_array(marker["x"])[0] == 11.5 and plot_array(marker["y"])[0] == 0.875
+    xs, ys = plot_array(curve["data"][0]["x"]), plot_array(curve["data"][0]["y"])
+    assert ys.max() == pytest.approx(1.0) and ys[xs < 9].max() == 0  # f * g is 0 left of 9
+
+    at.slider(key="kn_1d_x").set_value(10.0).run()
+    assert not at.exception
+    expected = conv1d_at(SEED004_F, SEED004_G, 10.0)
+    assert expected == pytest.approx(0.5)  # half of the triangle over the box
+    md = joined(at)
+    assert r"g(10 - t)\, dt = \text{shaded area} = 0.5000" in md
+    assert "the notes' value" not in md
+    assert plot_array(chart(at, "kn_1d_curve")["data"][1]["x"])[0] == 10.0
+
+
+SMOOTHING_TAB = "Why 'convolution'? (seed 002)"
+
+
+def test_gps_smoothing_and_commutativity(at):
+    from cnnplay.ops.conv1d import causal_weights, noisy_track
+
+    open_tab(at, "kn", SMOOTHING_TAB)
+    assert not at.exception and not at.error
+    md = joined(at)
+    assert r"y(t) \approx (x * w)(t) = \sum_s x(s)\, w(t - s)" in md
+    assert "w = (0.333, 0.267, 0.2, 0.133, 0.067)" in md  # width 5, sums to 1
+    truth, readings = noisy_track(120, 1.0)
+    expected = np.convolve(readings, causal_weights(5))
+    latex = next(t for t in texts(at, "latex") if t.startswith(r"\sum_s x(s)"))
+    assert f"= {expected[60]:.6f}" in latex and latex.count(f"{expected[60]:.6f}") == 2
+    assert "(equal, up to rounding)" in md
+    track = chart(at, "kn_gps_track")
+    np.testing.assert_allclose(plot_array(track["data"][2]["y"]), expected[:120], atol=1e-9)
+
+    at.slider(key="kn_gps_width").set_value(1).run()  # w = (1): the estimate is the readings
+    assert not at.exception
+    assert "w = (1)" in joined(at)
+    track = chart(at, "kn_gps_track")
+    np.testing.assert_allclose(plot_array(track["data"][2]["y"]), readings, atol=1e-9)
+    at.slider(key="kn_gps_noise").set_value(0.0).run()
+    assert "readings **0.00 m**" in joined(at)

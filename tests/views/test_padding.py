@@ -167,7 +167,10 @@ def test_animation_on_request(at):
     at.toggle(key="pd_anim").set_value(True).run()
     fig = chart(at, "pd_animation")
     assert len(fig["frames"]) == 4  # (5 + 2 - 4 - 1) // 2 + 1 = 2, so 2×2 output cells
-    boxes = [s for s in fig["frames"][0]["layout"]["shapes"] if s["line"].get("color") == "#ff8c00"]
+    from cnnplay.plots.style import WINDOW_COLOUR
+
+    shapes = fig["frames"][0]["layout"]["shapes"]
+    boxes = [s for s in shapes if s["line"].get("color") == WINDOW_COLOUR]
     assert len(boxes) == 9  # dilated: one box per tap
     assert fig["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["duration"] == 500
 
@@ -218,3 +221,70 @@ def test_reset_restores_the_defaults(at):
     open_tab(at, "pd", TRANS_TAB)
     assert at.number_input(key="pd_ts").value == 1
     assert "Result 3×3: [0, 0, 1], [0, 4, 6], [4, 12, 9]" in joined(at)
+
+
+def test_a_1x1_output_is_drawn_readably(at):
+    """A 1×1 output gets a readable cell and a figure wide enough for its title (it was drawn
+    as a sliver, the title cut)."""
+    from cnnplay.plots.grids import MIN_PLOT_PX, TITLE_CHAR_PX
+
+    at.number_input(key="pd_n").set_value(3)
+    at.number_input(key="pd_p").set_value(0).run()  # 3×3 input, 3×3 kernel, no padding: 1×1
+    assert not at.exception and not at.error
+    assert "Output **1×1**" in joined(at)
+    fig = chart(at, "pd_out_0")
+    layout, marker = fig["layout"], fig["data"][0]["marker"]
+    title = layout["title"]["text"]
+    assert layout["width"] >= TITLE_CHAR_PX * len(title)  # room for the whole title
+    plot_w = layout["width"] - layout["margin"]["l"] - layout["margin"]["r"]
+    assert plot_w == MIN_PLOT_PX and marker["size"] == MIN_PLOT_PX - 3  # one big square cell
+
+
+SEED001_TAB = "Seed 001: 6×6 with zero padding"
+
+
+def test_seed001_zero_padded_vertical_edges(at):
+    """Seed 001's example, with torch's values, and the two cells where the slide differs."""
+    import torch
+    import torch.nn.functional as F
+
+    from cnnplay.grids import SEED001_IMAGE
+    from cnnplay.kernels import VERTICAL_EDGE_3
+
+    open_tab(at, "pd", SEED001_TAB)
+    assert not at.exception and not at.error
+    formula = latex_starting(at, "W = ")[0]
+    assert r"\qquad n' = n + 2p - k + 1 = 6 + 2\cdot 1 - 3 + 1 = 6" in formula  # n' spaced
+    x = torch.from_numpy(SEED001_IMAGE)[None, None]  # (1, 1, 6, 6)
+    w = torch.from_numpy(VERTICAL_EDGE_3)[None, None]  # (1, 1, 3, 3)
+    expected = F.conv2d(x, w, padding=1)[0, 0].numpy()  # (6, 6)
+    shown = plot_array(chart(at, "pd_s1_out")["data"][0]["z"])
+    np.testing.assert_array_equal(shown, expected)
+    table = next(d.value for d in at.dataframe)
+    np.testing.assert_array_equal(table.to_numpy(), expected)
+    assert plot_array(chart(at, "pd_s1_in")["data"][0]["z"]).shape == (8, 8)
+    md = joined(at)
+    assert "6 + 2\\cdot 1 - 3 + 1 = 6" in md
+    assert "checked against torch's `F.conv2d` (`padding=1`): ✓" in md
+    warning = texts(at, "warning")[0]
+    assert "differs from this one in 2 cells" in warning
+    assert (
+        "row 3, column 0 (counting from 0): the slide prints **11**, the correct value is **-11**"
+        in warning
+    )
+    assert (
+        "row 4, column 4 (counting from 0): the slide prints **10**, the correct value is **11**"
+        in warning
+    )
+    # the default cell is the first misprint, spelled out: zeros of the padding on the left
+    assert (
+        "**Output (3, 0)** = 0·1 + 0·0 + 6·(-1) + 0·1 + 2·0 + 0·(-1) + 0·1 + 5·0 + 5·(-1) = **-11**"
+        in md
+    )
+
+    at.number_input(key="pd_s1_i").set_value(4)
+    at.number_input(key="pd_s1_j").set_value(4).run()
+    md = joined(at)
+    assert not at.exception
+    sum_44 = "9·1 + 4·0 + 0·(-1) + 6·1 + 7·0 + 6·(-1) + 7·1 + 1·0 + 5·(-1)"
+    assert f"**Output (4, 4)** = {sum_44} = **11**" in md

@@ -168,6 +168,9 @@ def test_global_average_pooling(at):
     assert any("{36}" in m for m in means)
     tab(at, PHOTO)
     assert "global average pooling → 1×1" in image_captions(at)
+    md = joined(at)
+    assert "max pooling keeps bright details" not in md  # not true of GAP
+    assert "one number per channel" in md and "(R, G, B = " in md
     tab(at, BACKPROP)
     assert "Choose a window that fits the grid" in texts(at, "info")[0]
 
@@ -185,11 +188,14 @@ def test_photo_pooled_with_torch(at):
     captions = image_captions(at)
     assert "input, 451×300" in captions
     assert "max pooling 2×2, stride 2 → 225×150" in captions
+    assert "max pooling keeps bright details" in joined(at)
     at.number_input(key="pl_size").set_value(4)
     at.number_input(key="pl_stride").set_value(4).run()
     assert "max pooling 4×4, stride 4 → 112×75" in image_captions(at)
     at.radio(key="pl_mode").set_value("avg").run()
     assert "average pooling 4×4, stride 4 → 112×75" in image_captions(at)
+    assert "average pooling blurs fine details" in joined(at)
+    assert "max pooling keeps bright details" not in joined(at)
     assert "**135,300 → 8,400 pixels** per channel" in joined(at)
 
 
@@ -281,13 +287,38 @@ def test_invariance_counts(at):
     tab(at, INVARIANCE)
     md = joined(at)
     assert "Raw feature map: **8 of 8** values changed (100%)" in md
-    assert "Max-pooled map: **2 of 6** values changed (33%)" in md
+    assert "Max-pooled map: **2 of 6** values changed (33%): only partly invariant." in md
     at.selectbox(key="pl_inv_src").set_value("9×9 + through the + kernel")
     at.number_input(key="pl_inv_k").set_value(2).run()
     assert not at.error
     changed = [line for line in joined(at).splitlines() if "values changed" in line]
     raw, pooled = (int(line.split("**")[1].split(" of ")[0]) for line in changed[:2])
     assert raw > 0 and pooled >= 0
+
+
+def test_equivariance_is_checked_on_screen(at):
+    """f(g(x)) = g(f(x)): the map of the shifted input equals the shifted map (seed 002)."""
+    from cnnplay.grids import PLUS_3, plus_image, shift
+    from cnnplay.ops.conv import conv2d_naive
+
+    tab(at, INVARIANCE)
+    assert not at.exception and not at.error
+    md = joined(at)
+    assert r"f\big(g(x)\big) = g\big(f(x)\big)" in md
+    assert "**equal: yes** (all 81 cells)" in md
+    fgx = plot_array(chart(at, "pl_eq_fgx")["data"][0]["z"])
+    gfx = plot_array(chart(at, "pl_eq_gfx")["data"][0]["z"])
+    np.testing.assert_array_equal(fgx, gfx)
+    moved = shift(plus_image(9), 1, 1, -1.0)  # the default g: one down, one right
+    np.testing.assert_allclose(fgx, conv2d_naive(np.pad(moved, 1, constant_values=-1), PLUS_3))
+    assert "almost every value changes" in md and "(approximately) **invariant**" in md
+
+    at.number_input(key="pl_eq_dx").set_value(3).run()  # the + leaves the frame
+    md = joined(at)
+    assert "**equal: no**" in md and "pushes part of the input out of the frame" in md
+    at.number_input(key="pl_eq_dx").set_value(-1)
+    at.selectbox(key="pl_eq_src").set_value("Seed 003: 9×9 X").run()
+    assert "**equal: yes**" in joined(at) and not at.exception
 
 
 def test_invariance_window_too_large(at):
@@ -385,6 +416,7 @@ def test_a_hidden_tab_does_no_work(at, monkeypatch):
             (undo_pooling, "max_unpool2d"),
             (backprop, "max_pool_grad_autograd"),
             (invariance, "translation_effect"),
+            (invariance, "equivariance_check"),
             (saving_work, "pooling_savings"),
         ],
     )

@@ -84,6 +84,7 @@ def test_occlusion_and_adversarial(at):
     tab(at, OCCLUSION)
     at.select_slider(key="pt_patch").set_value(64).run()
     at.select_slider(key="pt_stride").set_value(32).run()
+    assert "press **Run occlusion**" in joined(at)  # nothing runs before the press
     at.button(key="pt_occlude").click().run()
     assert not at.exception
     assert "6 positions" in joined(at)  # starts 0, 32, 64, 96, 128, 160 -> 6 x 6 = 36
@@ -93,6 +94,55 @@ def test_occlusion_and_adversarial(at):
     assert not at.exception
     assert any(c.startswith("perturbed: ") for c in image_captions(at))
     assert "grey levels" in texts(at, "success")[0]
+
+
+def test_occlusion_runs_only_on_a_press_and_keeps_its_result(at, monkeypatch):
+    from views.pretrained import occlusion
+
+    real, calls = occlusion.occlusion_map, []
+
+    def counted(*args):
+        calls.append(args[2:4])  # (patch, stride)
+        return real(*args)
+
+    monkeypatch.setattr(occlusion, "occlusion_map", counted)
+    tab(at, OCCLUSION)
+    at.select_slider(key="pt_patch").set_value(64).run()
+    at.select_slider(key="pt_stride").set_value(32).run()
+    assert calls == []
+    assert at.button(key="pt_occlude").label == "Run occlusion (36 forward passes)"
+    assert any(b.label == "Stop" for b in at.button)
+    at.button(key="pt_occlude").click().run()
+    assert calls == [(64, 32)] and "36 positions" in joined(at)
+    at.select_slider(key="pt_stride").set_value(24).run()  # a nudge: no new run, the old map
+    assert not at.exception and calls == [(64, 32)]
+    infos = texts(at, "info")
+    assert any("The settings changed: press **Run occlusion**" in i for i in infos)
+    assert any("patch 64, stride 32" in i for i in infos)
+    assert "36 positions" in joined(at)
+    at.select_slider(key="pt_stride").set_value(32).run()  # back: the map is current again
+    assert not any("The settings changed" in i for i in texts(at, "info"))
+    at.session_state["pt_occ_running"] = True  # as after a run that Stop interrupted
+    at.run()
+    assert any("stopped before the end" in i for i in texts(at, "info"))
+    assert calls == [(64, 32)]
+
+
+def test_occlusion_stop_flag_ends_the_loop(at, monkeypatch):
+    from views.pretrained import occlusion
+
+    real = occlusion.occlusion_map
+
+    def stop_pressed(*args):
+        occlusion.request_stop()  # Stop's callback, as if clicked during the run
+        return real(*args)
+
+    monkeypatch.setattr(occlusion, "occlusion_map", stop_pressed)
+    tab(at, OCCLUSION)
+    at.button(key="pt_occlude").click().run()
+    assert not at.exception
+    assert any(i.startswith("Stopped: press **Run occlusion**") for i in texts(at, "info"))
+    assert "positions. Unoccluded" not in joined(at)
 
 
 def test_bad_upload_shows_a_message_and_keeps_the_sample(at):
@@ -112,19 +162,46 @@ def test_an_unavailable_online_model_falls_back(at, monkeypatch, tmp_path):
 
     import torch
 
-    import cnnplay.models.pretrained as pretrained
+    import cnnplay.download as download
 
     def offline(*args, **kwargs):
-        raise urllib.error.URLError("no network in this test")
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # an empty cache
-    monkeypatch.setattr(pretrained.urllib.request, "urlopen", offline)
+    monkeypatch.setattr(download.urllib.request, "urlopen", offline)
     at.selectbox(key="pt_model").set_value("ResNet-18 (download 45 MB)").run()
-    assert not at.exception
+    assert not at.exception and not at.error
     warnings = texts(at, "warning")
-    assert len(warnings) == 1 and "resnet18 weights could not be downloaded" in warnings[0]
-    assert "the offline EfficientNet-Lite0 is used instead" in warnings[0]
+    assert warnings == [
+        "ResNet-18's weights are downloaded on first use and this server cannot reach the "
+        "internet; showing EfficientNet-Lite0, which ships with the app."
+    ]
+    assert "urlopen" not in warnings[0] and "Errno" not in warnings[0]
+    assert at.selectbox(key="pt_model").value == "EfficientNet-Lite0 (offline)"  # what runs
     assert "**EfficientNet-Lite0 (offline)** sees" in joined(at)
+    tab(at, FEATURES)  # the note stays while the fallback is in use
+    assert len(texts(at, "warning")) == 1 and not at.exception
+    at.selectbox(key="pt_model").set_value("MobileNetV3-Large (download 21 MB)").run()
+    assert texts(at, "warning")[0].startswith("MobileNetV3-Large's weights are downloaded")
+    assert at.selectbox(key="pt_model").value == "EfficientNet-Lite0 (offline)"
+
+
+def test_a_damaged_download_gets_its_own_message(monkeypatch):
+    import pytest as _pytest
+
+    import cnnplay.models.pretrained as pretrained
+
+    def damaged(*args, **kwargs):
+        raise RuntimeError("PytorchStreamReader failed reading zip archive")
+
+    monkeypatch.setattr(pretrained, "download_file", lambda *a, **k: None)
+    monkeypatch.setattr("torchvision.models.get_model", damaged)
+    with _pytest.raises(pretrained.PretrainedUnavailable) as info:
+        pretrained.load_classifier("resnet18", "ResNet-18")
+    assert str(info.value) == (
+        "ResNet-18's weights could not be downloaded or read on this server (RuntimeError); "
+        "showing EfficientNet-Lite0, which ships with the app."
+    )
 
 
 def test_filters_tab(at):

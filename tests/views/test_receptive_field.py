@@ -105,6 +105,24 @@ def test_clicked_unit_and_growth_chart(at):
     assert "**Receptive field of unit (1, 1)**: rows 1–3, columns 1–3." in joined(at)
 
 
+def test_unit_and_input_grids_show_what_each_cell_sees(at):
+    units = chart(at, "rf_units_0_2: max pool 2×2 /2")["data"][0]
+    assert units["text"] == ["16"] * 4  # each pool unit's 4×4 field, all inside the 6×6 input
+    coverage = plot_array(chart(at, "rf_input_grid")["data"][0]["z"])
+    assert coverage[0].tolist() == [1, 1, 2, 2, 1, 1]  # pixels 2–3 are in both units' fields
+    assert coverage[2].tolist() == [2, 2, 4, 4, 2, 2]
+    captions = "\n".join(texts(at, "caption"))
+    assert "how many real input pixels its field covers" in captions
+    assert "how many units of 2: max pool 2×2 /2 have it in their field" in captions
+    at.selectbox(key="rf_pick_layer").set_value("1: conv 3×3").run()
+    assert plot_array(chart(at, "rf_input_grid")["data"][0]["z"])[2].tolist() == [3, 6, 9, 9, 6, 3]
+    set_layers(at, [{"kind": "conv", "kernel": 3, "stride": 1, "padding": 1, "dilation": 1}])
+    assert at.selectbox(key="rf_pick_layer").value == "1: conv 3×3 p1"
+    key = f"rf_units_{at.session_state['rf_version']}_1: conv 3×3 p1"
+    cells = chart(at, key)["data"][0]["text"]
+    assert cells[:3] == ["4", "6", "6"] and cells[7] == "9"  # a corner unit sees 2×2 real pixels
+
+
 def test_preset_and_padding_note(at):
     at.selectbox(key="rf_preset").set_value("ResNet-18 stem + layer1 (main path)").run()
     assert not at.exception and not at.error

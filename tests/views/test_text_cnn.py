@@ -276,6 +276,9 @@ def test_training_fills_the_table_and_the_later_tabs(at):
     assert len(chart(at, "tc_curves")["data"]) >= 2  # both models' curves
     md = joined(at)
     assert "On the **word-order** sentences" in md and "points** for convolution" in md
+    # the negation claim, stated with all four sentences (checked in tests/text/test_negation.py)
+    assert "**no weights get all four right**" in md and "*b + n + d* > 0" in md
+    assert "then *bad* alone is positive" in md and "can make both" not in md
     assert "10 epoch(s)" in md and "(stopped)" not in md
     # read a sentence: both models answer, the Kim CNN's filters are highlighted
     tab(at, READ)

@@ -117,6 +117,20 @@ def test_augmentation_preview_follows_the_settings(at):
     assert any("Every transformation is off" in i for i in texts(at, "info"))
 
 
+def test_augmentation_text_says_what_each_strategy_does(at):
+    """Scratch and fine-tuning draw new transformations every epoch; the frozen base trains on
+    a fixed set of cached copies (``views`` per image), so the text must not say "new" for it."""
+    tab(at, AUGMENT)
+    md = joined(at)
+    assert "each epoch sees every training image under a *new* random transformation" in md
+    assert "**2 fixed augmented copies** of each training image once" in md
+    assert "the same 3 versions of each image each time, never new ones" in md
+    tab(at, TRAIN)
+    at.slider(key="tl_views").set_value(1).run()
+    tab(at, AUGMENT)
+    assert not at.exception and "**1 fixed augmented copy** of each" in joined(at)
+
+
 def test_training_all_three_fills_the_table_and_later_tabs(at):
     small(at)
     at.button(key="tl_train_all").click().run()

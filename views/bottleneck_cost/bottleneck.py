@@ -7,10 +7,19 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from cnnplay.cost import DESIGNS, BlockSettings, BlockTiming, block_terms, time_blocks
+from cnnplay.cost import (
+    DESIGNS,
+    BlockSettings,
+    BlockTiming,
+    block_terms,
+    time_blocks,
+    validate_block,
+    validate_groups,
+)
 from cnnplay.device import device_label, get_device
 from cnnplay.plots.charts import grouped_bar_figure
 from ui.page import KEEP, tab_body
+from views.bottleneck_cost import grouping
 from views.bottleneck_cost.common import n, show
 
 DESIGN_NAMES = {
@@ -25,12 +34,30 @@ TIMINGS_KEY = "bn_timings"  # session state: {(settings, side): {device: [BlockT
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def measured(s: BlockSettings, side: int, device: str) -> list[BlockTiming]:
-    return time_blocks(s, batch=TIMING_BATCH, side=side, repeats=TIMING_REPEATS, device=device)
+def measured(
+    s: BlockSettings, side: int, device: str, designs: tuple[str, ...] = DESIGNS
+) -> list[BlockTiming]:
+    return time_blocks(
+        s, designs, batch=TIMING_BATCH, side=side, repeats=TIMING_REPEATS, device=device
+    )
 
 
-def block_settings() -> tuple[BlockSettings, int] | None:
-    """The widths row; (settings, map side), or None (with a message) if they make no block."""
+def saving_sentence(s: BlockSettings) -> str:
+    """What the bottleneck saves with these widths, in both counts (they are the same number:
+    bias-free, each weight is used once per output position)."""
+    plain = sum(t.weights for t in block_terms("plain", s))
+    bott = sum(t.weights for t in block_terms("bottleneck", s))
+    return (
+        f"With these widths the 1×1 bottleneck needs **{bott:,} weights** instead of "
+        f"**{plain:,}** and does **{bott:,} multiply-adds per position** instead of "
+        f"**{plain:,}**: **{plain / bott:.1f}× fewer of both**. A bottleneck cuts parameters "
+        "and work together; so do the depthwise separable and grouped designs."
+    )
+
+
+def block_settings() -> tuple[BlockSettings, int, str | None] | None:
+    """The widths row; (settings, map side, why the groups make no grouped block or None), or
+    None (with a message) if the widths make no block at all."""
     c = st.columns(6)
     s = BlockSettings(
         c_in=c[0].number_input("Input channels", 0, 2048, 256, key="bn_cin", persist_state=KEEP),
@@ -41,12 +68,20 @@ def block_settings() -> tuple[BlockSettings, int] | None:
     )
     side = c[5].number_input("Map side W = H", 1, 512, 28, key="bn_wh", persist_state=KEEP)
     try:
-        block_terms("plain", s)
-        block_terms("grouped", s)
+        validate_block(s)
     except ValueError as err:
         st.error(f"These widths do not make a block: {err}.", icon=":material/block:")
         return None
-    return s, side
+    try:
+        validate_groups(s)
+    except ValueError as err:  # only the grouped design is affected: the others still show
+        st.error(
+            f"Groups: {err}. The grouped row is left out until then; the other designs "
+            "are shown below.",
+            icon=":material/block:",
+        )
+        return s, side, str(err)
+    return s, side, None
 
 
 def term_latex(design: str, s: BlockSettings) -> str:
@@ -76,12 +111,25 @@ def render() -> None:
     settings = block_settings()
     if settings is None:
         return
-    s, side = settings
-    for design in DESIGNS:
+    s, side, group_error = settings
+    designs = tuple(d for d in DESIGNS if d != "grouped" or group_error is None)
+    for design in designs:
         st.latex(term_latex(design, s))
     plain = sum(t.macs_per_position for t in block_terms("plain", s))
     rows = []
     for design in DESIGNS:
+        if design not in designs:  # flagged, not computed: its groups do not divide the widths
+            rows.append(
+                {
+                    "design": DESIGN_NAMES[design],
+                    "layers": f"not a block: {s.groups} groups (see the message above)",
+                    "MACs per position": "—",
+                    "weights": "—",
+                    f"MACs on {side}×{side}": "—",
+                    "vs plain": "—",
+                }
+            )
+            continue
         per_pos = sum(t.macs_per_position for t in block_terms(design, s))
         rows.append(
             {
@@ -98,26 +146,28 @@ def render() -> None:
         "With bias-free convolutions the weights equal the multiplies at one position: each "
         "weight is used once per output position."
     )
-    measure_section(s)
+    st.markdown(saving_sentence(s))
+    grouping.render(s)
+    measure_section(s, designs)
 
 
-def measure_section(s: BlockSettings) -> None:
+def measure_section(s: BlockSettings, designs: tuple[str, ...] = DESIGNS) -> None:
     st.subheader("Measured, not only counted")
     device = get_device()
     devices = ["cpu"] + ([str(device)] if device.type != "cpu" else [])
     c1, c2 = st.columns([1, 3])
     side = c1.number_input("Timed map side", 4, 64, 28, key="bn_time_side", persist_state=KEEP)
     c2.markdown(
-        f"Builds the four blocks in torch and times a forward pass of a batch of "
+        f"Builds the {len(designs)} blocks in torch and times a forward pass of a batch of "
         f"{TIMING_BATCH} × {s.c_in} × {side} × {side} (median of {TIMING_REPEATS}) on "
         + " and ".join(device_label(torch.device(d)) for d in devices)
         + "."
     )
     key = (s, side)
     if st.button("Measure the blocks", key="bn_measure"):
-        with st.spinner("Timing the four blocks…"):
+        with st.spinner(f"Timing the {len(designs)} blocks…"):
             st.session_state.setdefault(TIMINGS_KEY, {})[key] = {
-                d: measured(s, side, d) for d in devices
+                d: measured(s, side, d, designs) for d in devices
             }
     results = st.session_state.get(TIMINGS_KEY, {}).get(key)
     if results is None:

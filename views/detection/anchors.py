@@ -10,6 +10,7 @@ import streamlit as st
 from cnnplay.detection.detector import DetectorConfig, anchors_for, assign
 from cnnplay.detection.plots import box_layer
 from cnnplay.ops.boxes import anchor_shapes, anchors_at, box_iou
+from cnnplay.plots.style import DET_MISS_COLOUR  # orange: anchors here
 from ui.figures import show_figure
 from ui.page import KEEP, tab_body
 from views.detection.common import CFG, SCENE, gt_layer, on_image, scene
@@ -69,7 +70,7 @@ def render(seed: int) -> None:
             sc.image,
             [
                 gt_layer(sc),
-                box_layer(mine, "#ff8c00", [f"{w:.0f}×{h:.0f}" for w, h in shapes], 1.5),
+                box_layer(mine, DET_MISS_COLOUR, [f"{w:.0f}×{h:.0f}" for w, h in shapes], 1.5),
             ],
             title=f"k = {len(scales)} × {len(ratios)} = {k} anchors at cell ({row}, {colm})",
             labels=False,
@@ -82,7 +83,7 @@ def render(seed: int) -> None:
                 gt_layer(sc),
                 box_layer(
                     everywhere[best],
-                    "#ff8c00",
+                    DET_MISS_COLOUR,
                     [f"IoU {iou_all[g, best[g]]:.2f}" for g in range(len(best))],
                     2,
                 ),

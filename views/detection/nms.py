@@ -25,7 +25,14 @@ def render(seed: int, score_thr: float, iou_thr: float, per_class: bool) -> None
         "**① class score = class probability × objectness**, **② discard low scores**, "
         "**③ non-max suppression**: repeat until no box is left — output the box *b* with the "
         f"highest score, discard any remaining box {'of the same class ' if per_class else ''}"
-        f"with IoU > {iou_thr:g} with *b* (seed 002)."
+        f"with IoU **> {iou_thr:g}** with *b* (seed 002)."
+    )
+    st.caption(
+        f"Seed 002's slide discards at IoU **≥** 0.5; this page discards at IoU **>** "
+        f"{iou_thr:g}, the rule of `torchvision.ops.nms`, which the detector's pipeline runs "
+        "(the step-by-step NMS below follows the same rule, so both agree). The two rules differ "
+        f"only for a box whose IoU with *b* is exactly {iou_thr:g}: here it is **kept**, on the "
+        "slide it would be discarded."
     )
     counts = {
         f"all S×S×B = {s}×{s}×{nb}": len(rd.boxes),

@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from cnnplay.detection.plots import roi_figure
+from cnnplay.detection.plots import roi_figure, roi_shift_figure
 from cnnplay.detection.roi import compare_roi
-from cnnplay.plots.charts import lines_figure
 from cnnplay.plots.grids import grid_figure
 from ui.figures import show_figure
 from ui.page import KEEP, tab_body
@@ -81,7 +80,7 @@ def render(seed: int) -> None:
         "RoI align": [np.abs(m.aligned - comp.aligned).max() for m in moved],
     }
     left, right = st.columns([1, 1.2])
-    fig = lines_figure(shifts, series, "box moved right by (cells)", "largest output change")
+    fig = roi_shift_figure(shifts, series, out)
     show_figure(fig, "det_roi_shift", left, width="stretch")
     right.markdown(
         "**Slide the box to the right** a tenth of a cell at a time: RoI align's output "

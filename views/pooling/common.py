@@ -21,6 +21,8 @@ DEFAULTS = {  # session-state defaults (set when absent; the widgets pass no def
     "pl_inv_dx": 1,  # Invariance: shift right by
     "pl_inv_dy": 0,  # Invariance: shift down by
     "pl_inv_k": 3,  # Invariance: max-pool window
+    "pl_eq_dx": 1,  # Invariance, equivariance check: shift g right by
+    "pl_eq_dy": 1,  # Invariance, equivariance check: shift g down by
     "pl_sv_side": 64,  # Saving work: input side (pixels)
     "pl_sv_pool": 2,  # Saving work: pool window (= stride)
 }  # the radios and selectboxes inside the tabs start at their first option

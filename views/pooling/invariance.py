@@ -1,5 +1,6 @@
-"""The Invariance tab (seed 002): shift the input; the feature map shifts with it (equivariance),
-the max-pooled map changes much less (partial invariance)."""
+"""The Invariance tab (seed 002). First equivariance, checked: the map of the shifted input equals
+the shifted map, f(g(x)) = g(f(x)). Then what pooling adds: compared cell by cell, the shifted
+map differs almost everywhere, the max-pooled map much less (approximate invariance)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ import numpy as np
 import streamlit as st
 
 from cnnplay.grids import PLUS_3
-from cnnplay.ops.pool import POOL_GRIDS, SEED002_DETECTOR_ROW, translation_effect
+from cnnplay.ops.pool import (
+    POOL_GRIDS,
+    SEED002_DETECTOR_ROW,
+    equivariance_check,
+    translation_effect,
+)
 from cnnplay.plots.grids import grid_figure, mark_cells
 from cnnplay.plots.style import CHANGED_COLOUR
 from ui.figures import show_figure
@@ -20,13 +26,66 @@ INPUTS = {  # name -> (input, kernel or None, fill for vacated cells, window is 
 }
 
 
+EQ_INPUTS = {  # name -> input on a background of -1 (the + kernel is the convolution f)
+    "9×9 +": POOL_GRIDS["9×9 + (±1)"],
+    "Seed 003: 9×9 X": POOL_GRIDS["Seed 003: 9×9 X (±1)"],
+}
+
+
 @tab_body
 def render() -> None:
+    _equivariance()
+    st.divider()
+    _invariance()
+
+
+def _equivariance() -> None:
+    """f(g(x)) next to g(f(x)) for the + kernel and a shift the student picks."""
     st.markdown(
-        "Seed 002: a convolution's feature map is **equivariant** to translation (shift the input "
-        "and the map shifts: almost every value changes), the max-pooled map is (partly) "
-        "**invariant** (many values stay the same). Use max pooling when you care more about "
-        "*whether* a feature is present than exactly where."
+        "**Equivariance** (seed 002): a function f is equivariant to g if "
+        "f(g(x)) = g(f(x)). With g a shift of the input and f a convolution: the feature map "
+        "of the shifted input **equals** the shifted feature map. Nothing is lost or changed, "
+        "the pattern's response simply moves along with the pattern."
+    )
+    st.latex(r"f\big(g(x)\big) = g\big(f(x)\big)")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    name = c1.selectbox("Input x", list(EQ_INPUTS), key="pl_eq_src", persist_state=KEEP)
+    dx = c2.number_input("g: shift right by", -4, 4, key="pl_eq_dx", persist_state=KEEP)
+    dy = c3.number_input("g: shift down by", -4, 4, key="pl_eq_dy", persist_state=KEEP)
+    check = equivariance_check(EQ_INPUTS[name](), PLUS_3, int(dy), int(dx), fill=-1.0)
+    st.caption(
+        "f: the + kernel, borders padded with the background (−1), so each map has the input's "
+        "size. g on a map fills the cells it vacates with f(background) = −1 · sum(kernel) = "
+        f"{-PLUS_3.sum():g}. Black outlines: cells where the two maps differ."
+    )
+    cols = st.columns(3)
+    show_figure(grid_figure(check.shifted_input, "g(x): the shifted input"), "pl_eq_gx", cols[0])
+    show_figure(grid_figure(check.map_of_shifted, "f(g(x))"), "pl_eq_fgx", cols[1])
+    fig = grid_figure(check.shifted_map, "g(f(x))")
+    mark_cells(fig, list(zip(*np.nonzero(check.differ), strict=True)), CHANGED_COLOUR)
+    show_figure(fig, "pl_eq_gfx", cols[2])
+    n = int(check.differ.sum())
+    if check.equal:
+        verdict = f"f(g(x)) = g(f(x)) — **equal: yes** (all {check.differ.size} cells)."
+    else:
+        verdict = f"f(g(x)) ≠ g(f(x)) — **equal: no**, {n} of {check.differ.size} cells differ."
+    if check.content_lost:
+        verdict += (
+            " This shift pushes part of the input out of the frame: what is lost at the edge "
+            "cannot move along. Choose a smaller shift to keep the content inside."
+        )
+    st.markdown(verdict)
+
+
+def _invariance() -> None:
+    """How many values of the raw and the max-pooled map change when the input shifts."""
+    st.markdown(
+        "**Invariance: what pooling adds.** Equivariant means the map *moves*; so, compared "
+        "cell by cell with the unshifted map, almost every value changes. Max pooling keeps "
+        "only the largest value of each window: while a feature stays inside its window, the "
+        "pooled value stays the same. So the max-pooled map is (approximately) **invariant** "
+        "to small shifts. Use max pooling when you care more about *whether* a feature is "
+        "present than exactly where (seed 002)."
     )
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     name = c1.selectbox("Input", list(INPUTS), key="pl_inv_src", persist_state=KEEP)
@@ -63,7 +122,9 @@ def render() -> None:
     raw_n, pool_n = int(effect.raw_changed.sum()), int(effect.pooled_changed.sum())
     st.markdown(
         f"Raw feature map: **{raw_n} of {effect.raw.size}** values changed "
-        f"({100 * raw_n / effect.raw.size:.0f}%).  \n"
+        f"({100 * raw_n / effect.raw.size:.0f}%): it moved with the input (equivariance).  \n"
         f"Max-pooled map: **{pool_n} of {effect.pooled.size}** values changed "
-        f"({100 * pool_n / effect.pooled.size:.0f}%)."
+        f"({100 * pool_n / effect.pooled.size:.0f}%): "
+        + ("unchanged: invariant to this shift." if pool_n == 0 else "only partly invariant.")
+        + " Shifts smaller than the window change fewest pooled values."
     )

@@ -40,6 +40,24 @@ def render(mode: str, size: int, stride: int) -> None:
         st.markdown(
             f"**{image.shape[0] * image.shape[1]:,} → {out.shape[0] * out.shape[1]:,} pixels** "
             f"per channel, computed with torch on {get_device().type.upper()} in {ms:.0f} ms. "
-            "Both are drawn at the same width: max pooling keeps bright details (whiskers, "
-            "highlights), average pooling blurs them."
+            + mode_note(mode, out)
         )
+
+
+def mode_note(mode: str, out: np.ndarray) -> str:
+    """What this pooling mode does to the photo, true for that mode only. out: (H', W', 3)."""
+    if mode == "global":
+        mean = ", ".join(f"{v:.1f}" for v in np.reshape(out, (-1, out.shape[-1]))[0])
+        return (
+            "Global average pooling keeps **one number per channel**, the channel's mean "
+            f"(R, G, B = {mean}): no detail and no position is left, only the average colour."
+        )
+    if mode == "max":
+        return (
+            "Both are drawn at the same width: max pooling keeps bright details (whiskers, "
+            "highlights), where average pooling would blur them."
+        )
+    return (
+        "Both are drawn at the same width: average pooling blurs fine details (whiskers, "
+        "highlights), where max pooling would keep the bright ones."
+    )

@@ -12,6 +12,7 @@ import streamlit as st
 import torch
 
 from cnnplay.explain import (
+    Occlusion,
     activations,
     fgsm,
     flip_epsilon,
@@ -33,9 +34,9 @@ from cnnplay.models.pretrained import (
     pixel_bounds,
     preprocess,
 )
+from cnnplay.progress import ProgressFn, StopFn
 from ui.figures import show_figure
 from ui.inputs import PickedImage
-from ui.progress import progress_bar
 
 TOP_K = 5
 PRIVATE_KEY = "pt_private"  # session state: (model name, this session's module tree for hooks)
@@ -133,12 +134,22 @@ def explanations(name: str, layer: str, target: int, digest: str, _model, _copy,
     }
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def occlusion_map(name: str, target: int, patch: int, stride: int, digest: str, _model, _x):
-    """The progress bar lives inside: a cached function may only draw on its own elements."""
+def occlusion_map(
+    name: str,
+    target: int,
+    patch: int,
+    stride: int,
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    on_progress: ProgressFn,
+    should_stop: StopFn,
+) -> Occlusion | None:
+    """cnnplay.explain.occlusion with the network's grey patch; None when stopped. Not cached:
+    the tab keeps its last result in session state and runs only on a button press."""
     fill = grey(REGISTRY[name])
-    with progress_bar("Sliding the patch…", lambda s, t, m: f"{s}/{t} positions") as on_progress:
-        return occlusion(_model, _x, target, patch, stride, fill=fill, on_progress=on_progress)
+    return occlusion(
+        model, x, target, patch, stride, fill=fill, on_progress=on_progress, should_stop=should_stop
+    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

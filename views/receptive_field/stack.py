@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from cnnplay.plots.grids import add_box, grid_figure
 from cnnplay.plots.receptive import field_growth_figure
@@ -19,7 +18,9 @@ from cnnplay.receptive import (
     PRESETS,
     LayerError,
     StackRow,
+    coverage,
     parse_layers,
+    pixels_seen,
     stack_table,
     unit_span,
 )
@@ -103,7 +104,7 @@ def field_table(rows: list[StackRow]) -> None:
         )
 
 
-def unit_picker(rows: list[StackRow]) -> tuple[StackRow, int, int]:
+def unit_picker(rows: list[StackRow], size: int) -> tuple[StackRow, int, int]:
     """A layer and one of its units: a clickable grid of units, or row and column inputs for
     maps larger than MAX_GRID. Returns the layer's row and the unit."""
     names = [r.layer for r in rows]
@@ -116,12 +117,17 @@ def unit_picker(rows: list[StackRow]) -> tuple[StackRow, int, int]:
     i, j = (min(v, n - 1) for v in st.session_state.rf_unit)
     if n <= MAX_GRID:
         clickable_grid(
-            torch.zeros(n, n).numpy(),
+            pixels_seen(row, size),  # (n, n)
             key=f"rf_units_{st.session_state.rf_version}_{pick}",
             on_click=select_unit,
             title=f"units of {pick}",
-            hint="(click: show its field)",
+            hint="input pixels in its field (click: show the field)",
             highlight=(i, j),
+        )
+        st.caption(
+            f"Each cell is one unit of {pick}; its number is how many real input pixels its "
+            "field covers (padding excluded): border units, whose fields reach into the "
+            "padding, see fewer. Click a unit to outline its field on the input."
         )
     else:
         st.session_state.rf_unit_r, st.session_state.rf_unit_c = i, j
@@ -144,12 +150,17 @@ def field_on_input(row: StackRow, i: int, j: int, size: int) -> None:
         f"columns {span_text(c0, c1, size)}."
     )
     if size <= MAX_INPUT_GRID:
-        fig = grid_figure(torch.zeros(size, size).numpy(), f"input {size}×{size}")
+        fig = grid_figure(coverage(row, size), f"input {size}×{size}")  # (size, size)
         rows_in = range(max(r0, 0), min(r1, size - 1) + 1)
         cols_in = range(max(c0, 0), min(c1, size - 1) + 1)
         if len(rows_in) and len(cols_in):
             add_box(fig, list(rows_in), list(cols_in), CELL_COLOUR)
         show_figure(fig, "rf_input_grid")
+        st.caption(
+            f"Each cell is one input pixel; its number is how many units of {row.layer} have it "
+            "in their field (0: no unit sees it). Centre pixels are seen by more units than "
+            "border ones; the outline is the clicked unit's field."
+        )
 
 
 @tab_body
@@ -177,5 +188,5 @@ def render() -> None:
         left,
     )
     with right:
-        row, i, j = unit_picker(rows)
+        row, i, j = unit_picker(rows, size)
     field_on_input(row, i, j, size)

@@ -10,10 +10,11 @@ import streamlit as st
 from torch import nn
 
 from cnnplay.cost import count
+from cnnplay.receptive import receptive_field
 from cnnplay.scenes import SceneConfig, make_scenes
 from cnnplay.segmentation.deeplab import load_torchvision_segmenter
 from cnnplay.segmentation.metrics import CLASS_NAMES, SegScores, score_masks
-from cnnplay.segmentation.plots import upscale
+from cnnplay.segmentation.plots import class_legend_figure, upscale
 from cnnplay.segmentation.training import SceneTensors, SegTrainSettings
 from cnnplay.segmentation.unet import (
     SHIPPED,
@@ -24,6 +25,7 @@ from cnnplay.segmentation.unet import (
     predict,
     stages,
 )
+from ui.figures import show_figure
 from ui.hosting import profile
 from ui.progress import megabytes, progress_bar
 from ui.sessions import release_when_idle
@@ -37,7 +39,7 @@ MAX_RUNS = 4  # trained models a session keeps (the newest)
 SHOW_PX = 192  # on-screen side of one 128-px mask picture
 RUNS_KEY = "seg_runs"  # session state: this session's trained models, newest first
 PENDING_KEY = "seg_pending"  # session state: the model of a run in progress (kept if stopped)
-STOPPED_KEY = "seg_stopped_after"  # session state: epochs of a stopped run not yet reported
+STOPPED_KEY = "seg_stopped_after"  # session state: a stopped run not yet reported (stopped_note)
 DEFAULTS = dict(  # session-state defaults of the page's widgets (set when absent)
     seg_depth=3,
     seg_width=UNetConfig().base_width,
@@ -54,7 +56,7 @@ DEFAULTS = dict(  # session-state defaults of the page's widgets (set when absen
     seg_fm_channels=16,
     seg_inst_seed=11,
     seg_draw_seed=2,
-    seg_draw_side=256,
+    seg_draw_side=SIZE,  # the side the shipped models were trained on; larger sides fail
     seg_inst_crowd=True,
 )
 
@@ -73,6 +75,13 @@ def set_defaults() -> None:
 def shipped(name: str) -> UNet:
     """A shipped model for every session: eval mode, frozen, used under inference_mode."""
     return load_model(name)
+
+
+@st.cache_data(show_spinner=False)
+def shipped_receptive_field(name: str) -> int:
+    """Receptive field (pixels, one side) of a shipped model's output units (a few seconds,
+    once per server)."""
+    return receptive_field(shipped(name), SIZE)
 
 
 @release_when_idle
@@ -172,15 +181,28 @@ def keep_run(
     del kept[MAX_RUNS:]
 
 
+def stopped_note(label: str, done: int, total: int | None, kept: bool) -> dict:
+    """What the Train live tab reports about a stopped run (kept in session state until shown):
+    the run's label, epochs done of ``total``, and whether its model was kept."""
+    return {"label": label, "done": done, "total": total, "kept": kept}
+
+
 def recover_stopped() -> None:
     """A run interrupted by Stop (or any other click) left its model in session state: keep it
-    (the Train live tab tells the student). Cheap; runs on every full run and in the tab."""
+    (the Train live tab tells the student), or report that it stopped before its first epoch
+    ended. Cheap; runs on every full run and in the tab."""
     pending = st.session_state.pop(PENDING_KEY, None)
-    if pending is None or not pending["epochs"]:
+    if pending is None:
         return
-    seconds = time.perf_counter() - pending["start"]
-    keep_run(pending["model"], pending["epochs"], seconds, True, pending["seed"])
-    st.session_state[STOPPED_KEY] = len(pending["epochs"])
+    label = pending.get("label", pending["model"].config.label())
+    kept = bool(pending["epochs"])
+    if kept:
+        seconds = time.perf_counter() - pending["start"]
+        keep_run(pending["model"], pending["epochs"], seconds, True, pending["seed"])
+        label = runs()[0]["label"]
+    st.session_state[STOPPED_KEY] = stopped_note(
+        label, len(pending["epochs"]), pending.get("total"), kept
+    )
 
 
 def model_choices() -> dict[str, UNet]:
@@ -197,3 +219,8 @@ def show_masks(items: list[tuple[np.ndarray, str]], where=st) -> None:
     for col, (img, caption) in zip(cols, items, strict=True):
         factor = max(1, SHOW_PX // img.shape[0])
         col.image(upscale(img, factor), caption=caption, width="stretch")
+
+
+def mask_legend(key: str, where=st) -> None:
+    """The class colours of the mask pictures: a small legend (colour square + class name)."""
+    show_figure(class_legend_figure(CLASS_NAMES), key, where, width="stretch")

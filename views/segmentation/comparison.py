@@ -15,6 +15,7 @@ from ui.page import KEEP, tab_body
 from views.segmentation.common import (
     COMPARE_N,
     COMPARE_SEED,
+    mask_legend,
     scene_set,
     shipped_predictions,
     shipped_scores,
@@ -94,7 +95,10 @@ def render() -> None:
         f"**Edges** (pixels within 1 px of a true boundary): U-Net **{100 * u['edge 1 px']:.1f}%** "
         f"right, without skips **{100 * e['edge 1 px']:.1f}%**, FCN ×32 "
         f"**{100 * f['edge 1 px']:.1f}%**. The FCN paints blobs: its 4×4 map cannot say where "
-        "a corner is, and ×32 bilinear upsampling rounds everything. The encoder–decoder "
+        "a corner is, and its single ×32 upsampling step — a learned transposed convolution "
+        "(64×64 kernel, stride 32, initialised to bilinear interpolation and trained from there) "
+        "— spreads each cell's class scores over overlapping 64×64 patches, so every shape comes "
+        "out rounded. The encoder–decoder "
         "without skips gets most of the way back through its 16×16 bottleneck (these shapes are "
         "simple, and its mean IoU is close to the U-Net's), but where objects touch or a corner "
         "is sharp, the skips' full-resolution detail decides — see scene 18."
@@ -113,7 +117,5 @@ def render() -> None:
             for n in SHIPPED
         ]
     )
-    st.caption(
-        "Colours: " + ", ".join(f"{c}" for c in CLASS_NAMES[1:]) + " as in the ground truth "
-        "(background dark). Bottom row: wrongly labelled pixels in red."
-    )
+    mask_legend("seg_legend_compare")
+    st.caption("Bottom row: wrongly labelled pixels in red.")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnplay.plots.charts import training_curves_figure
+from cnnplay.plots.style import SERIES_COLOURS
 from cnnplay.seeding import same_seed_note, seeded
 from cnnplay.segmentation.plots import mask_colours
 from cnnplay.segmentation.training import SegTrainSettings, train_unet
@@ -27,20 +28,60 @@ from views.segmentation.common import (
     STOPPED_KEY,
     architecture,
     keep_run,
+    mask_legend,
     recover_stopped,
     runs,
     scene_set,
     show_masks,
+    stopped_note,
     training_set,
 )
 
 STOP_KEY = "seg_stop_flag"  # session state: Stop was pressed during the current run
-RUN_COLOURS = ["#1f77b4", "#ff8c00", "#2ca02c", "#7f7f7f"]  # newest run first
+RUN_COLOURS = list(SERIES_COLOURS[:4])  # newest run first
 
 
-def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> None:
+def duration(seconds: float) -> str:
+    """A short human duration: "8 s", "2 min 05 s"."""
+    seconds = max(0, round(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def time_left(elapsed: float, done: int, total: int) -> str:
+    """Estimated time left (", about 12 s left") from ``elapsed`` seconds over ``done`` of
+    ``total`` steps, at the same time per step; "" before the first step is timed."""
+    if done <= 0 or total <= done:
+        return ""
+    return f", about {duration(elapsed / done * (total - done))} left"
+
+
+def progress_text(metrics: dict, epochs: int, elapsed: float, done: int, total: int) -> str:
+    """The progress bar's text: epoch, loss, the last val mean IoU, and the time left."""
+    text = f"epoch {metrics['epoch']:.1f} of {epochs}, loss {metrics['loss']:.3f}"
+    if "val_miou" in metrics:
+        text += f", val mean IoU {metrics['val_miou']:.3f}"
+    return text + time_left(elapsed, done, total)
+
+
+def stopped_message(note: dict) -> str:
+    """The message for a stopped run (common.stopped_note)."""
+    of = f" of {note['total']}" if note.get("total") else ""
+    if not note["kept"]:
+        return (
+            f"Training of **{note['label']}** was stopped before its first epoch ended: "
+            "there is no scored model to keep."
+        )
+    return (
+        f"Training was stopped after {note['done']}{of} epoch(s); the model is kept as "
+        f"**{note['label']}** (marked *stopped* in the table below)."
+    )
+
+
+def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list, status) -> None:
     """One training run with live curves and masks; its model joins this session's runs. A
-    click during the run interrupts it: the model waits in session state (recover_stopped)."""
+    click during the run interrupts it: the model waits in session state (recover_stopped).
+    ``status``: the st.empty slot of the progress bar, which ends holding the stopped message
+    (or nothing), so no stale bar is left behind."""
     st.session_state[STOP_KEY] = False
     model = seeded(lambda: UNet(config), settings.model_seed)
     epochs_done: list[dict] = []
@@ -49,11 +90,14 @@ def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> N
         "epochs": epochs_done,
         "start": time.perf_counter(),
         "seed": settings.model_seed,
+        "total": settings.epochs,
+        "label": config.label(),
     }
-    bar = st.progress(0.0, text="Generating the training scenes…")
+    bar = status.progress(0.0, text="Generating the training scenes…")
     curves = st.empty()
     live = st.empty()  # the masks redrawn while training; cleared at the end
     val_images = np.stack([s.image for s in val_scenes])
+    clock: dict[str, float] = {}  # first timed step and its time (scene generation excluded)
 
     def redraw(step: int) -> None:
         was_training = model.training
@@ -67,12 +111,16 @@ def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> N
             )
 
     def on_progress(step: int, total: int, metrics: dict) -> None:
-        # one bar with the epoch, loss and score (richer than ui.progress.progress_bar's text),
+        # one bar with the epoch, loss, score and time left (richer than ui.progress's text),
         # plus the live curves and masks
-        text = f"epoch {metrics['epoch']:.1f} of {settings.epochs}, loss {metrics['loss']:.3f}"
+        now = time.perf_counter()
+        clock.setdefault("step", step)
+        clock.setdefault("t", now)
+        text = progress_text(
+            metrics, settings.epochs, now - clock["t"], step - clock["step"], total - clock["step"]
+        )
         if "val_miou" in metrics:
             epochs_done.append(dict(metrics))
-            text += f", val mean IoU {metrics['val_miou']:.3f}"
             show_figure(
                 training_curves_figure(
                     {"live": epochs_done},
@@ -100,17 +148,44 @@ def train(config: UNetConfig, settings: SegTrainSettings, val_scenes: list) -> N
         train_scenes=training_set(settings.train_scenes, settings.train_seed),
     )
     st.session_state.pop(PENDING_KEY, None)
-    bar.empty()
     curves.empty()
     live.empty()
-    keep_run(model, history.epochs, history.seconds, history.stopped, settings.model_seed)
+    status.empty()
+    if history.stopped and not history.epochs:
+        note = stopped_note(config.label(), 0, settings.epochs, False)
+        status.info(stopped_message(note), icon=":material/stop_circle:")
+    else:
+        keep_run(model, history.epochs, history.seconds, history.stopped, settings.model_seed)
+        if history.stopped:
+            note = stopped_note(runs()[0]["label"], len(history.epochs), settings.epochs, True)
+            status.info(stopped_message(note), icon=":material/stop_circle:")
     st.session_state[STOP_KEY] = False
 
 
-def show_runs(val_scenes: list) -> None:
+def same_network(a: UNetConfig, b: UNetConfig) -> bool:
+    """Do two configurations build the same network?"""
+    return a == b
+
+
+def run_heading(run: dict, config: UNetConfig) -> str:
+    """Whose results follow: the newest run's label, epochs and whether it was stopped, and a
+    warning when it is not the network ``config`` now chosen above the tabs."""
+    stopped = ", stopped" if run["stopped"] else ""
+    epochs = len(run["epochs"])
+    text = f"**Results of your newest run: {run['label']}** ({epochs} epoch(s){stopped})"
+    if not same_network(run["config"], config):
+        text += (
+            f". Not the network chosen above (**{config.label()} d{config.depth} "
+            f"w{config.base_width}**): press Train to train that one."
+        )
+    return text
+
+
+def show_runs(val_scenes: list, config: UNetConfig) -> None:
     """The newest run's scores, every run's curves, the newest's masks, a table of all runs."""
     kept = runs()
     latest = kept[0]
+    st.markdown(run_heading(latest, config))
     r1, r2, r3 = st.columns(3)
     r1.metric("Val mean IoU", f"{latest['miou']:.3f}")
     r2.metric("Val boundary accuracy", f"{100 * latest['boundary']:.1f}%")
@@ -133,6 +208,7 @@ def show_runs(val_scenes: list) -> None:
         [(s.image, "scene") for s in val_scenes[:2]]
         + [(mask_colours(p), f"{latest['label']}") for p in pred[:2]]
     )
+    mask_legend("seg_legend_runs")
     st.dataframe(
         pd.DataFrame(
             [
@@ -209,11 +285,6 @@ def render(config: UNetConfig) -> None:
         model_seed=int(state.seg_train_seed),
     )
     recover_stopped()  # also done by the page; cheap
-    if (stopped_after := st.session_state.pop(STOPPED_KEY, None)) is not None:
-        st.info(
-            f"Training was stopped after {stopped_after} epoch(s); the model is kept.",
-            icon=":material/stop_circle:",
-        )
     b1, b2 = st.columns([1, 1])
     go_train = b1.button("Train", key="seg_train", type="primary", icon=":material/play_arrow:")
     b2.button(
@@ -223,10 +294,15 @@ def render(config: UNetConfig) -> None:
         on_click=lambda: st.session_state.update({STOP_KEY: True}),
     )
     queue_caption()
+    status = st.empty()  # the progress bar while training, then the stopped message or nothing
+    if (note := st.session_state.pop(STOPPED_KEY, None)) is not None:
+        status.info(stopped_message(note), icon=":material/stop_circle:")
+    else:
+        status.empty()  # replaces a bar an interrupted run may have left here
     if go_train:
         with training_slot(f"Segmentation: {config.label()}"):
-            train(config, settings, val_scenes)
+            train(config, settings, val_scenes, status)
     if runs():
-        show_runs(val_scenes)
+        show_runs(val_scenes, config)
     else:
         st.caption("Nothing trained yet in this session: press Train.")

@@ -145,6 +145,17 @@ def comparison_table(corpus: SentimentCorpus, data: PreparedCorpus) -> pd.DataFr
     return frame
 
 
+NEGATION_NOTE = (
+    "And negation: a bag of words calls a sentence positive when its score *b* + the sum of its "
+    "words' weights is above 0. Wanting **good** positive, **bad** negative, **not good** "
+    "negative and **not bad** positive asks for *b + g* > 0, *b + d* < 0, *b + n + g* < 0 and "
+    "*b + n + d* > 0 (*g*, *d*, *n*: the weights of *good*, *bad*, *not*). The two “> 0” "
+    "lines add up to *2b + g + n + d* > 0 and the two “< 0” lines to *2b + g + n + d* < 0: "
+    "**no weights get all four right**. Any three can be met — *b* = 0, good = 1, not = −2, "
+    "bad = 3 gets *good*, *not good* and *not bad* right, but then *bad* alone is positive."
+)
+
+
 def verdict(frame: pd.DataFrame, trained: dict[str, Run]) -> None:
     cnn = next((k for k in ("kim", "keras") if k in trained), None)
     if cnn is None or "bow" not in trained or "word order" not in set(frame["kind"]):
@@ -157,9 +168,9 @@ def verdict(frame: pd.DataFrame, trained: dict[str, Run]) -> None:
         f"**{b:.1f}%**: **{c - b:+.1f} points** for convolution over word order. "
         "*“good, but boring”* and *“boring, but good”* have the same word counts, so the bag of "
         "words gives them the same answer and gets at most one right; a width-2 or 3 filter sees "
-        "*“good , but”*. And no weights on *not*, *good* and *bad* can make both *“good”* and "
-        "*“not bad”* positive while *“not good”* is negative."
+        "*“good , but”*."
     )
+    st.markdown(NEGATION_NOTE)
 
 
 def results(corpus: SentimentCorpus, data: PreparedCorpus) -> None:

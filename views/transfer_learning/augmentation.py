@@ -8,9 +8,9 @@ import streamlit as st
 import torch
 
 from cnnplay.plots.images import tile_maps
-from cnnplay.transfer.strategies import augment, to_pixels
+from cnnplay.transfer.strategies import STRATEGIES, augment, to_pixels
 from ui.page import KEEP, tab_body
-from views.transfer_learning.common import Setup, augmentation
+from views.transfer_learning.common import DEFAULTS, Setup, augmentation
 
 PREVIEW_IMAGES = 4  # training images in the preview, a row each
 VIEWS = 3  # random augmentations shown beside each
@@ -24,15 +24,30 @@ def settings_row() -> None:
     c4.slider("Colour jitter", 0.0, 0.5, step=0.05, key="tl_jitter", persist_state=KEEP)
 
 
+def strategy_notes(views: int) -> str:
+    """What augmentation means for each strategy (markdown list); ``views``: the frozen-base
+    strategy's augmented copies per training image."""
+    return (
+        f"- **{STRATEGIES['scratch']}** and **{STRATEGIES['finetune']}**: each epoch sees every "
+        "training image under a *new* random transformation (drawn per batch).\n"
+        f"- **{STRATEGIES['head']}**: the frozen base's features are computed once and cached, "
+        f"so it draws **{views} fixed augmented cop{'y' if views == 1 else 'ies'}** of each "
+        "training image once (setting *Augmented copies per image* on the Train tab) and "
+        "trains on the originals plus those copies in every epoch — the same "
+        f"{views + 1} versions of each image each time, never new ones."
+    )
+
+
 @tab_body
 def render(s: Setup) -> None:
     settings_row()
     aug = augmentation()
     st.markdown(
         "Seed 000, *Data augmentation*: *we can increase the number of task-specific training "
-        "examples by adding artificial training examples* — rotate, squeeze, flip. Each epoch "
-        "sees every training image under a new random transformation."
+        "examples by adding artificial training examples* — rotate, squeeze, flip. How each "
+        "strategy uses these settings:"
     )
+    st.markdown(strategy_notes(int(st.session_state.get("tl_views", DEFAULTS["tl_views"]))))
     if not aug.active:
         st.info("Every transformation is off: the preview shows the images unchanged.")
     seed = int(
