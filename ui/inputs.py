@@ -47,19 +47,15 @@ def _decode(data: bytes, max_side: int) -> DecodedImage:
 
 def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> PickedImage:
     """A sample-or-upload choice. A bad upload shows its reason with ``st.error`` and the page
-    goes on with the chosen sample, so no other setting is lost."""
+    goes on with the chosen sample, so no other setting is lost; the sample select stays usable
+    whenever the sample is what is shown (no upload yet, or a bad one)."""
     names = sample_names()
     source = st.radio(
         "Photo", ["Sample", "Upload"], horizontal=True, key=f"{key}_source", persist_state=KEEP
     )
-    name = st.selectbox(
-        "Sample photo",
-        names,
-        key=f"{key}_sample",
-        index=names.index(default) if default in names else 0,
-        persist_state=KEEP,
-        disabled=source != "Sample",
-    )
+    decoded: DecodedImage | None = None
+    problem = ""
+    upload = None
     if source == "Upload":
         upload = st.file_uploader(
             f"Your image ({', '.join(UPLOAD_TYPES)}; up to {MAX_FILE_BYTES // 2**20} MB)",
@@ -70,14 +66,21 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
             try:
                 decoded = _decode(upload.getvalue(), max_side)
             except ImageError as err:
-                st.error(
-                    f"**{upload.name}**: {err} Showing the sample photo instead.",
-                    icon=":material/broken_image:",
-                )
-            else:
-                return PickedImage(decoded.pixels, upload.name, decoded.notes)
-        else:
-            st.caption("No file yet: showing the sample photo.")
+                problem = f"**{upload.name}**: {err} Showing the sample photo instead."
+    name = st.selectbox(
+        "Sample photo",
+        names,
+        key=f"{key}_sample",
+        index=names.index(default) if default in names else 0,
+        persist_state=KEEP,
+        disabled=decoded is not None,  # only a good upload replaces the sample
+    )
+    if decoded is not None and upload is not None:
+        return PickedImage(decoded.pixels, upload.name, decoded.notes)
+    if problem:
+        st.error(problem, icon=":material/broken_image:")
+    elif source == "Upload":
+        st.caption("No file yet: showing the sample photo.")
     return PickedImage(_sample(name, max_side), f"sample: {name}")
 
 

@@ -160,9 +160,11 @@ def test_upload_good_bad_and_animated(photos):
     at.selectbox(key="kn_ph_kernel").set_value("Laplacian")
     at.radio(key="kn_ph_source").set_value("Upload").run()
     assert "No file yet: showing the sample photo." in texts(at, "caption")
+    assert not at.selectbox(key="kn_ph_sample").disabled  # the sample is what is shown
     at.file_uploader(key="kn_ph_upload").set_value(("square.png", png_bytes(), "image/png")).run()
     assert not at.error
     assert any("input (square.png), 80×60" in c for c in image_captions(at))
+    assert at.selectbox(key="kn_ph_sample").disabled  # the upload replaces the sample
 
     at.file_uploader(key="kn_ph_upload").set_value(
         ("notes.png", b"hello, not an image", "image/png")
@@ -172,6 +174,9 @@ def test_upload_good_bad_and_animated(photos):
     assert "Showing the sample photo instead." in errors[0]
     assert at.selectbox(key="kn_ph_kernel").value == "Laplacian"  # the user's choice survives
     assert any("input (sample: chelsea (cat))" in c for c in image_captions(at))
+    assert not at.selectbox(key="kn_ph_sample").disabled  # the page shows it: it can be changed
+    at.selectbox(key="kn_ph_sample").set_value("coffee").run()
+    assert any("input (sample: coffee)" in c for c in image_captions(at))
 
     frames = [Image.new("RGB", (32, 24), c) for c in ("red", "green", "blue")]
     buf = io.BytesIO()
