@@ -28,6 +28,7 @@ from torch import nn
 
 from cnnplay.device import get_device
 from cnnplay.models.copies import meta_copy
+from cnnplay.seeding import generator
 
 # Seed 002's exercise has 4×4 convolutions with "same" padding; torch pads an even kernel
 # unevenly (one more zero after than before) and warns that it may copy the input to do so.
@@ -223,8 +224,8 @@ def time_blocks(
     nothing is shared between sessions."""
     device = torch.device(device) if device is not None else get_device()
     _positive(batch=batch, side=side, repeats=repeats)
-    generator = torch.Generator().manual_seed(0)
-    x = torch.randn(batch, s.c_in, side, side, generator=generator).to(device)  # (N, C, H, W)
+    gen = generator(0)
+    x = torch.randn(batch, s.c_in, side, side, generator=gen).to(device)  # (N, C, H, W)
     results = []
     with torch.inference_mode():
         for design in designs:

@@ -28,6 +28,8 @@ from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 from torch.nn.modules.conv import _ConvNd
 
+from cnnplay.seeding import generator
+
 
 def shared_weights_copy(model: nn.Module) -> nn.Module:
     """A copy of ``model``'s module tree that shares every parameter and buffer with it (no
@@ -75,7 +77,7 @@ def random_without_linear(build: Callable[[], nn.Module], seed: int = 0) -> nn.M
     modules = list(model.modules())
     body = [k for k, m in enumerate(modules) if isinstance(m, (_ConvNd, *POOLS))]
     body_end = max(body, default=-1)  # linear layers after this one: the classifier
-    generator = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     for k, module in enumerate(modules):
         own = [*module.parameters(recurse=False), *module.buffers(recurse=False)]
         if not own or (isinstance(module, nn.Linear) and k > body_end):
@@ -83,10 +85,10 @@ def random_without_linear(build: Callable[[], nn.Module], seed: int = 0) -> nn.M
         module.to_empty(device="cpu", recurse=False)
         if isinstance(module, _ConvNd):
             nn.init.kaiming_normal_(
-                module.weight, mode="fan_out", nonlinearity="relu", generator=generator
+                module.weight, mode="fan_out", nonlinearity="relu", generator=gen
             )
         elif isinstance(module, nn.Linear):
-            nn.init.trunc_normal_(module.weight, std=0.02, generator=generator)
+            nn.init.trunc_normal_(module.weight, std=0.02, generator=gen)
         elif isinstance(module, (_NormBase, nn.LayerNorm, nn.GroupNorm)):
             module.reset_parameters()  # weight 1, bias 0 (running mean 0 / var 1, count 0)
         elif [name for name, _ in module.named_parameters(recurse=False)] == ["layer_scale"]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-import torch
 
 from cnnplay.plots.images import tile_maps
+from cnnplay.seeding import generator
 from cnnplay.transfer.strategies import STRATEGIES, augment, to_pixels
 from ui.page import KEEP, tab_body
 from views.transfer_learning.common import DEFAULTS, Setup, augmentation
@@ -55,7 +55,7 @@ def render(s: Setup) -> None:
     )
     order = np.random.default_rng(seed).permutation(len(s.train_idx))[:PREVIEW_IMAGES]
     pick = s.train_idx[order]
-    gen = torch.Generator().manual_seed(seed)
+    gen = generator(seed)
     mean, std = s.spec.mean, s.spec.std
     rows = [to_pixels(s.x[pick], mean, std)]
     rows += [to_pixels(augment(s.x[pick], gen, aug, mean, std), mean, std) for _ in range(VIEWS)]
