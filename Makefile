@@ -48,6 +48,8 @@ test: install-dev debs
 bench: install-dev
 	$(PY) -m benchmarks.bench_kernels
 	$(PY) -m benchmarks.bench_padding
+	$(PY) -m benchmarks.bench_train_cnn
+	$(PY) -m benchmarks.bench_dense_to_conv
 	$(PY) -m benchmarks.bench_pooling
 	$(PY) -m benchmarks.bench_receptive
 	$(PY) -m benchmarks.bench_cost

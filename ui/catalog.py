@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ui.notes import notes_name
+
 ROOT = Path(__file__).resolve().parents[1]  # the repository: page paths count from here
 
 
@@ -40,8 +42,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "convolution, every sum spelled out.",
             "views/kernels.py",
             "seeds 000, 003, 004",
-            examples="seed 000's 6×6 + and X, seed 003's 9×9 deformed X, seed 004's 5×5 "
-            "image and 3×3 kernel",
+            examples="the 6×6 image with a + and an X (seed 000), the deformed 9×9 X (seed "
+            "003), the 5×5 image and 3×3 kernel of discrete 2D convolution (seed 004)",
         ),
         PageInfo(
             "Padding, stride & dilation",
@@ -50,8 +52,9 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "transposed convolution as a matrix.",
             path="views/padding.py",
             seeds="seeds 000, 001, 002, 004",
-            examples="seed 001's zero-padded 6×6, seed 001's transposed convolution "
-            "(trans_conv), seed 002's 1D convolution as a matrix (K = 3, stride 1 and 2)",
+            examples="the zero-padded 6×6 vertical-edge example (seed 001), the transposed "
+            "convolution stamped by trans_conv (seed 001), a 1D convolution as a matrix with "
+            "K = 3 and stride 1 or 2 (seed 002)",
         ),
         PageInfo(
             "Pooling",
@@ -59,8 +62,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "Max, average and global pooling: which cell wins, what is lost.",
             "views/pooling.py",
             "seeds 000, 002, 003",
-            examples="seed 002's row of detector outputs, seed 003's 9×9 X, seed 002's three "
-            "ways to undo pooling",
+            examples="max pooling of a row of detector outputs (seed 002), the 9×9 X (seed "
+            "003), three ways to undo pooling (seed 002)",
         ),
         PageInfo(
             "Receptive field",
@@ -68,10 +71,22 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "How far a unit sees through a stack of layers, in theory and in practice.",
             path="views/receptive_field.py",
             seeds="seeds 000, 002",
-            examples="seed 000's 3×3 convolution followed by a 2×2 max pool",
+            examples="a 3×3 convolution followed by a 2×2 max pool (seed 000)",
         ),
     ],
     "Architectures": [
+        PageInfo(
+            "Train a CNN",
+            ":material/model_training:",
+            f"An MLP, the CNN from {notes_name('001')} and its all-convolutional twin trained "
+            "live on real images: "
+            "shuffled pixels, shifts and rotations, a dense layer turned into a convolution, "
+            "the gradient of a shared weight, your own drawing, and a keypoint regressor.",
+            path="views/train_cnn.py",
+            seeds="seeds 000, 001, 004",
+            examples="a CNN and a fully convolutional net on MNIST-sized images (seed 001), "
+            "the gradient of a shared weight (seed 004)",
+        ),
         PageInfo(
             "Bottleneck & cost",
             ":material/calculate:",
@@ -79,9 +94,9 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "what a 1×1 bottleneck saves.",
             path="views/bottleneck_cost.py",
             seeds="seeds 001, 002",
-            examples="seed 001's dense, local and convolutional layers on MNIST, seed 002's "
-            "layer-list exercise (256×256×3), its 256 → 256 3×3 bottleneck and its case "
-            "studies",
+            examples="dense, local and convolutional layers on MNIST (seed 001), the "
+            "#weights and #neurons exercise on a 256×256×3 image, the 256 → 256 3×3 "
+            "bottleneck and the case studies (seed 002)",
         ),
         PageInfo(
             "Inside a pretrained CNN",
@@ -105,7 +120,8 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "Detection",
             ":material/select_all:",
             "IoU, anchors, a small single-shot detector and non-maximum suppression step by "
-            "step; AP on fresh scenes, sliding windows on your photo, RoI pool vs RoI align.",
+            "step; AP on fresh scenes, classification + localisation with L2 vs 1 − IoU box "
+            "losses, sliding windows on your photo, RoI pool vs RoI align.",
             path="views/detection.py",
             seeds="seeds 000, 001, 002",
         ),
@@ -116,7 +132,7 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "an FCN, trained live; semantic vs instance segmentation.",
             path="views/segmentation.py",
             seeds="seeds 001, 002, 003",
-            examples="seed 001's transposed-convolution example",
+            examples="the transposed convolution of a 2×2 input (seed 001)",
         ),
         PageInfo(
             "Text CNN",
@@ -126,10 +142,22 @@ SECTIONS: dict[str, list[PageInfo]] = {
             "n-grams each filter fires on.",
             path="views/text_cnn.py",
             seeds="seeds 000, 001, 002",
-            examples="seed 001's sentence as an image: 9 words, filter height 2, 8 moves",
+            examples="a sentence as an image: 9 words, filter height 2, 8 moves (seed 001)",
         ),
     ],
 }
+
+
+def neighbours(title: str) -> tuple[PageInfo | None, PageInfo | None]:
+    """The pages before and after the page called ``title`` on the path through the ideas (the
+    catalogue's order, sections one after another, planned pages skipped); None at either end
+    and for a title the catalogue does not hold."""
+    path = [p for pages in available_pages().values() for p in pages]
+    titles = [p.title for p in path]
+    if title not in titles:
+        return None, None
+    at = titles.index(title)
+    return (path[at - 1] if at > 0 else None), (path[at + 1] if at + 1 < len(path) else None)
 
 
 def available_pages() -> dict[str, list[PageInfo]]:

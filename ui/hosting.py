@@ -69,6 +69,9 @@ HOSTED = Profile(
         "seg_train_scenes": 200,  # Segmentation: 600
         "seg_epochs": 5,  # 8
         "tc_n": 1000,  # Text CNN: 2,000 sentences
+        "cv_n_train": 10_000,  # Train a CNN: all 60,000 Fashion-MNIST images
+        "cv_kp_faces": 1000,  # Train a CNN, keypoints: 2,000 faces
+        "det_loc_images": 600,  # Detection, classify + localise: 1,000 images
     },
 )
 PROFILES = {p.name: p for p in (CLASS, HOSTED)}

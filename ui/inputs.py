@@ -143,13 +143,16 @@ def clickable_grid(
     title: str = "",
     hint: str = "(click to flip)",
     highlight: tuple[int, int] | None = None,
+    highlight_colour: str = CELL_COLOUR,
 ) -> None:
     """Show an (H, W) grid whose cells can be clicked; ``on_click(row, col)`` runs before the
-    rerun. ``hint`` ends each cell's hover text; ``highlight`` outlines one (row, col). Give a new
-    ``key`` after each click, so the next click starts a fresh selection."""
+    rerun. ``hint`` ends each cell's hover text; ``highlight`` outlines one (row, col) in
+    ``highlight_colour`` (a cnnplay.plots.style colour). Give a new
+    ``key`` after each click, so the next click starts a fresh selection. A click needs a mouse:
+    put :func:`ui.keyboard.cell_keys` beside the grid, the same choice from the keyboard."""
     fig = clickable_grid_figure(values, title, hint)
     if highlight is not None:
-        add_box(fig, [highlight[0]], [highlight[1]], CELL_COLOUR)
+        add_box(fig, [highlight[0]], [highlight[1]], highlight_colour)
 
     def handle() -> None:
         points = st.session_state[key].selection.points

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
+from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
+
+from ui.catalog import neighbours
 
 KEEP = "session"  # persist_state of every keyed widget: its value survives page changes
 TAB_SUFFIX = "_tab"  # session-state key of a page's tab widget: prefix + this
@@ -106,4 +108,27 @@ class PageFrame:
                 with container:
                     bodies[label]()
         st.session_state[saved] = open_label
+        self.next_concept()
         return open_label
+
+    def next_concept(self) -> None:
+        """Links to the concepts before and after this page on the path through the ideas
+        (the home page's map), below the tabs. A page run outside the app's navigation (an
+        AppTest of the page alone) names them without a link."""
+        before, after = neighbours(self.title)
+        if before is None and after is None:
+            return
+        st.divider()
+        columns = st.columns(2)
+        for column, info, word, icon in (
+            (columns[0], before, "Previous", ":material/arrow_back:"),
+            (columns[1], after, "Next", ":material/arrow_forward:"),
+        ):
+            if info is None:
+                continue
+            label = f"{word} concept: {info.title}"
+            with column:
+                try:
+                    st.page_link(info.file, label=label, icon=icon)
+                except StreamlitPageNotFoundError:
+                    st.markdown(f"{label} (open it from the sidebar)")

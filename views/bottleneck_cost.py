@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.cost import BlockSettings, block_terms
+from ui.notes import from_the_notes, notes_name
 from ui.page import PageFrame
 from views.bottleneck_cost import (
     bottleneck,
@@ -31,12 +32,13 @@ st.markdown(
     "**multiply-accumulates** (MACs: one multiply and one add, the work of a forward pass). "
     "A convolution slides one small filter over every position: local fields and **shared "
     "weights** need far fewer parameters than a dense layer, and the shared filter is *the same "
-    "detector everywhere*, so a pattern is found wherever it appears (seed 001). A 1×1 "
-    "bottleneck then makes a convolution cheaper in **both** counts, because each weight is used "
-    "once per output position: in seed 002's example (256 channels, 3×3) it cuts the weights "
+    "detector everywhere*, so a pattern is found wherever it appears. A 1×1 bottleneck then "
+    "makes a convolution cheaper in **both** counts, because each weight is used once per output "
+    f"position: in the example of {notes_name('002')} (256 channels, 3×3) it cuts the weights "
     f"from {plain_weights:,} to {bottleneck_weights:,} and the multiply-adds per position by the "
     f"same **{plain_weights / bottleneck_weights:.1f}×**."
 )
+from_the_notes(("001", "From LRF's to convolutional layers"), ("002", "Bottleneck layer"))
 
 frame.tabs(
     {

@@ -1,6 +1,6 @@
 """Detection: IoU, anchors, a small single-shot detector, the test-time pipeline with NMS step
-by step, evaluation, sliding windows on your photo and RoI pooling vs RoI align
-(seeds 000, 001, 002).
+by step, evaluation, classification + localisation (one network, a class head and a box head,
+L2 vs 1 - IoU), sliding windows on your photo and RoI pooling vs RoI align (seeds 000, 001, 002).
 
 The scene number and the thresholds are shared by several tabs, so they sit above the tabs (a
 change reruns the page); each tab is a module of views/detection/ and runs only while it is
@@ -10,7 +10,17 @@ import streamlit as st
 
 from cnnplay.scenes import CLASSES
 from ui.page import KEEP, PageFrame
-from views.detection import anchors, common, evaluation, iou, nms, raw_output, roi, your_photo
+from views.detection import (
+    anchors,
+    common,
+    evaluation,
+    iou,
+    localisation,
+    nms,
+    raw_output,
+    roi,
+    your_photo,
+)
 
 frame = PageFrame("det", title="Detection")
 frame.header()
@@ -32,8 +42,8 @@ iou_thr = c_iou.slider("NMS IoU threshold", 0.05, 1.0, step=0.05, key="det_iou",
 per_class = c_mode.toggle("Per-class NMS", key="det_per_class", persist_state=KEEP)
 st.caption(
     f"Scenes are {common.SCENE.size}×{common.SCENE.size} px: {', '.join(CLASSES)} in random "
-    "colours over clutter (lines, specks) and noise — `cnnplay.scenes`, the same for the same "
-    "number."
+    "colours over clutter (lines, specks) and noise, drawn afresh from the scene number: the "
+    "same number always gives the same scene."
 )
 
 frame.tabs(
@@ -43,6 +53,7 @@ frame.tabs(
         "Raw output": lambda: raw_output.render(seed),
         "Pipeline & NMS": lambda: nms.render(seed, score_thr, iou_thr, per_class),
         "Evaluation": lambda: evaluation.render(score_thr, iou_thr, per_class),
+        "Classify + localise": localisation.render,
         "Your photo": lambda: your_photo.render(seed, score_thr, iou_thr, per_class),
         "RoI pool vs align": lambda: roi.render(seed),
     }

@@ -11,8 +11,8 @@ from views.kernels import common, conv1d, grids, photos, smoothing
 
 GRID_TAB = "± 1 grids: the notes' + and X"
 PHOTOS_TAB = "Photos"
-CONV1D_TAB = "1D convolution (seed 004)"
-SMOOTHING_TAB = "Why 'convolution'? (seed 002)"
+CONV1D_TAB = "1D convolution"
+SMOOTHING_TAB = "Why 'convolution'?"
 
 frame = PageFrame("kn", title="Kernels")
 frame.header()

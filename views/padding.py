@@ -23,6 +23,6 @@ frame.tabs(
         "Padding modes": padding_modes.render,
         "Shrinking, stride, dilation": stacks.render,
         "Transposed convolution": transposed.render,
-        "Seed 001: 6×6 with zero padding": seed001.render,
+        "Worked example: 6×6 with zero padding": seed001.render,
     }
 )

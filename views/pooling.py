@@ -7,7 +7,16 @@ open, as a fragment (a widget inside it reruns that tab alone)."""
 import streamlit as st
 
 from ui.page import KEEP, PageFrame
-from views.pooling import backprop, common, grid, invariance, photo, saving_work, undo_pooling
+from views.pooling import (
+    backprop,
+    common,
+    cross_filter,
+    grid,
+    invariance,
+    photo,
+    saving_work,
+    undo_pooling,
+)
 
 frame = PageFrame("pl", title="Pooling")
 frame.header()
@@ -56,6 +65,7 @@ frame.tabs(
         "Undo pooling": undo_pooling.render,
         "Backprop": lambda: backprop.render(mode, size, stride),
         "Invariance": invariance.render,
+        "Across filters": cross_filter.render,
         "Saving work": saving_work.render,
     }
 )

@@ -13,6 +13,7 @@ from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, PretrainedUnavail
 from cnnplay.plots.charts import topk_figure
 from ui.inputs import image_picker, show_notes
 from ui.models import shared_pretrained
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, PageFrame
 from views.pretrained import (
     adversarial,
@@ -29,11 +30,15 @@ frame.header()
 st.markdown(
     "A network trained on ImageNet-1k (1.28 million training images, 1,000 classes; the full "
     "ImageNet has ~14 million) sorts a picture into one of 1,000 classes. Here we open it up. "
-    "Seed 000: *the kernels of lower layers tend to detect low-level features (edges of "
-    "different directions); the kernels of higher layers detect higher-level features (eyes, "
-    "ears)*. Seed 002 lists ways to see that — activations, "
-    "filters, gradients, occlusion — and seed 004 a limit: *under some perturbations of the "
-    "input image, the network could take completely different decisions*."
+    f"{notes_name('000', capital=True)} say: *the kernels of lower layers tend to detect "
+    "low-level features (edges of different directions); the kernels of higher layers detect "
+    f"higher-level features (eyes, ears)*. {notes_name('002', capital=True)} list ways to see "
+    f"that — activations, filters, gradients, occlusion — and {notes_name('004')} give a "
+    "limit: *under some perturbations of the input image, the network could take completely "
+    "different decisions*."
+)
+from_the_notes(
+    ("000", "What do the layers learn?"), ("002", "Visualization"), ("004", "CNN: Limits")
 )
 
 UNAVAILABLE_KEY = "pt_unavailable"  # session state: why the network last chosen could not load

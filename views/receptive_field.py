@@ -7,6 +7,7 @@ widget inside it reruns that tab alone)."""
 
 import streamlit as st
 
+from ui.notes import from_the_notes, notes_name
 from ui.page import PageFrame
 from views.receptive_field import common, network, on_image, stack, stacked_kernels
 
@@ -16,10 +17,12 @@ common.set_defaults()
 st.markdown(
     "A unit of a feature map is computed from a small window of the map below it, which is "
     "computed from windows of the map below that… Its **receptive field** is the patch of the "
-    "*input image* it can see. Seed 000: after a 3×3 convolution and a 2×2 max pool, *each "
-    "feature of the max-pooled maps looks at 4 features of the pre-pooled maps and 16 features "
-    "of the input*. Stacking layers, and above all pooling and strides, makes the field grow."
+    f"*input image* it can see. In {notes_name('000')}, after a 3×3 convolution and a 2×2 "
+    "max pool, *each feature of the max-pooled maps looks at 4 features of the pre-pooled maps "
+    "and 16 features of the input*. Stacking layers, and above all pooling and strides, makes "
+    "the field grow."
 )
+from_the_notes(("000", "Stacking convolution, pooling, dense layers"))
 st.latex(
     r"n_l = \left\lfloor \frac{n_{l-1} + 2p_l - d_l(k_l-1) - 1}{s_l} \right\rfloor + 1,\quad "
     r"j_l = j_{l-1}\, s_l,\quad r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1},\quad "

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnplay.scenes import CLASSES
 from cnnplay.segmentation.unet import UNetConfig
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, PageFrame
 from views.segmentation import (
     architecture,
@@ -28,18 +29,20 @@ frame.header()
 common.set_defaults()
 common.recover_stopped()  # a training run stopped by a click elsewhere keeps its model
 st.markdown(
-    "**Semantic segmentation** gives every pixel a class. Seed 001 builds it from a "
-    "classification CNN in three steps: extract features, turn channels into one score per "
-    "class with a **1×1 convolution**, then bring the small map back to the input size with a "
-    "**transposed convolution** (×32 for ResNet-18). A **U-Net** does the upsampling in steps and "
-    "hands each step the encoder's map of the same size through a **skip connection**, so fine "
-    "detail lost by pooling comes back. Here the pixels are shape scenes "
+    f"**Semantic segmentation** gives every pixel a class. {notes_name('001', capital=True)} "
+    "build it from a classification CNN in three steps: extract features, turn channels into "
+    "one score per class with a **1×1 convolution**, then bring the small map back to the "
+    "input size with a **transposed convolution** (×32 for ResNet-18). A **U-Net** does the "
+    "upsampling in steps and hands each step the encoder's map of the same size through a "
+    "**skip connection**, so fine detail lost by pooling comes back. Here the pixels are shape "
+    "scenes "
     f"({', '.join(CLASSES)} over clutter and noise, {common.SIZE}×{common.SIZE} px), so you can "
     "train one live."
 )
+from_the_notes(("001", "Fully Convolutional Networks (2015)", "Semantic Segmentation"))
 
 st.subheader("The network")
-c1, c2, c3, c4, c5 = st.columns([1, 1, 1.4, 1.5, 0.9])
+c1, c2, c3, c4, c5 = st.columns([0.9, 0.9, 1.4, 1.5, 1.25])  # "Skip connections" fits
 depth = int(c1.slider("Depth (poolings)", 1, 5, key="seg_depth", persist_state=KEEP))
 width = int(c2.selectbox("Base width", [4, 8, 16, 32], key="seg_width", persist_state=KEEP))
 decoder = DECODERS[c3.radio("Decoder", list(DECODERS), key="seg_decoder", persist_state=KEEP)]

@@ -8,6 +8,7 @@ while it is open. The trained models stay in this session's state (at most one p
 
 import streamlit as st
 
+from ui.notes import from_the_notes, notes_name
 from ui.page import PageFrame
 from views.transfer_learning import augmentation, common, confusion, data, predict, train
 
@@ -15,13 +16,14 @@ frame = PageFrame("tl", title="Transfer learning")
 frame.header()
 common.set_defaults()
 st.markdown(
-    "Seed 000, *Re-using pretrained layers*: *in practice, we start with a CNN pre-trained on a "
-    "very large dataset* (ImageNet-1k: 1.28 million training images, 1,000 classes), *replace "
-    "the top layers "
-    "with a task-specific classification layer*, train it *keeping the pre-trained convolutional "
-    "layers frozen*, and *may then gradually unfreeze some of the convolutional layers too*. "
-    "Here you do it on your own classes and compare with a small CNN trained from scratch."
+    f"{notes_name('000', capital=True)}, on *re-using pretrained layers*: *in practice, we "
+    "start with a CNN pre-trained on a very large dataset* (ImageNet-1k: 1.28 million training "
+    "images, 1,000 classes), *replace the top layers with a task-specific classification "
+    "layer*, train it *keeping the pre-trained convolutional layers frozen*, and *may then "
+    "gradually unfreeze some of the convolutional layers too*. Here you do it on your own "
+    "classes and compare with a small CNN trained from scratch."
 )
+from_the_notes(("000", "Re-using pretrained layers"))
 
 left, right = st.columns([1, 2])
 with left:

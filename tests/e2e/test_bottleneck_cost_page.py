@@ -62,7 +62,7 @@ def test_bottleneck_widths(page: Page, app_url: str, save_screenshot) -> None:
     open_page(page, app_url, "Bottleneck & cost", "bottleneck_cost")
     wait_for_app_idle(page)
     first = page.get_by_role("tabpanel", name="Dense, local, shared", exact=True)
-    expect(first).to_contain_text("Seed 001, on MNIST")
+    expect(first).to_contain_text("The Keras CNN notes, on MNIST")
     expect(first.locator(".katex").first).to_be_visible()
     expect(page.get_by_label("Groups")).to_have_count(0)  # the Bottleneck tab is not built yet
     save_screenshot(page, "bottleneck_dense.png")
@@ -93,7 +93,7 @@ def test_real_networks_and_case_studies(page: Page, app_url: str, save_screensho
     expect(panel.get_by_test_id("stPlotlyChart")).to_be_visible()
     save_screenshot(page, "bottleneck_networks.png")
     panel = open_tab(page, "Case studies")
-    expect(panel).to_contain_text("Seed 002's case studies")
+    expect(panel).to_contain_text("The case studies of the NTHU CNN slides")
     expect(panel.get_by_test_id("stDataFrame").first).to_be_visible()
     expect(page.get_by_text("torchvision publishes")).to_have_count(0)  # the hidden tab is gone
     assert_no_exception(page)

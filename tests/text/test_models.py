@@ -158,16 +158,6 @@ def test_accuracy_by_kind():
 
 
 @pytest.fixture(scope="module")
-def one_thread():
-    """Tiny models train fastest on one intra-op thread, and far faster than on two when other
-    processes share the cores (OpenMP threads then wait on each other); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
 def trained(one_thread):
     corpus = make_corpus(1200, 0)
     train, test = split(corpus, 0.25, 0)

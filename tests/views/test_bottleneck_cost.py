@@ -109,8 +109,15 @@ def test_header_numbers_match_the_bottleneck_table(at):
     header = next(m for m in texts(at, "markdown") if "What does a layer cost?" in m)
     assert "invented to cut" not in header
     assert "same detector everywhere" in header  # seed 001: weight sharing gives invariance
-    found = re.search(r"cuts the weights from ([\d,]+) to ([\d,]+) and the multiply-adds "
-                      r"per position by the same \*\*([\d.]+)×\*\*", header)
+    assert "example of the NTHU CNN slides" in header and "seed" not in header.lower()
+    assert "From the notes: seed 001, “From LRF's to convolutional layers”; seed 002, " in (
+        joined(at)
+    )
+    found = re.search(
+        r"cuts the weights from ([\d,]+) to ([\d,]+) and the multiply-adds "
+        r"per position by the same \*\*([\d.]+)×\*\*",
+        header,
+    )
     assert found, header
     plain, bott, ratio = found.groups()
     tab(at, BOTTLENECK)

@@ -128,7 +128,8 @@ def test_nms_steps_forward_and_back(at):
     tab(at, NMS)
     md = joined(at)  # the rule the page uses, and the slide's (tests/detection/test_nms_threshold)
     assert "with IoU **> 0.5** with *b*" in md
-    assert "Seed 002's slide discards at IoU **≥** 0.5; this page discards at IoU **>** 0.5" in md
+    assert "The NTHU CNN slides discard at IoU **≥** 0.5; this page discards at IoU **>** 0.5" in md
+    assert "From the notes: seed 002, “Reducing #Boxes at Test Time”." in md
     assert "exactly 0.5: here it is **kept**" in md
     at.button(key="det_next").click().run()
     md = joined(at)

@@ -87,3 +87,12 @@ def test_the_apps_secrets_can_switch_it_on(monkeypatch):
     at.secrets[PROFILE_ENV] = "hosted"
     at.run()
     assert at.slider(key="tc_n").max == 2000
+
+
+def test_train_a_cnn_and_localisation_train_on_less(hosted):
+    at = page("train_cnn")
+    assert at.select_slider(key="cv_n_train").value == 10_000
+    at = open_tab(page("train_cnn"), "cv", "Keypoints")
+    assert at.select_slider(key="cv_kp_faces").value == 1000
+    at = open_tab(page("detection"), "det", "Classify + localise")
+    assert at.select_slider(key="det_loc_images").value == 600

@@ -55,6 +55,21 @@ def test_default_reproduces_seed000(at):
     assert "F_{0,0}" in md and "f(9)" in md
 
 
+def test_notes_named_by_topic(at):
+    """Presets, example buttons and tabs name the notes by topic; the seed numbers stay in the
+    small "From the notes" caption."""
+    shown = at.selectbox(key="kn_in_preset").options
+    assert "6×6 with a + and an X (from the CNN applications notes)" in shown
+    assert (
+        "kernel (3×3), from the Siena vision & NLP slides"
+        in at.selectbox(key="kn_k1_preset").options
+    )
+    labels = [*shown, *at.selectbox(key="kn_k1_preset").options, *(b.label for b in at.button)]
+    assert not [t for t in labels if "seed" in t.lower() or t[:3].isdigit()]
+    captions = texts(at, "caption")
+    assert any(c.startswith("From the notes: seed 000, “Convolutions on images”") for c in captions)
+
+
 def test_wide_convolution_and_activation(at):
     at.radio(key="kn_padding").set_value("same")
     at.number_input(key="kn_bias").set_value(-8.0)
@@ -91,7 +106,7 @@ def test_stepping_through_a_larger_second_kernel_stays_inside_its_map(at):
 
 
 def test_seed004_example_and_true_convolution(at):
-    button(at, "004: 5×5 example").click().run()
+    button(at, "5×5 image, 3×3 kernel").click().run()
     assert at.selectbox(key="kn_k1_preset").value == "Seed 004 kernel (3×3)"
     assert at.radio(key="kn_padding").value == "same"
     fmap = plot_array(chart(at, "kn_map1")["data"][0]["z"])
@@ -106,7 +121,7 @@ def test_seed004_example_and_true_convolution(at):
 
 
 def test_two_channels(at):
-    button(at, "000: grey + depth").click().run()
+    button(at, "Grey + depth").click().run()
     assert at.toggle(key="kn_in_two").value is True
     md = joined(at)
     assert "Strongest response **17.5** at row 1, column 1" in md
@@ -281,7 +296,7 @@ def test_settings_survive_leaving_the_page():
 
 
 def test_reset_restores_the_defaults(at):
-    button(at, "004: 5×5 example").click().run()
+    button(at, "5×5 image, 3×3 kernel").click().run()
     at.number_input(key="kn_bias").set_value(2.0).run()
     key = next(d.key for d in at.data_editor if d.key.startswith("kn_ed_k1_"))
     at.session_state[key] = {"edited_rows": {1: {"1": 5}}, "added_rows": [], "deleted_rows": []}
@@ -348,7 +363,7 @@ def test_sobel_offers_only_its_sizes(photos):
     assert len(at.select_slider(key="kn_ph_size").options) == 6
 
 
-CONV1D_TAB = "1D convolution (seed 004)"
+CONV1D_TAB = "1D convolution"
 
 
 def test_conv1d_reproduces_seed004_and_follows_the_slider(at):
@@ -383,7 +398,7 @@ def test_conv1d_reproduces_seed004_and_follows_the_slider(at):
     assert plot_array(chart(at, "kn_1d_curve")["data"][1]["x"])[0] == 10.0
 
 
-SMOOTHING_TAB = "Why 'convolution'? (seed 002)"
+SMOOTHING_TAB = "Why 'convolution'?"
 
 
 def test_gps_smoothing_and_commutativity(at):

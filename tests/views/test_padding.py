@@ -153,7 +153,7 @@ def test_matrix_view_stride_1_and_2(at):
     assert r"a'z + b'y + c'x" in md
     assert at.success and "Wᵀ is itself a convolution" in at.success[0].value
     assert "Wᵀa' = (1, 4, 6, 8, 5, -4) — checked against torch ✓" in md
-    at.radio(key="pd_mx").set_value("seed 002: 1D, K = 3, stride 2, padding 1").run()
+    at.radio(key="pd_mx").set_value("1D, K = 3, stride 2, padding 1").run()
     latex = [t for t in texts(at, "latex") if t.startswith(r"\mathbf{W}^\top")][0]
     assert latex.endswith(r"\begin{bmatrix}a'x\\a'y\\a'z + b'x\\b'y\\b'z\\0\end{bmatrix}")
     assert not at.success and "no longer a convolution" in at.info[0].value
@@ -240,7 +240,7 @@ def test_a_1x1_output_is_drawn_readably(at):
     assert plot_w == MIN_PLOT_PX and marker["size"] == MIN_PLOT_PX - 3  # one big square cell
 
 
-SEED001_TAB = "Seed 001: 6×6 with zero padding"
+SEED001_TAB = "Worked example: 6×6 with zero padding"
 
 
 def test_seed001_zero_padded_vertical_edges(at):

@@ -87,6 +87,9 @@ def test_default_reproduces_seed000_max_pool(at):
 
 
 def test_seed002_pool_and_average(at):
+    shown = at.selectbox(key="pl_source").options  # the names students read
+    assert "4×4, max pool → [[6, 8], [3, 4]] (from the NTHU CNN slides)" in shown
+    assert not [o for o in shown if "seed" in o.lower()]
     at.selectbox(key="pl_source").set_value("Seed 002: 4×4, max pool → [[6, 8], [3, 4]]").run()
     np.testing.assert_array_equal(output_of(at, 0), [[6, 8], [3, 4]])
     at.radio(key="pl_mode").set_value("avg").run()
@@ -317,7 +320,7 @@ def test_equivariance_is_checked_on_screen(at):
     md = joined(at)
     assert "**equal: no**" in md and "pushes part of the input out of the frame" in md
     at.number_input(key="pl_eq_dx").set_value(-1)
-    at.selectbox(key="pl_eq_src").set_value("Seed 003: 9×9 X").run()
+    at.selectbox(key="pl_eq_src").set_value("9×9 X").run()
     assert "**equal: yes**" in joined(at) and not at.exception
 
 

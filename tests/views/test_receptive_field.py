@@ -93,6 +93,10 @@ def test_default_reproduces_seed000(at):
     assert "**Receptive field of unit (0, 0)**: rows 0–3, columns 0–3." in md
     assert at.selectbox(key="rf_pick_layer").value == "2: max pool 2×2 /2"  # the last layer
     assert has_chart(at, "rf_input_grid") and has_chart(at, "rf_units_0_2: max pool 2×2 /2")
+    presets = at.selectbox(key="rf_preset").options  # named by topic, not by seed number
+    assert "3×3 conv → 2×2 max pool (from the CNN applications notes)" in presets
+    assert not [p for p in presets if "seed" in p.lower()]
+    assert "From the notes: seed 000, “Stacking convolution, pooling, dense layers”." in md
 
 
 def test_clicked_unit_and_growth_chart(at):
@@ -144,7 +148,8 @@ def test_unit_inputs_of_a_large_map(at):
     assert "**Receptive field of unit (3, 20)**: rows 3–7, columns 20–24." in joined(at)
     assert at.session_state["rf_unit"] == (3, 20)
     at.selectbox(key="rf_pick_layer").set_value("4: avg pool 2×2 /2").run()  # 5×5: a grid again
-    assert "rf_unit_r" not in keys(at, "number_input")
+    assert has_chart(at, f"rf_units_{at.session_state['rf_version']}_4: avg pool 2×2 /2")
+    assert at.number_input(key="rf_unit_c").max == 4  # the inputs stay: the keyboard path
     assert "**Receptive field of unit (3, 4)**: rows 12–" in joined(at)  # column clipped to 4
 
 
@@ -397,7 +402,7 @@ def test_a_hidden_tab_does_no_work(at, monkeypatch):
     at.number_input(key="rf_size").set_value(8).run()
     assert not at.exception
     assert "rows 0–3" in joined(at) and has_chart(at, "rf_growth")
-    assert keys(at, "number_input") == {"rf_size"}
+    assert keys(at, "number_input") == {"rf_size", "rf_unit_r", "rf_unit_c"}  # unit: keyboard path
     assert keys(at, "selectbox") == {"rf_preset", "rf_pick_layer"}
     assert not at.radio and keys(at, "button") == {"rf_reset"}
     for key in ("rf_net_growth", "rf_img_fig", "rf_erf_fig"):

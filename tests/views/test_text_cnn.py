@@ -14,7 +14,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import streamlit as st
-import torch
 from streamlit.testing.v1 import AppTest
 
 from cnnplay.text.corpus import make_corpus, prepare_corpus
@@ -38,14 +37,7 @@ READ, NGRAMS = "Read a sentence", "Top n-grams"
 DEFAULT_READ = "the acting was boring , but the plot was good"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """The page's tiny models train fastest on one intra-op thread (and far faster than on two
-    when other processes share the cores); restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +89,8 @@ def test_defaults_show_seed_001s_nine_words_and_eight_moves(fresh):
     assert "L - h + 1 = 9 - 2 + 1 = 8" in latex(at)
     md = joined(at)
     assert "made up of **9 words**" in md and "moves **8 times**" in md
-    assert "seed 001's example: 9 words, height 2, 8 moves" in md
+    assert "the notes' example: 9 words, height 2, 8 moves" in md
+    assert "From the notes: seed 001, “1D CONVOLUTIONAL - EXAMPLE”." in md
     assert bars(at)[0] == "0: the plot" and len(bars(at)) == 8
     assert matrix(at).shape == (9, 4)
     assert r"m = \max_{0 \le p \le L-h} y_p" in latex(at)
@@ -107,6 +100,10 @@ def test_defaults_show_seed_001s_nine_words_and_eight_moves(fresh):
     tab(at, TRAIN)
     assert not at.exception and "Nothing trained yet" in joined(at)
     assert at.button(key="tc_train").label == "Train the Kim CNN and the bag of words"
+    assert at.radio(key="tc_arch").options == [  # the notes named by topic, not by number
+        "Kim CNN: widths in parallel, 1-max pooling (from the NTHU CNN slides)",
+        "Keras stack: conv → pool → conv → pool → dense (from the Keras CNN notes)",
+    ]
     assert at.number_input(key="tc_epochs").value == 10
     assert at.multiselect(key="tc_widths").value == [2, 3, 4]
     tab(at, READ)

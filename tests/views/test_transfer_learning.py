@@ -365,7 +365,7 @@ def test_a_hidden_tab_does_no_work(at, monkeypatch):
         monkeypatch,
         [
             (augmentation, "augment"),
-            (confusion, "confusion_matrix"),
+            (confusion, "confusion_explorer"),
             (predict, "predict_probs"),
         ],
     )

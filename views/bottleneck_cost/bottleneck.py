@@ -18,6 +18,8 @@ from cnnplay.cost import (
 )
 from cnnplay.device import device_label, get_device
 from cnnplay.plots.charts import grouped_bar_figure
+from ui.figures import show_table
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost import grouping
 from views.bottleneck_cost.common import n, show
@@ -102,12 +104,14 @@ def term_latex(design: str, s: BlockSettings) -> str:
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 002: a 3×3 convolution from 256 to 256 channels, against a **bottleneck**: a 1×1 "
-        "convolution down to 64 channels, the 3×3 on 64, and a 1×1 back up to 256. Same input "
-        "and output shapes; the 1×1 layers *combine the features at each position* first. "
-        "Two further steps: a **depthwise separable** convolution (one k×k filter per channel, "
-        "then a 1×1) and a **grouped** convolution (each filter sees c_in / groups channels)."
+        f"The example of {notes_name('002')}: a 3×3 convolution from 256 to 256 channels, "
+        "against a **bottleneck**: a 1×1 convolution down to 64 channels, the 3×3 on 64, and a "
+        "1×1 back up to 256. Same input and output shapes; the 1×1 layers *combine the features "
+        "at each position* first. Two further steps: a **depthwise separable** convolution (one "
+        "k×k filter per channel, then a 1×1) and a **grouped** convolution (each filter sees "
+        "c_in / groups channels)."
     )
+    from_the_notes(("002", "Bottleneck layer", "Variants of Convolution"))
     settings = block_settings()
     if settings is None:
         return
@@ -141,7 +145,7 @@ def render() -> None:
                 "vs plain": f"{plain / per_pos:.1f}× fewer" if design != "plain" else "—",
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="bn_block_table")
+    show_table(pd.DataFrame(rows), hide_index=True, key="bn_block_table")
     st.caption(
         "With bias-free convolutions the weights equal the multiplies at one position: each "
         "weight is used once per output position."
@@ -188,7 +192,7 @@ def measure_section(s: BlockSettings, designs: tuple[str, ...] = DESIGNS) -> Non
         )
         st.markdown(f"**{dev.upper()}**")
         left, right = st.columns([3, 2])
-        left.dataframe(table, hide_index=True, key=f"bn_time_table_{dev}")
+        show_table(table, where=left, hide_index=True, key=f"bn_time_table_{dev}")
         show(
             grouped_bar_figure(
                 list(table["design"]),

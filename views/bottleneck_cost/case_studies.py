@@ -7,11 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from cnnplay.models.zoo import INPUT_SIDE
+from ui.figures import show_table
+from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
 from views.bottleneck_cost.common import field_of, model_cost
 
 CASE_STUDIES = {  # model -> (year, the idea it introduced; seed 002's case studies)
-    "LeNet-5": ("1998", "Convolution → pooling → convolution → pooling: the template of CNNs."),
+    "LeNet-5": ("1998", "Conv → pool → conv → pool → dense: the template of CNNs."),
     "AlexNet": ("2012", "Scales LeNet up: ReLU, dropout, trained on GPUs, on ImageNet."),
     "VGG-16": ("2014", "Only 3×3 kernels, stacked: a large field from small, cheap filters."),
     "GoogLeNet": ("2015", "Inception modules (1×1, 3×3, 5×5 side by side); 1×1 bottlenecks."),
@@ -26,11 +28,13 @@ CASE_STUDIES = {  # model -> (year, the idea it introduced; seed 002's case stud
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 002's case studies, each with its own numbers: parameters and multiply-adds from "
-        "`cost.count`, and the theoretical receptive field of one output unit (pixels, one side) "
-        "from `receptive.receptive_field` (it can exceed the image: the field is the span the "
-        "weights could reach, padding included)."
+        f"The case studies of {notes_name('002')}, each with its own numbers: parameters and "
+        "multiply-adds counted layer by layer in one forward pass, and the theoretical "
+        "receptive field of one output unit (pixels, one side), worked out from the kernels, "
+        "strides and dilations (it can exceed the image: the field is the span the weights "
+        "could reach, padding included)."
     )
+    from_the_notes(("002", "Case Study"))
     rows = []
     with st.spinner("Counting the case studies…"):
         for name, (year, idea) in CASE_STUDIES.items():
@@ -53,7 +57,7 @@ def render() -> None:
                     "input": f"{side}×{side}",
                 }
             )
-    st.dataframe(
+    show_table(
         pd.DataFrame(rows),
         hide_index=True,
         key="bn_case_table",
@@ -64,6 +68,6 @@ def render() -> None:
         },
     )
     st.caption(
-        "LeNet-5 is defined in cnnplay/models/lenet.py (32×32 grayscale digits); the others are "
-        "torchvision's definitions."
+        "LeNet-5 is built by the app itself, as the 1998 paper describes it (32×32 grayscale "
+        "digits); the others are torchvision's definitions."
     )

@@ -9,6 +9,8 @@ import streamlit as st
 
 from cnnplay.cost import BlockSettings
 from cnnplay.grouping import grouped_weights, grouping_figure
+from ui.figures import show_table
+from ui.notes import from_the_notes, notes_name
 from views.bottleneck_cost.common import show
 
 DIAGRAM_CHANNELS = 8  # channels in and out of the drawn example (256 lines would be a blur)
@@ -43,16 +45,18 @@ def counts_table(s: BlockSettings) -> pd.DataFrame:
 def render(s: BlockSettings) -> None:
     st.subheader("Which channels each filter sees")
     st.markdown(
-        f"Seed 002's channel grouping, drawn for {DIAGRAM_CHANNELS} channels in and out: a "
+        f"Channel grouping, as in {notes_name('002')}, drawn for {DIAGRAM_CHANNELS} channels in "
+        "and out: a "
         "line joins an output channel to every input channel its filter reads; colours are "
         "groups. With **g** groups each output sees c_in / g inputs, so the weights and the "
         "multiply-adds fall by g; depthwise (g = c_in) keeps one input per output and leaves "
         "the mixing of channels to a 1×1 convolution after it."
     )
+    from_the_notes(("002", "Channel Grouping"))
     figure = grouping_figure(DIAGRAM_CHANNELS, DIAGRAM_GROUPS, DIAGRAM_TITLES)
     show(figure, "bn_groups_chart")
     st.markdown(
         f"**The same four with your widths** ({s.c_in} → {s.c_out} channels, "
         f"{s.kernel}×{s.kernel} kernel):"
     )
-    st.dataframe(counts_table(s), hide_index=True, key="bn_groups_table")
+    show_table(counts_table(s), hide_index=True, key="bn_groups_table")

@@ -1,5 +1,6 @@
 """The Layer list tab (seed 002's exercise): #weights, #units and MACs of each layer of an
-editable stack, a per-layer chart whose bars can be clicked, and the clicked layer's arithmetic."""
+editable stack, a per-layer chart whose bars can be clicked (or chosen from the keyboard in the
+select box under it), and the chosen layer's arithmetic."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import streamlit as st
 from cnnplay.cost import LAYER_KINDS, SEED002_EXERCISE, LayerSpec, count_stack
 from cnnplay.plots.charts import cost_bar_figure
 from cnnplay.plots.style import CHART_CONFIG
+from ui.figures import show_table
+from ui.keyboard import option_keys
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import n
 
@@ -73,22 +77,30 @@ def stack_editor() -> pd.DataFrame:
     return frame
 
 
+def show_layer(i: int) -> None:
+    """Show layer i's arithmetic (a bar click or the keyboard's choice); a fresh chart key next
+    run, so no stale selection is left on the chart."""
+    st.session_state.bn_ex_sel = i
+    st.session_state.bn_ex_version += 1
+
+
 def select_layer(key: str) -> None:
-    """A click on a bar of the exercise chart: show that layer; a fresh chart key next run."""
+    """A click on a bar of the exercise chart: show that layer."""
     points = st.session_state[key].selection.points
     if points:
-        st.session_state.bn_ex_sel = int(points[0]["point_index"])
-        st.session_state.bn_ex_version += 1
+        show_layer(int(points[0]["point_index"]))
 
 
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 002's exercise: **#weights and #neurons at each layer** of a 256×256×3 image → "
+        f"The exercise of {notes_name('002')}: **#weights and #neurons at each layer** of a "
+        "256×256×3 image → "
         "conv 16 filters, K = 4, zero padding → max pool K = 4, stride 4 → conv 32 filters, "
         "K = 4, zero padding → max pool 4, stride 4 → flatten → dense 10. Edit, add or delete "
         "rows (kind: " + ", ".join(LAYER_KINDS) + "); click a bar for a layer's arithmetic."
     )
+    from_the_notes(("002", "Exercise: #weights and #neurons at each layer?"))
     c1, c2 = st.columns(2)
     channels = c1.number_input("Input channels", 0, 64, 3, key="bn_ex_channels", persist_state=KEEP)
     side = c2.number_input("Input side", 1, 2048, 256, key="bn_ex_side", persist_state=KEEP)
@@ -114,7 +126,7 @@ def render() -> None:
             "MACs": [f"{r.macs:,}" for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, key="bn_ex_table")
+    show_table(table, key="bn_ex_table")
     weights = sum(r.params - r.biases for r in rows)
     st.markdown(
         f"**Total: {weights:,} weights + {report.params - weights:,} biases = "
@@ -142,6 +154,7 @@ def render() -> None:
         width="stretch",
         config=CHART_CONFIG,
     )
+    option_keys(labels, "bn_ex_pick", sel, show_layer, "Layer whose arithmetic to show")
     layer_detail(sel, specs, rows, channels, side)
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnplay.cost import conv_layer, dense_layer, local_layer
 from cnnplay.plots.charts import cost_bar_figure
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import n, show
 
@@ -14,9 +15,13 @@ from views.bottleneck_cost.common import n, show
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 001, on MNIST: a **fully connected** layer, a layer of **local receptive fields** "
-        "(each unit sees a small window, with weights of its own) and the same layer with "
+        f"{notes_name('001', capital=True)}, on MNIST: a **fully connected** layer, a layer of "
+        "**local receptive fields** (each unit sees a small window, with weights of its own) "
+        "and the same layer with "
         "**shared** weights, which is a **convolution**. Change the sizes."
+    )
+    from_the_notes(
+        ("001", "Minimizing the number of parameters: LRF's", "From LRF's to convolutional layers")
     )
     c = st.columns(6)
     side = c[0].number_input("Image side N", 1, 1024, 28, key="bn_side", persist_state=KEEP)

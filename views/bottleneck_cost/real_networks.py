@@ -1,5 +1,6 @@
 """The Real networks tab: cost.count of a whole architecture on the meta device, checked against
-torchvision's published figures, with a clickable per-layer table and chart."""
+torchvision's published figures, with a clickable per-layer table and chart (and a select box
+of the rows, their keyboard path)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,38 @@ import streamlit as st
 from cnnplay.models.zoo import ARCHITECTURES, FIXED_INPUT_SIDE, INPUT_SIDE, fixed_side_note
 from cnnplay.plots.charts import cost_bar_figure
 from cnnplay.plots.style import CHART_CONFIG
+from ui.figures import show_table
+from ui.keyboard import option_keys
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import model_cost, published
 
 
+def show_row(i: int) -> None:
+    """Show row i's details (a bar click or the keyboard's choice): fresh keys for the table,
+    which then starts with row i selected, and for the chart, which marks it."""
+    st.session_state.bn_md_sel = i
+    st.session_state.bn_md_version += 1
+
+
 def select_row(key: str) -> None:
+    """A click on a row of the table (which keeps showing it selected)."""
     chosen = st.session_state[key].selection.rows
     if chosen:
         st.session_state.bn_md_sel = int(chosen[0])
 
 
 def select_costly(key: str, costly: list[int]) -> None:
+    """A click on a bar of the chart of conv / linear layers (``costly``: their row numbers)."""
     points = st.session_state[key].selection.points
     if points:
-        st.session_state.bn_md_sel = costly[int(points[0]["point_index"])]
-        st.session_state.bn_md_version += 1
+        show_row(costly[int(points[0]["point_index"])])
 
 
 @tab_body
 def render() -> None:
     st.markdown(
-        "`cnnplay.cost.count` runs one forward pass of a network on PyTorch's *meta* device "
-        "(shapes only: no weights, no arithmetic) and records every layer. Torchvision's models "
+        "The counts come from one forward pass of a network on PyTorch's *meta* device "
+        "(shapes only: no weights, no arithmetic) that records every layer. Torchvision's models "
         "are definitions only: nothing is downloaded. Click a row (or a bar) for its details."
     )
     c1, c2 = st.columns([2, 1])
@@ -96,14 +107,13 @@ def render() -> None:
     )
     sel = min(st.session_state.bn_md_sel, len(rows) - 1)
     table_key = f"bn_md_table_{st.session_state.bn_md_version}"
-    st.dataframe(
+    show_table(
         frame,
-        hide_index=True,
         key=table_key,
         on_select=lambda: select_row(table_key),
         selection_mode="single-row",
+        selection_default={"selection": {"rows": [sel]}},  # a fresh table shows the choice
         height=300,
-        column_config={c: st.column_config.NumberColumn(format="localized") for c in frame},
     )
     costly = [i for i, r in enumerate(rows) if r.macs > 0]
     if costly:
@@ -122,6 +132,14 @@ def render() -> None:
             width="stretch",
             config=CHART_CONFIG,
         )
+    option_keys(
+        [f"{i}: {r.name} ({r.kind})" for i, r in enumerate(rows)],
+        "bn_md_pick",
+        sel,
+        show_row,
+        "Row whose details to show",
+        what="row or bar",
+    )
     r = rows[sel]
     st.markdown(
         f"**Row {sel}: `{r.name}`** ({r.kind}) → output {' × '.join(map(str, r.output_shape))}: "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.shortcuts import StackSettings, gradient_norms
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import show
 
@@ -37,12 +38,16 @@ def norms_figure(plain: list[float], residual: list[float]):
 @tab_body
 def render() -> None:
     st.markdown(
-        "Why ResNet's shortcuts let networks go deep (seeds 001, 002): the gradient that trains "
+        "Why ResNet's shortcuts let networks go deep (as both "
+        f"{notes_name('001')} and {notes_name('002')} explain): the gradient that trains "
         "a layer is a product of one factor per layer above it, and in a plain stack those "
         "factors are mostly below 1, so it **vanishes** on its way down. With an identity "
         "shortcut, x + f(x), each factor is 1 + something, and the gradient reaches the first "
         "layers. Both stacks below have the **same seeded weights** (3×3 conv + ReLU layers, "
         "no normalisation) and see the same batch of random images and labels."
+    )
+    from_the_notes(
+        ("001", "ResNet (2016)"), ("002", "Case Study: ResNet (2016)", "Unraveled ResNet")
     )
     c1, c2, c3 = st.columns(3)
     depth = c1.slider("Layers", 2, 60, 30, key="bn_sc_depth", persist_state=KEEP)

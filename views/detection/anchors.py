@@ -11,7 +11,8 @@ from cnnplay.detection.detector import DetectorConfig, anchors_for, assign
 from cnnplay.detection.plots import box_layer
 from cnnplay.ops.boxes import anchor_shapes, anchors_at, box_iou
 from cnnplay.plots.style import DET_MISS_COLOUR  # orange: anchors here
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.detection.common import CFG, SCENE, gt_layer, on_image, scene
 
@@ -22,11 +23,15 @@ ANCHOR_RATIOS = [0.5, 1.0, 2.0]  # offered aspect ratios h / w
 @tab_body
 def render(seed: int) -> None:
     st.markdown(
-        "A region proposal network (seed 000, Faster R-CNN) slides a window over the feature "
+        f"A region proposal network (Faster R-CNN, in {notes_name('000')}) slides a window "
+        "over the feature "
         "map; at each place it scores **k anchor boxes** — fixed shapes at several scales and "
         "aspect ratios centred there — and predicts corrections to them. Small corrections to "
         "a good anchor are easier to learn than boxes from nothing. Training labels: each "
-        "ground-truth box goes to the anchor with the highest IoU (seed 002)."
+        "ground-truth box goes to the anchor with the highest IoU."
+    )
+    from_the_notes(
+        ("000", "Object detection with Faster R-CNN"), ("002", "Region Proposal Network")
     )
     sc = scene(seed)
     grid = SCENE.size // CFG.stride
@@ -108,7 +113,7 @@ def render(seed: int) -> None:
                 "IoU ": round(yolo[g][3], 3),
             }
         )
-    st.dataframe(pd.DataFrame(table), hide_index=True)
+    show_table(pd.DataFrame(table), hide_index=True)
     st.caption(
         f"{grid}×{grid} cells × {k} anchors = {grid * grid * k} anchors in all for a "
         f"{SCENE.size}-px scene (stride {CFG.stride}). Our detector uses B = "

@@ -9,7 +9,8 @@ import streamlit as st
 
 from cnnplay.detection.plots import iou_figure
 from cnnplay.ops.boxes import box_iou, intersection
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
+from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
 
 IOU_CANVAS = 100  # the IoU tab's boxes live on a 100×100 canvas
@@ -81,10 +82,11 @@ def render() -> None:
         show_figure(iou_figure(a, b, inter_box, IOU_CANVAS), "det_iou_fig")
         st.caption("Union shaded light, intersection purple.")
     st.markdown(
-        "**Why IoU is a relative error** (seed 002): a squared error on the corners counts "
-        "pixels, whatever the box's size. IoU divides by the size, so the same 5-pixel slip "
-        "is a disaster for a small box and barely matters for a large one:"
+        f"**Why IoU is a relative error**, as {notes_name('002')} call it: a squared error on "
+        "the corners counts pixels, whatever the box's size. IoU divides by the size, so the "
+        "same 5-pixel slip is a disaster for a small box and barely matters for a large one:"
     )
+    from_the_notes(("002", "Classification + Localization"))
     rows = []
     for side in (10, 20, 50, 100):
         truth = np.array([0, 0, side, side], float)
@@ -98,4 +100,4 @@ def render() -> None:
                 "1 − IoU (loss)": round(1 - float(box_iou(truth, guess)[0, 0]), 3),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    show_table(pd.DataFrame(rows), hide_index=True)

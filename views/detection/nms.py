@@ -11,6 +11,7 @@ from cnnplay.ops.boxes import nms_trace
 from cnnplay.plots.style import CLASS_COLOURS
 from cnnplay.scenes import CLASSES
 from ui.figures import show_figure
+from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
 from views.detection.common import CFG, class_texts, gt_layer, on_image, raw, scene
 from views.detection.stepper import nms_player
@@ -25,15 +26,17 @@ def render(seed: int, score_thr: float, iou_thr: float, per_class: bool) -> None
         "**① class score = class probability × objectness**, **② discard low scores**, "
         "**③ non-max suppression**: repeat until no box is left — output the box *b* with the "
         f"highest score, discard any remaining box {'of the same class ' if per_class else ''}"
-        f"with IoU **> {iou_thr:g}** with *b* (seed 002)."
+        f"with IoU **> {iou_thr:g}** with *b*, as in {notes_name('002')}."
     )
     st.caption(
-        f"Seed 002's slide discards at IoU **≥** 0.5; this page discards at IoU **>** "
-        f"{iou_thr:g}, the rule of `torchvision.ops.nms`, which the detector's pipeline runs "
-        "(the step-by-step NMS below follows the same rule, so both agree). The two rules differ "
+        f"{notes_name('002', capital=True)} discard at IoU **≥** 0.5; this page discards at "
+        f"IoU **>** {iou_thr:g}, the rule of `torchvision.ops.nms`, which the detector's "
+        "pipeline runs (the step-by-step NMS below follows the same rule, so both agree). The "
+        "two rules differ "
         f"only for a box whose IoU with *b* is exactly {iou_thr:g}: here it is **kept**, on the "
         "slide it would be discarded."
     )
+    from_the_notes(("002", "Reducing #Boxes at Test Time"))
     counts = {
         f"all S×S×B = {s}×{s}×{nb}": len(rd.boxes),
         "① scored": len(rd.boxes),

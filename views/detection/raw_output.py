@@ -9,7 +9,8 @@ import streamlit as st
 
 from cnnplay.detection.plots import box_layer, objectness_figure
 from cnnplay.scenes import CLASSES
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
+from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
 from views.detection.common import CFG, on_image, png, raw, scene
 
@@ -21,8 +22,10 @@ def render(seed: int) -> None:
     st.markdown(
         "The detector is fully convolutional: its last layer gives every grid cell "
         f"**B × 5 + C** numbers — for each of its B = {nb} anchors 4 box corrections and 1 "
-        f"objectness, plus C = {nc} class probabilities shared by the cell (seed 002)."
+        f"objectness, plus C = {nc} class probabilities shared by the cell, like YOLO in "
+        f"{notes_name('002')}."
     )
+    from_the_notes(("002", "YOLO (1/2)", "Network"))
     st.latex(
         rf"S \times S \times (B \times 5 + C) = {s} \times {s} \times ({nb} \times 5 + {nc}) = "
         rf"{s * s * (nb * 5 + nc)}\ \text{{numbers}}"
@@ -48,7 +51,7 @@ def render(seed: int) -> None:
         )
         show_figure(fig, "det_all_fig")
     top = np.argsort(-rd.objectness)[:8]
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 "cell (row, col)": [str(divmod(int(i) // nb, s)) for i in top],

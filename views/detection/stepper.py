@@ -17,7 +17,7 @@ from cnnplay.plots.style import (
     DET_MISS_COLOUR,
     DET_SUPPRESSED_COLOUR,
 )
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.page import KEEP, rerun_tab
 from views.detection.common import on_image
 
@@ -71,7 +71,7 @@ def nms_frame(image, boxes, texts, trace: NmsTrace, k: int, key: str) -> None:
                 }
             )
             height = min(300, 38 + 35 * len(current.suppressed))
-            st.dataframe(table, hide_index=True, height=height)
+            show_table(table, hide_index=True, height=height)
         else:
             st.caption("Nothing overlaps it enough: nothing is discarded.")
 

@@ -14,6 +14,7 @@ from cnnplay.ops.boxes import nms_trace
 from cnnplay.plots.style import DET_GT_COLOUR
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import progress_bar
 from views.detection.common import (
@@ -75,8 +76,9 @@ def windows_result(res, names: list[str], class_index: int, pixels, sw_score, io
         "several per object. For comparison, our single-shot grid detector looks once: "
         f"{one_pass * 1000:.1f} ms for all {len(raw(seed).boxes)} boxes of a scene. R-CNN ran "
         "~2,000 proposals through the CNN; Faster R-CNN shares one pass and needs ~0.2 s "
-        "per image (seed 002)."
+        f"per image ({notes_name('002')}' figures)."
     )
+    from_the_notes(("002", "R-CNN", "Single-Shot Detectors"))
 
 
 def sliding_windows(picked, digest: str, seed: int, iou_thr: float) -> None:
@@ -168,12 +170,14 @@ def coco_detector(picked, digest: str, score_thr: float, iou_thr: float, per_cla
 @tab_body
 def render(seed: int, score_thr: float, iou_thr: float, per_class: bool) -> None:
     st.markdown(
-        "Seed 002's **naive idea**: take an image classifier and slide it over windows at "
+        f"The **naive idea** of {notes_name('002')}: take an image classifier and slide it "
+        "over windows at "
         "several positions and scales; each window's probability for one class is a scored "
         "box; NMS keeps the best. It needs no detector training — but **one forward pass per "
         "window**, which is why region proposals (R-CNN, ~2,000 passes), shared features "
         "(Fast R-CNN, RoI pooling) and single-shot detectors (YOLO, one pass) exist."
     )
+    from_the_notes(("002", "How to Detect Multiple Objects?"))
     picked = image_picker("det_photo", max_side=512, default="chelsea (cat)")
     show_notes(picked)
     digest = digest_of(picked.pixels)

@@ -17,6 +17,7 @@ from cnnplay.ops.conv1d import (
 )
 from cnnplay.plots.conv1d import output_curve_figure, overlap_figure
 from ui.figures import show_figure
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 X_RANGE = (8.0, 14.0)  # the slider's range: a little beyond where f * g is non-zero
@@ -33,10 +34,11 @@ def output_curve() -> tuple[np.ndarray, np.ndarray]:
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 004's 1D example. To get the convolution at one point x: **flip** g around 0, "
-        "**shift** it by x, **multiply** it with f, and **integrate** (the area of the "
-        "product). Move x and watch the area."
+        f"The 1D example of {notes_name('004')}. To get the convolution at one point x: "
+        "**flip** g around 0, **shift** it by x, **multiply** it with f, and **integrate** "
+        "(the area of the product). Move x and watch the area."
     )
+    from_the_notes(("004", "Convolution: 1d Example"))
     st.latex(r"(f * g)(x) = \int_{-\infty}^{+\infty} f(t)\, g(x - t)\, dt")
     lo, hi = conv1d_support(SEED004_F, SEED004_G)
     st.caption(
@@ -58,7 +60,7 @@ def render() -> None:
     show_figure(output_curve_figure(xs, ys, x, value), "kn_1d_curve", width="stretch")
     st.caption(
         "Computed exactly: between breakpoints the product is a quadratic, integrated with "
-        "Simpson's rule (cnnplay.ops.conv1d, tested against np.convolve on a fine grid). "
+        "Simpson's rule (and tested against NumPy's np.convolve on a fine grid). "
         "A CNN drops the flip and computes the correlation ∫ f(t) g(t − x) dt: the flipped "
         "kernel is simply what it learns."
     )

@@ -1,7 +1,9 @@
 """The "± 1 grids" tab of the Kernels page: the notes' + and X, two kernels, padding, bias,
 activation, the sums step by step and the sliding animation (seeds 000, 003, 004).
 
-The edited input grid lives in session state (``kn_grid`` and its base, tag and version); every
+The edited input grid lives in session state (``kn_grid`` and its base, tag and version); a
+click flips a cell, and so does the keyboard path under each grid (row, column, "Flip cell"; the
+channel's cursor is ``kn_cursor_<c>``, outlined on the grid). Every
 widget's value is seeded from :data:`DEFAULTS` when absent, so "Reset this page" and the worked
 examples both come back to the notes' settings."""
 
@@ -15,41 +17,43 @@ from cnnplay.kernels import PATTERN_KERNELS
 from cnnplay.ops.activations import ACTIVATION_FORMULAS, ACTIVATIONS
 from cnnplay.ops.conv import conv2d_naive, conv_geometry, conv_step, pad2d
 from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
-from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt, signed
+from cnnplay.plots.style import CELL_COLOUR, SELECTED_COLOUR, WINDOW_COLOUR, fmt, signed
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, matrix_editor
+from ui.keyboard import cell_keys
+from ui.notes import from_the_notes, notes_name, option_label
 from ui.page import KEEP, tab_body
 
 PADDINGS = {"valid": "valid (no padding)", "same": 'zero-padded, same size ("wide")'}
-SEED000 = "Seed 000: 6×6 with a + and an X"
+SEED000 = "Seed 000: 6×6 with a + and an X"  # a GRID_PRESETS key, shown through option_label
 
 # Worked examples of the notes: one click sets every control (and drops the user's cell edits).
 EXAMPLES: dict[str, dict] = {
-    "000: find + and X": dict(
+    "Find the + and the X": dict(
         kn_in_preset=SEED000,
         kn_in_two=False,
         kn_k1_preset="+ (cross)",
         kn_k2_preset="X",
         kn_padding="valid",
     ),
-    "000: wide": dict(
+    "Wide (zero-padded)": dict(
         kn_in_preset=SEED000,
         kn_in_two=False,
         kn_k1_preset="+ (cross)",
         kn_k2_preset="X",
         kn_padding="same",
     ),
-    "000: grey + depth": dict(
+    "Grey + depth": dict(
         kn_in_two=True, kn_k1_preset="+ (cross)", kn_k2_preset="X", kn_padding="same"
     ),
-    "003: deformed X": dict(
+    "A deformed X": dict(
         kn_in_preset="Seed 003: 9×9 deformed X",
         kn_in_two=False,
         kn_k1_preset="\\ diagonal",
         kn_k2_preset="X",
         kn_padding="valid",
     ),
-    "004: 5×5 example": dict(
+    "5×5 image, 3×3 kernel": dict(
         kn_in_preset="Seed 004: 5×5 in [0, 1]",
         kn_in_two=False,
         kn_k1_preset="Seed 004 kernel (3×3)",
@@ -57,6 +61,23 @@ EXAMPLES: dict[str, dict] = {
         kn_padding="same",
     ),
 }
+EXAMPLE_HELP = {  # what each example is and which notes give it (the buttons' tooltips)
+    "Find the + and the X": f"{notes_name('000', capital=True)}: a 6×6 image with a + and an "
+    "X, searched by a + kernel and an X kernel.",
+    "Wide (zero-padded)": f"{notes_name('000', capital=True)}: the same search with zero "
+    "padding, so the feature maps keep the image's size.",
+    "Grey + depth": f"{notes_name('000', capital=True)}: two input channels (grayscale and "
+    "depth), each kernel with one slice per channel.",
+    "A deformed X": f"{notes_name('003', capital=True)}: an X that a pixel-by-pixel "
+    "comparison fails to match; small detectors (a diagonal, an X) still find its parts.",
+    "5×5 image, 3×3 kernel": f"{notes_name('004', capital=True)}: a 5×5 image in [0, 1] and "
+    "their 3×3 kernel, zero-padded.",
+}
+EXAMPLE_NOTES = (  # where the examples are in the notes (the teachers' caption)
+    ("000", "Convolutions on images", "Wide convolutions on images", "Two input channels too"),
+    ("003", "A Case Study"),
+    ("004", "Discrete Convolution in 2D"),
+)
 DEFAULTS = dict(  # session-state defaults of the tab's widgets (set when absent)
     kn_in_preset=SEED000,
     kn_in_two=False,
@@ -85,12 +106,23 @@ def load_example(name: str) -> None:
     st.session_state.update({**DEFAULTS, **EXAMPLES[name]})
 
 
+def cursor_key(channel: int) -> str:
+    """Session state: the (row, col) of the channel's last clicked or typed cell."""
+    return f"kn_cursor_{channel}"
+
+
+def move_cursor(channel: int, row: int, col: int) -> None:
+    st.session_state[cursor_key(channel)] = (row, col)
+
+
 def flip_input_cell(channel: int, row: int, col: int) -> None:
-    """Click callback: flip one cell of the input, then redraw the grids with fresh keys."""
+    """Click (or "Flip cell") callback: flip one cell of the input, make it the channel's
+    cursor, then redraw the grids with fresh keys."""
     base = st.session_state.kn_grid_base
     st.session_state.kn_grid[channel] = toggle_cell(
         st.session_state.kn_grid[channel], row, col, ink=base.max(), background=base.min()
     )
+    move_cursor(channel, row, col)
     st.session_state.kn_grid_version += 1
 
 
@@ -101,7 +133,11 @@ def input_grid() -> np.ndarray:
     starts again from that preset.
     """
     two = st.toggle(
-        "Two input channels (seed 000: grayscale + depth)", key="kn_in_two", persist_state=KEEP
+        "Two channels: grayscale + depth",
+        key="kn_in_two",
+        help=f"{notes_name('000', capital=True)}' example: the image comes from a grayscale "
+        "and a depth camera, so each kernel has two slices.",
+        persist_state=KEEP,
     )
     if two:
         base = grey_and_depth_image()  # (2, 6, 6)
@@ -111,7 +147,11 @@ def input_grid() -> np.ndarray:
         )
     else:
         preset = st.selectbox(
-            "Input image", list(GRID_PRESETS), key="kn_in_preset", persist_state=KEEP
+            "Input image",
+            list(GRID_PRESETS),
+            format_func=option_label,
+            key="kn_in_preset",
+            persist_state=KEEP,
         )
         with st.expander("Shift or deform it"):
             c1, c2, c3 = st.columns(3)
@@ -139,13 +179,7 @@ def input_grid() -> np.ndarray:
         )
     grid, version = state.kn_grid, state.kn_grid_version
     st.caption("Click a cell to flip it between ink and background.")
-    for c in range(len(grid)):
-        clickable_grid(
-            grid[c],
-            key=f"kn_click_{version}_{c}",
-            on_click=lambda row, col, c=c: flip_input_cell(c, row, col),
-            title=f"channel {c + 1}" if len(grid) > 1 else "",
-        )
+    slots = [st.container() for _ in grid]  # filled below, once the typed values are in
     with st.expander("Type exact values"):
         for c in range(len(grid)):
             grid[c] = matrix_editor(
@@ -154,13 +188,39 @@ def input_grid() -> np.ndarray:
                 step=0.1,
                 label=f"channel {c + 1}" if len(grid) > 1 else None,
             )
+    for c, slot in enumerate(slots):
+        cursor = state.get(cursor_key(c), (0, 0))
+        cursor = (min(cursor[0], grid.shape[1] - 1), min(cursor[1], grid.shape[2] - 1))
+        which = f" (channel {c + 1})" if len(grid) > 1 else ""
+        with slot:
+            clickable_grid(
+                grid[c],
+                key=f"kn_click_{version}_{c}",
+                on_click=lambda row, col, c=c: flip_input_cell(c, row, col),
+                title=f"channel {c + 1}" if len(grid) > 1 else "",
+                highlight=cursor,  # the cell the keyboard's "Flip cell" acts on
+                highlight_colour=SELECTED_COLOUR,  # orange: seen on both dark blue and red
+            )
+            cell_keys(
+                grid.shape[1:],
+                f"kn_cell_{c}",
+                cursor,
+                on_change=lambda row, col, c=c: move_cursor(c, row, col),
+                names=(f"row{which}", f"column{which}"),
+                action=f"Flip cell{which}",
+                on_action=lambda row, col, c=c: flip_input_cell(c, row, col),
+            )
     return grid.copy()
 
 
 def kernel_editor(n: int, channels: int) -> np.ndarray:
     """Kernel n as (C, k, k): a preset per size, every slice editable."""
     preset = st.selectbox(
-        f"Kernel {n}", list(PATTERN_KERNELS), key=f"kn_k{n}_preset", persist_state=KEEP
+        f"Kernel {n}",
+        list(PATTERN_KERNELS),
+        format_func=option_label,
+        key=f"kn_k{n}_preset",
+        persist_state=KEEP,
     )
     size = st.radio(
         "size",
@@ -297,13 +357,17 @@ def render() -> None:
     """The tab: worked examples, input and kernels, settings, feature maps, one sum, animation."""
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
-    st.caption(
-        "Worked examples from the lecture notes, by seed number (each sets every control below):"
-    )
+    st.caption("Worked examples from the lecture notes (each sets every control below):")
     for n, (col, name) in enumerate(zip(st.columns(len(EXAMPLES)), EXAMPLES, strict=True)):
         col.button(
-            name, key=f"kn_example_{n}", on_click=load_example, args=(name,), width="stretch"
+            name,
+            key=f"kn_example_{n}",
+            on_click=load_example,
+            args=(name,),
+            help=EXAMPLE_HELP[name],
+            width="stretch",
         )
+    from_the_notes(*EXAMPLE_NOTES)
 
     col_in, col_k1, col_k2 = st.columns([1.4, 1, 1])
     with col_in:
@@ -320,7 +384,7 @@ def results(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
     """Settings, feature maps, one sum and the animation for input ``x`` (C, H, W) and kernels
     (C, k, k): a fragment inside the tab's, so a bias, padding or activation change (or a step)
     reruns this part alone; the input and kernel editors above are not sent again."""
-    s1, s2, s3, s4 = st.columns(4)
+    s1, s2, s3, s4 = st.columns([1.3, 1, 1, 1.8])  # the flip label fits on one line
     padding = s1.radio(
         "Padding", list(PADDINGS), format_func=PADDINGS.get, key="kn_padding", persist_state=KEEP
     )

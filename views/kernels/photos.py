@@ -19,6 +19,7 @@ from cnnplay.kernels import PHOTO_KERNEL_SIZES, PHOTO_KERNELS
 from cnnplay.plots.images import DISPLAY_MODES, resolve_display_mode, to_uint8
 from cnnplay.plots.style import fmt
 from ui.inputs import image_picker, matrix_editor, show_notes
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 DEFAULT_KERNEL = "Sobel x (vertical edges)"
@@ -39,7 +40,7 @@ CHANNEL_NOTES = {
     GRAY: "One channel (luminance): a 2D image * a 2D kernel → one 2D map.",
     FILTERING: "**Image filtering, not a CNN layer**: the same 2D kernel on R, G and B "
     "separately gives three maps (3D input * 2D filter → 3D map), shown as a colour image. "
-    "A CNN layer never does this (seed 002 crosses it out).",
+    f"A CNN layer never does this ({notes_name('002')} cross it out).",
     CNN: "**What a CNN layer does**: one kernel with three slices W_R, W_G, W_B; each slice "
     "meets its own colour channel and the three products are **summed into one map**, plus a "
     "bias b (3D input * 3D filter → 2D map). A layer with K filters gives K such maps.",
@@ -80,9 +81,7 @@ def render() -> None:
             st.session_state["kn_ph_size"] = max(s for s in sizes if s <= 5)
         size = st.select_slider("Kernel size", sizes, key="kn_ph_size", persist_state=KEEP)
         if choice in PHOTO_KERNEL_SIZES:
-            st.caption(
-                f"{choice} comes in sizes {' and '.join(f'{n}×{n}' for n in sizes)} only."
-            )
+            st.caption(f"{choice} comes in sizes {' and '.join(f'{n}×{n}' for n in sizes)} only.")
         sigma = st.slider(
             "Gaussian σ",
             0.3,
@@ -105,6 +104,7 @@ def render() -> None:
         )
         st.latex(CHANNEL_FORMULAS[channels])
         st.markdown(CHANNEL_NOTES[channels])
+        from_the_notes(("002", "Supporting Color Images"))
         weight, bias = None, 0.0
         if channels == CNN:
             digest = hashlib.sha1(np.ascontiguousarray(kernel).tobytes()).hexdigest()[:8]

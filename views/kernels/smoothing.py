@@ -10,6 +10,7 @@ import streamlit as st
 from cnnplay.ops.conv1d import causal_weights, convolve_discrete, noisy_track
 from cnnplay.plots.conv1d import track_figure
 from ui.figures import show_figure
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 N = 120  # seconds of readings
@@ -19,11 +20,13 @@ CHECK_T = 60  # the time whose two sums are written out
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 002: why is it called convolution? A car's GPS gives noisy readings x(t) of its "
-        "position. Estimate the position by a **weighted average of the recent readings**, with "
-        "a weighting function w (it sums to 1 and gives no weight to the future). That "
+        f"Why is it called convolution? {notes_name('002', capital=True)} answer with a car: "
+        "its GPS gives noisy readings x(t) of its position. Estimate the position by a "
+        "**weighted average of the recent readings**, with a weighting function w (it sums to 1 "
+        "and gives no weight to the future). That "
         "weighted average is the **convolution** of x with w; w is the **kernel**."
     )
+    from_the_notes(("002", "Why Called Convolution?"))
     st.latex(r"y(t) \approx (x * w)(t) = \sum_s x(s)\, w(t - s)")
     c1, c2 = st.columns(2)
     width = int(c1.slider("width of w (readings)", 1, 25, key="kn_gps_width", persist_state=KEEP))

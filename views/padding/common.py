@@ -4,7 +4,7 @@ the defaults of settings that are kept in session state."""
 import streamlit as st
 
 DEFAULTS = {  # session-state defaults (set when absent; the widgets pass no default)
-    "pd_s1_i": 3,  # Seed 001 tab: the output cell spelled out (row), a misprinted cell
+    "pd_s1_i": 3,  # worked-example tab: the output cell spelled out (row), a misprinted cell
     "pd_s1_j": 0,  # ... and its column
 }
 

@@ -2,7 +2,8 @@
 the output grid (click a cell to see its footprint on the padded input), and an animation.
 
 The selected output cell lives in session state (``pd_cell``; ``pd_click`` renews the chart's
-key after each click, so the next click starts a fresh selection)."""
+key after each click, so the next click starts a fresh selection); the row and column inputs
+under the grid choose it from the keyboard."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
 from cnnplay.plots.style import WINDOW_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import clickable_grid
+from ui.keyboard import cell_keys
 from ui.page import KEEP, tab_body
 from views.padding.common import MODE_LABELS
 
@@ -63,7 +65,8 @@ def step_cell(delta: int, out_shape: tuple[int, int]) -> None:
 
 
 def output_picker(values: np.ndarray) -> None:
-    """The output grid; clicking a cell selects it (its footprint is drawn beside)."""
+    """The output grid; clicking a cell selects it (its footprint is drawn beside), and so does
+    typing its row and column (the keyboard path)."""
     clickable_grid(
         values,
         key=f"pd_out_{st.session_state.pd_click}",
@@ -71,6 +74,13 @@ def output_picker(values: np.ndarray) -> None:
         title="output (click a cell)",
         hint="(click: show its footprint)",
         highlight=st.session_state.pd_cell,
+    )
+    cell_keys(
+        values.shape,
+        "pd_cell",
+        st.session_state.pd_cell,
+        select_cell,
+        names=("output row", "output column"),
     )
 
 

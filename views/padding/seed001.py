@@ -15,6 +15,7 @@ from cnnplay.ops.conv import conv2d_naive, conv_step, pad2d, torch_conv2d
 from cnnplay.plots.grids import add_box, grid_figure, mark_cells
 from cnnplay.plots.style import CHANGED_COLOUR, WINDOW_COLOUR, fmt
 from ui.figures import show_figure
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 PAD = 1  # the notes' zero padding: one ring of zeros, so the 6×6 image gives a 6×6 map
@@ -33,11 +34,12 @@ def as_table(values: np.ndarray) -> pd.DataFrame:
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 001's worked example: a 6×6 image, **zero padding** of one cell (8×8 after "
-        "padding), and the 3×3 vertical-edge filter with columns 1, 0, −1. Each output is "
-        "(left column) − (right column) of its 3×3 window: large where the image is brighter "
-        "on the left. With padding the output keeps the input's size."
+        f"{notes_name('001', capital=True)}' worked example: a 6×6 image, **zero padding** of "
+        "one cell (8×8 after padding), and the 3×3 vertical-edge filter with columns 1, 0, −1. "
+        "Each output is (left column) − (right column) of its 3×3 window: large where the image "
+        "is brighter on the left. With padding the output keeps the input's size."
     )
+    from_the_notes(("001", "Convolutional layers"))
     st.latex(
         r"W = \begin{bmatrix} 1 & 0 & -1 \\ 1 & 0 & -1 \\ 1 & 0 & -1 \end{bmatrix},\qquad "
         r"n' = n + 2p - k + 1 = 6 + 2\cdot 1 - 3 + 1 = 6"

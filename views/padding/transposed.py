@@ -19,13 +19,14 @@ from cnnplay.plots.grids import add_box, grid_figure
 from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import matrix_editor
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 TRANS_X = np.array([[0.0, 1.0], [2.0, 3.0]])  # seed 001's trans_conv example (as in d2l)
 TRANS_K = np.array([[0.0, 1.0], [2.0, 3.0]])
 MATRIX_VIEWS = {
-    "seed 002: 1D, K = 3, stride 1, padding 1": 1,
-    "seed 002: 1D, K = 3, stride 2, padding 1": 2,
+    "1D, K = 3, stride 1, padding 1": 1,
+    "1D, K = 3, stride 2, padding 1": 2,
 }
 
 
@@ -42,10 +43,12 @@ def vector(entries: list[str]) -> str:
 def stamps_view() -> None:
     """Seed 001: X and K editable, the stamps added one by one, the result checked."""
     st.markdown(
-        "Seed 001's `trans_conv`: every input value **stamps** a scaled copy of the kernel into "
-        "the output, `Y[i:i+h, j:j+w] += X[i, j] * K`; overlapping stamps add up. With stride s "
-        "the stamps land s cells apart; padding p then crops p rows and columns from each side."
+        f"The `trans_conv` loop of {notes_name('001')}: every input value **stamps** a scaled "
+        "copy of the kernel into the output, `Y[i:i+h, j:j+w] += X[i, j] * K`; overlapping "
+        "stamps add up. With stride s the stamps land s cells apart; padding p then crops p rows "
+        "and columns from each side."
     )
+    from_the_notes(("001", "Deconvolution"))
     c1, c2, c3, c4 = st.columns([1, 1, 0.7, 0.7])
     with c1:
         tx = matrix_editor(TRANS_X, key="pd_tx", step=1.0, label="input X")
@@ -113,16 +116,17 @@ def stamps_view() -> None:
 
 def matrix_view() -> None:
     """Seed 002: a 1D convolution as a matrix W, and its transpose as the way back."""
-    st.subheader("Why “transposed”? The matrix view (seed 002)")
+    st.subheader("Why “transposed”? The matrix view")
     view = st.radio("Example", list(MATRIX_VIEWS), key="pd_mx", horizontal=True, persist_state=KEEP)
     stride = MATRIX_VIEWS[view]
     taps = conv_matrix_taps((1, 4), (1, 3), stride=stride, padding=(0, 1), on_padded=True)
     names = ["x", "y", "z"]
     outs = ["a'", "b'", "c'", "d'"][: taps.shape[0]]
     st.markdown(
-        f"A 1D convolution with K = 3 (weights x, y, z), stride {stride}, padding 1 is a matrix "
-        "W acting on the padded input (0, a, b, c, d, 0):"
+        f"The example of {notes_name('002')}: a 1D convolution with K = 3 (weights x, y, z), "
+        f"stride {stride}, padding 1 is a matrix W acting on the padded input (0, a, b, c, d, 0):"
     )
+    from_the_notes(("002", "Why Called Transposed Convolution?"))
     st.latex(
         r"\mathbf{W}\mathbf{a} = "
         + symbol_matrix(taps, names)

@@ -11,6 +11,8 @@ from cnnplay.plots.grids import add_box, grid_figure, mark_cells, pooling_animat
 from cnnplay.plots.style import WINDOW_COLOUR, WINNER_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, matrix_editor
+from ui.keyboard import cell_keys
+from ui.notes import option_label
 from ui.page import KEEP, tab_body
 from views.pooling.common import (
     MODES,
@@ -37,11 +39,20 @@ def clickable_output(values: np.ndarray, c: int, title: str, selected: tuple[int
         hint="(click: show its window)",
         highlight=selected,
     )
+    cell_keys(  # the keyboard's way to the same choice
+        values.shape,
+        f"pl_cell_{c}",
+        selected or (0, 0),
+        lambda i, j: select_cell(c, i, j),
+        names=("output row", "output column"),
+    )
 
 
 def grid_input() -> np.ndarray:
     """The grid to pool, (C, H, W): a preset, editable cell by cell."""
-    source = st.selectbox("Input", list(POOL_GRIDS), key="pl_source", persist_state=KEEP)
+    source = st.selectbox(
+        "Input", list(POOL_GRIDS), format_func=option_label, key="pl_source", persist_state=KEEP
+    )
     base = preset_grid(source)
     with st.expander("Type exact values"):
         return np.stack(

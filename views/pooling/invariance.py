@@ -17,18 +17,19 @@ from cnnplay.ops.pool import (
 from cnnplay.plots.grids import grid_figure, mark_cells
 from cnnplay.plots.style import CHANGED_COLOUR
 from ui.figures import show_figure
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 INPUTS = {  # name -> (input, kernel or None, fill for vacated cells, window is a row)
-    "Seed 002: one row of detector outputs": (SEED002_DETECTOR_ROW, None, 0.0, True),
+    "The notes' row of detector outputs": (SEED002_DETECTOR_ROW, None, 0.0, True),
     "9×9 + through the + kernel": (POOL_GRIDS["9×9 + (±1)"](), PLUS_3, -1.0, False),
-    "Seed 003: 9×9 X, no kernel": (POOL_GRIDS["Seed 003: 9×9 X (±1)"](), None, -1.0, False),
+    "9×9 X, no kernel": (POOL_GRIDS["Seed 003: 9×9 X (±1)"](), None, -1.0, False),
 }
 
 
 EQ_INPUTS = {  # name -> input on a background of -1 (the + kernel is the convolution f)
     "9×9 +": POOL_GRIDS["9×9 + (±1)"],
-    "Seed 003: 9×9 X": POOL_GRIDS["Seed 003: 9×9 X (±1)"],
+    "9×9 X": POOL_GRIDS["Seed 003: 9×9 X (±1)"],
 }
 
 
@@ -42,11 +43,12 @@ def render() -> None:
 def _equivariance() -> None:
     """f(g(x)) next to g(f(x)) for the + kernel and a shift the student picks."""
     st.markdown(
-        "**Equivariance** (seed 002): a function f is equivariant to g if "
-        "f(g(x)) = g(f(x)). With g a shift of the input and f a convolution: the feature map "
+        f"**Equivariance**, as {notes_name('002')} put it: a function f is equivariant to g "
+        "if f(g(x)) = g(f(x)). With g a shift of the input and f a convolution: the feature map "
         "of the shifted input **equals** the shifted feature map. Nothing is lost or changed, "
         "the pattern's response simply moves along with the pattern."
     )
+    from_the_notes(("002", "Equivariance vs. Invariance"))
     st.latex(r"f\big(g(x)\big) = g\big(f(x)\big)")
     c1, c2, c3 = st.columns([2, 1, 1])
     name = c1.selectbox("Input x", list(EQ_INPUTS), key="pl_eq_src", persist_state=KEEP)
@@ -84,9 +86,10 @@ def _invariance() -> None:
         "cell by cell with the unshifted map, almost every value changes. Max pooling keeps "
         "only the largest value of each window: while a feature stays inside its window, the "
         "pooled value stays the same. So the max-pooled map is (approximately) **invariant** "
-        "to small shifts. Use max pooling when you care more about *whether* a feature is "
-        "present than exactly where (seed 002)."
+        f"to small shifts. {notes_name('002', capital=True)} advise: *use max pooling only "
+        "when you care more about whether some feature is present than exactly where it is*."
     )
+    from_the_notes(("002", "Side Effect: Translation Invariance", "Equivariance vs. Invariance"))
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
     name = c1.selectbox("Input", list(INPUTS), key="pl_inv_src", persist_state=KEEP)
     source, kernel, fill, is_row = INPUTS[name]

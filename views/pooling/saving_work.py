@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnplay.ops.pool import pooling_savings
+from ui.figures import show_table
 from ui.page import KEEP, tab_body
 
 CHANNELS = (3, 16, 32, 64)  # the stack's channels, input first
@@ -34,7 +35,7 @@ def render() -> None:
             "multiply-adds without": [r.macs_plain for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, key="pl_sv_table")
+    show_table(table, hide_index=True, key="pl_sv_table")
     with_pool = sum(r.macs_pooled for r in rows)
     without = sum(r.macs_plain for r in rows)
     sides = r" \to ".join(str(r.side_pooled) for r in rows if r.layer.startswith(("input", "max")))

@@ -17,6 +17,7 @@ from cnnplay.plots.grids import grid_figure, mark_cells
 from cnnplay.plots.style import WINNER_COLOUR
 from ui.figures import show_figure
 from ui.inputs import matrix_editor
+from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
 from views.pooling.common import cells_of
 
@@ -26,9 +27,11 @@ LATER = np.array([[1.0, 2], [3, 4]])  # the values put back, by default
 @tab_body
 def render() -> None:
     st.markdown(
-        "Pooling throws cells away. To go back up (a decoder, a DeconvNet), seed 002 gives three "
-        "ways. **Max unpooling** uses what max pooling remembered: *where* each max came from."
+        "Pooling throws cells away. To go back up (a decoder, a DeconvNet), "
+        f"{notes_name('002')} give three ways. **Max unpooling** uses what max pooling "
+        "remembered: *where* each max came from."
     )
+    from_the_notes(("002", "Undoing Pooling"))
     c1, c2 = st.columns(2)
     with c1:
         x = matrix_editor(SEED002_UNPOOL, key="pl_un_x", step=1.0, label="Input (4×4)")

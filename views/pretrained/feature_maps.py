@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnplay.explain import strongest_channels
 from cnnplay.plots.images import tile_maps
+from ui.figures import show_table
 from ui.page import KEEP, tab_body
 from views.pretrained.common import Seen, feature_maps, layers, session_copy
 
@@ -55,4 +56,4 @@ def render(seen: Seen) -> None:
                 "size": [f"{r.shape[1]}×{r.shape[2]}" for r in table],
             }
         )
-        st.dataframe(frame, hide_index=True, key="pt_layer_table")
+        show_table(frame, hide_index=True, key="pt_layer_table")

@@ -19,6 +19,7 @@ import streamlit as st
 
 from cnnplay.explain import Occlusion
 from cnnplay.plots.images import heat_overlay, normalise_map
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP
 from ui.progress import progress_bar
 from views.pretrained.common import Seen, occlusion_map
@@ -71,9 +72,11 @@ def render(seen: Seen) -> None:
     cats = seen.cats
     c3.markdown(f"Class: **{cats[target]}** (choose it in *Saliency*)")
     st.caption(
-        "Seed 002: mask part of the image, feed it to the network and record how much the "
-        "class probability falls, at every position of the mask."
+        f"The occlusion test of {notes_name('002')}: mask part of the image, feed it to the "
+        "network and record how much the class probability falls, at every position of the "
+        "mask."
     )
+    from_the_notes(("002", "Occluding Parts of an Image"))
     wanted = OcclusionRun(seen.name, seen.digest, target, patch, stride)
     count = positions_of(seen.x.shape[-1], patch, stride)
     b1, b2 = st.columns([2, 1])

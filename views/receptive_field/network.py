@@ -9,7 +9,7 @@ import streamlit as st
 from cnnplay.models.zoo import INPUT_SIDE
 from cnnplay.plots.receptive import field_growth_figure
 from cnnplay.receptive import InputSizeError
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.hosting import profile
 from ui.page import KEEP, tab_body
 from views.receptive_field.common import (
@@ -60,7 +60,7 @@ def render() -> None:
         "branches and dense concatenations are handled, not only chains."
     )
     frame = pd.DataFrame([r.as_dict() for r in rows])
-    st.dataframe(frame, hide_index=True, key="rf_net_table", height=320)
+    show_table(frame, hide_index=True, key="rf_net_table", height=320)
     show_figure(
         field_growth_figure(
             [r.name for r in rows],

@@ -1,9 +1,10 @@
 """The "Stack of layers" tab: a preset or your own table of layers, the field after each layer
 (size, jump, start, the recurrence with its numbers) and the field of a unit you click.
 
-The clicked unit lives in session state (``rf_unit``; ``rf_version`` renews the grid's chart key
-after each click). The edited layer table of each preset is kept under ``rf_kept_<preset>``, so
-the edits are still there when the student leaves the tab or the page and comes back."""
+The clicked (or typed: the row and column inputs are the keyboard path) unit lives in session
+state (``rf_unit``; ``rf_version`` renews the grid's chart key after each choice). The edited
+layer table of each preset is kept under ``rf_kept_<preset>``, so the edits are still there when
+the student leaves the tab or the page and comes back."""
 
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from cnnplay.receptive import (
     stack_table,
     unit_span,
 )
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.inputs import clickable_grid
+from ui.keyboard import cell_keys
+from ui.notes import option_label
 from ui.page import KEEP, tab_body
 from views.receptive_field.common import keep_option, span_text
 
@@ -49,10 +52,6 @@ def on_preset() -> None:
 def select_unit(i: int, j: int) -> None:
     st.session_state.rf_unit = (i, j)
     st.session_state.rf_version += 1  # a fresh chart key for the next click
-
-
-def type_unit() -> None:
-    st.session_state.rf_unit = (st.session_state.rf_unit_r, st.session_state.rf_unit_c)
 
 
 def layer_editor(preset: str) -> list[dict]:
@@ -89,7 +88,7 @@ def field_table(rows: list[StackRow]) -> None:
             "unit 0 sees pixels": [f"{r.start}…{r.start + r.size - 1}" for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, key="rf_stack_table")
+    show_table(table, hide_index=True, key="rf_stack_table")
     last, prev = rows[-1], rows[-1].prev
     if len(rows) > 1:
         k, s, p, d = last.kernel, last.stride, last.padding, last.dilation
@@ -105,8 +104,9 @@ def field_table(rows: list[StackRow]) -> None:
 
 
 def unit_picker(rows: list[StackRow], size: int) -> tuple[StackRow, int, int]:
-    """A layer and one of its units: a clickable grid of units, or row and column inputs for
-    maps larger than MAX_GRID. Returns the layer's row and the unit."""
+    """A layer and one of its units: a clickable grid of units (maps up to MAX_GRID a side)
+    and, for every map, row and column inputs (the keyboard path). Returns the layer's row and
+    the unit."""
     names = [r.layer for r in rows]
     keep_option("rf_pick_layer", names, names[-1])
     pick = st.selectbox(
@@ -129,15 +129,7 @@ def unit_picker(rows: list[StackRow], size: int) -> tuple[StackRow, int, int]:
             "field covers (padding excluded): border units, whose fields reach into the "
             "padding, see fewer. Click a unit to outline its field on the input."
         )
-    else:
-        st.session_state.rf_unit_r, st.session_state.rf_unit_c = i, j
-        a, b = st.columns(2)
-        a.number_input(
-            "unit row", 0, n - 1, key="rf_unit_r", on_change=type_unit, persist_state=KEEP
-        )
-        b.number_input(
-            "unit column", 0, n - 1, key="rf_unit_c", on_change=type_unit, persist_state=KEEP
-        )
+    cell_keys((n, n), "rf_unit", (i, j), select_unit, names=("unit row", "unit column"))
     return row, i, j
 
 
@@ -167,7 +159,12 @@ def field_on_input(row: StackRow, i: int, j: int, size: int) -> None:
 def render() -> None:
     c1, c2 = st.columns([2, 1])
     preset = c1.selectbox(
-        "Preset", list(PRESETS), key="rf_preset", on_change=on_preset, persist_state=KEEP
+        "Preset",
+        list(PRESETS),
+        format_func=option_label,
+        key="rf_preset",
+        on_change=on_preset,
+        persist_state=KEEP,
     )
     size = int(
         c2.number_input("Input side n₀ (pixels)", 1, 4096, key="rf_size", persist_state=KEEP)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.receptive import stacked_3x3
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
 
@@ -17,10 +18,11 @@ def num(v: int) -> str:
 @tab_body
 def render() -> None:
     st.markdown(
-        "Seed 002: instead of one large kernel, stack 3×3 kernels. Each 3×3 layer adds 2 to the "
-        "field, so n = (F − 1)/2 layers see F×F — with fewer weights and a nonlinearity between "
-        "layers (C channels in and out, no bias)."
+        f"VGG's idea, in {notes_name('002')}: instead of one large kernel, stack 3×3 kernels. "
+        "Each 3×3 layer adds 2 to the field, so n = (F − 1)/2 layers see F×F — with fewer "
+        "weights and a nonlinearity between layers (C channels in and out, no bias)."
     )
+    from_the_notes(("002", "Case Study: VGG (2014)"))
     c1, c2 = st.columns(2)
     field = int(c1.number_input("Field F (odd)", 3, 99, step=2, key="rf_F", persist_state=KEEP))
     c = int(c2.number_input("Channels C", 1, 4096, key="rf_C", persist_state=KEEP))

@@ -11,7 +11,8 @@ from cnnplay.ops.conv import conv_transpose2d_naive
 from cnnplay.plots.grids import grid_figure
 from cnnplay.segmentation.plots import unet_diagram
 from cnnplay.segmentation.unet import UNetConfig
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
+from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
 from views.segmentation.common import SIZE, architecture
 
@@ -31,7 +32,7 @@ def render(config: UNetConfig) -> None:
         "width with its channels; hover a box for its shape (channels × height × width)."
     )
     show_figure(unet_diagram(arch, config, SIZE), "seg_diagram", width="stretch")
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [
                 {
@@ -62,7 +63,8 @@ def render(config: UNetConfig) -> None:
     with right:
         st.markdown(
             "**Transposed convolution** is the upsampler: each input value stamps a scaled "
-            "copy of the kernel into the output (seed 001's `trans_conv`). Its output size is"
+            f"copy of the kernel into the output (the `trans_conv` loop of {notes_name('001')})"
+            ". Its output size is"
         )
         st.latex(r"n_\text{out} = (n_\text{in} - 1)\,s - 2p + k")
         st.markdown(
@@ -86,5 +88,6 @@ def render(config: UNetConfig) -> None:
     )
     st.caption(
         "With stride 2 the stamps sit side by side (each value becomes a 2×2 block); with "
-        "stride 1 they overlap and add up, as in seed 001's example."
+        "stride 1 they overlap and add up, as in the notes' example."
     )
+    from_the_notes(("001", "Deconvolution"))

@@ -10,7 +10,7 @@ from cnnplay.plots.charts import grouped_bar_figure
 from cnnplay.segmentation.metrics import CLASS_NAMES
 from cnnplay.segmentation.plots import error_map, mask_colours, mask_overlay
 from cnnplay.segmentation.unet import SHIPPED, load_card
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.page import KEEP, tab_body
 from views.segmentation.common import (
     COMPARE_N,
@@ -28,7 +28,8 @@ SCORES = ("mean IoU", "mean Dice", "boundary accuracy", "edge 1 px", "pixel accu
 @tab_body
 def render() -> None:
     st.markdown(
-        "Three networks trained the same way on the same scenes (`scripts/train_unet.py`), "
+        "Three networks trained the same way on the same scenes (offline, by a script that "
+        "ships with the app), "
         f"scored on {COMPARE_N} new scenes: the **U-Net**, the same encoder–decoder **without "
         "skips** (the notes' FCN + DeconvNet: everything must pass the 16×16 bottleneck) and an "
         "**FCN** whose 4×4 class map is upsampled ×32 in one transposed convolution. Watch the "
@@ -59,7 +60,7 @@ def render() -> None:
             }
         )
     three = st.column_config.NumberColumn(format="%.3f")
-    st.dataframe(
+    show_table(
         pd.DataFrame(rows),
         hide_index=True,
         key="seg_compare_table",
@@ -77,7 +78,7 @@ def render() -> None:
         width="stretch",
     )
     with st.expander("IoU and Dice per class, as a table"):
-        st.dataframe(
+        show_table(
             pd.DataFrame(
                 [
                     {"model": label, "class": c, "IoU": sc.iou[k], "Dice": sc.dice[k]}

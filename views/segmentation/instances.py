@@ -10,6 +10,7 @@ from cnnplay.segmentation.instances import instances_from_semantic
 from cnnplay.segmentation.metrics import CLASS_NAMES
 from cnnplay.segmentation.plots import instance_colours, mask_colours
 from cnnplay.segmentation.unet import predict
+from ui.figures import show_table
 from ui.page import KEEP, tab_body
 from views.segmentation.common import SIZE, scene_set, shipped, show_masks
 
@@ -51,7 +52,7 @@ def render() -> None:
                 "connected pieces (U-Net mask)": int((found.classes == c).sum()),
             }
         )
-    st.dataframe(pd.DataFrame(table), hide_index=True, key="seg_inst_table")
+    show_table(pd.DataFrame(table), hide_index=True, key="seg_inst_table")
     merged = [
         r["class"] for r in table if r["connected pieces (truth mask)"] < r["objects (truth)"]
     ]

@@ -15,7 +15,7 @@ from cnnplay.seeding import same_seed_note, seeded
 from cnnplay.segmentation.plots import mask_colours
 from cnnplay.segmentation.training import SegTrainSettings, train_unet
 from cnnplay.segmentation.unet import UNet, UNetConfig, predict
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.hosting import profile
 from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
@@ -209,7 +209,7 @@ def show_runs(val_scenes: list, config: UNetConfig) -> None:
         + [(mask_colours(p), f"{latest['label']}") for p in pred[:2]]
     )
     mask_legend("seg_legend_runs")
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             [
                 {

@@ -14,6 +14,7 @@ from cnnplay.text.models import TextCNN
 from cnnplay.text.plots import feature_map_figure, filter_figure, sentence_matrix_figure
 from cnnplay.text.vocab import OOV_ID, tokenize
 from ui.figures import show_figure
+from ui.notes import from_the_notes
 from ui.page import KEEP, tab_body
 from views.text_cnn.common import MAX_LEN, trained_kim
 
@@ -109,8 +110,10 @@ def render(data: PreparedCorpus) -> None:
         f"This sentence is made up of **{length} words**; each word is a vector of "
         f"{x.shape[1]} numbers (a row below). The filter covers **{height}** word(s) at once, "
         f"so it moves **{positions} times** to scan the sentence"
-        + (" — seed 001's example: 9 words, height 2, 8 moves." if seed_001 else ".")
+        + (" — the notes' example: 9 words, height 2, 8 moves." if seed_001 else ".")
     )
+    if seed_001:
+        from_the_notes(("001", "1D CONVOLUTIONAL - EXAMPLE"))
     trace = slide_filter(x, w, b)
     st.session_state.tc_pos = min(st.session_state.tc_pos, positions - 1)
     p = st.slider(

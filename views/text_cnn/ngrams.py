@@ -10,6 +10,7 @@ import streamlit as st
 from cnnplay.text.corpus import PreparedCorpus, SentimentCorpus
 from cnnplay.text.explain import class_votes, top_ngrams
 from cnnplay.text.models import TextCNN
+from ui.figures import show_table
 from ui.page import KEEP, tab_body
 from views.text_cnn.common import current
 
@@ -52,7 +53,7 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
         "its max-pool with the highest activation. Filters are sorted by how much their weights "
         "differ between classes (the most decisive first)."
     )
-    st.dataframe(
+    show_table(
         pd.DataFrame(rows),
         hide_index=True,
         key="tc_ngrams",

@@ -14,8 +14,9 @@ from cnnplay.text.corpus import KINDS, WORD_ORDER_KINDS, PreparedCorpus, Sentime
 from cnnplay.text.models import ARCHITECTURES, accuracy_by_kind, build_model, train_text_model
 from cnnplay.text.plots import kind_accuracy_figure, model_curves_figure
 from cnnplay.train import TrainConfig
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
+from ui.notes import option_label
 from ui.page import KEEP, tab_body
 from ui.run_limit import queue_caption, training_slot
 from views.text_cnn.common import (
@@ -196,7 +197,7 @@ def results(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
     frame = comparison_table(corpus, data)
     st.markdown("**Test accuracy per kind of sentence** (same split for every model)")
     pct = {c: st.column_config.NumberColumn(format="percent") for c in LABELS.values()}
-    st.dataframe(frame, hide_index=True, key="tc_table", column_config=pct)
+    show_table(frame, hide_index=True, key="tc_table", column_config=pct)
     show_figure(
         kind_accuracy_figure(
             list(frame["kind"]),
@@ -223,7 +224,7 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
     arch = st.radio(
         "CNN",
         ["kim", "keras"],
-        format_func=lambda k: ARCHITECTURES[k].label,
+        format_func=lambda k: option_label(ARCHITECTURES[k].label),
         key="tc_arch",
         horizontal=True,
         persist_state=KEEP,

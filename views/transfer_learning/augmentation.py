@@ -9,6 +9,7 @@ import streamlit as st
 from cnnplay.plots.images import tile_maps
 from cnnplay.seeding import generator
 from cnnplay.transfer.strategies import STRATEGIES, augment, to_pixels
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.transfer_learning.common import DEFAULTS, Setup, augmentation
 
@@ -43,10 +44,11 @@ def render(s: Setup) -> None:
     settings_row()
     aug = augmentation()
     st.markdown(
-        "Seed 000, *Data augmentation*: *we can increase the number of task-specific training "
-        "examples by adding artificial training examples* — rotate, squeeze, flip. How each "
-        "strategy uses these settings:"
+        f"{notes_name('000', capital=True)}, on *data augmentation*: *we can increase the "
+        "number of task-specific training examples by adding artificial training examples* — "
+        "rotate, squeeze, flip. How each strategy uses these settings:"
     )
+    from_the_notes(("000", "Data augmentation"))
     st.markdown(strategy_notes(int(st.session_state.get("tl_views", DEFAULTS["tl_views"]))))
     if not aug.active:
         st.info("Every transformation is off: the preview shows the images unchanged.")

@@ -21,6 +21,7 @@ from cnnplay.models.pretrained import (
     tunable_stages,
 )
 from cnnplay.plots.images import tile_maps
+from ui.figures import show_table
 from ui.hosting import profile
 from ui.models import shared_pretrained
 from ui.page import KEEP
@@ -184,7 +185,7 @@ def checked(load) -> LabelledImages | None:
     if rejected:
         st.warning(f"{len(rejected)} file(s) skipped; the other images are used.")
         with st.expander("Skipped files and why"):
-            st.dataframe(
+            show_table(
                 pd.DataFrame(
                     {"file": [r.file for r in rejected], "reason": [r.reason for r in rejected]}
                 ),
@@ -217,7 +218,7 @@ def summary(s: Setup) -> None:
         f"{int(st.session_state.tl_split_seed)}, the same for all three strategies)."
     )
     st.image(sample_grid(data), caption="A row per class: " + ", ".join(data.classes))
-    st.dataframe(
+    show_table(
         pd.DataFrame(
             {
                 "class": data.classes,

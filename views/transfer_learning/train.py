@@ -20,8 +20,9 @@ from cnnplay.transfer.strategies import (
     train_scratch,
     train_transfer,
 )
-from ui.figures import show_figure
+from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.run_limit import queue_caption, training_slot
 from views.transfer_learning.common import (
@@ -53,13 +54,15 @@ def gap_explainer(s: Setup) -> None:
     shape = "×".join(str(v) for v in last_maps_shape(s.name, s.side))
     dim, k = s.dim, s.k
     st.markdown(
-        f"Seed 001, *ResNet*: a **global average pooling** layer turns the last feature maps "
+        f"{notes_name('001', capital=True)}, on *ResNet*: a **global average pooling** layer "
+        "turns the last feature maps "
         f"(here {shape} for a {s.side}×{s.side} input) into one number per map — a vector of "
         f"**{dim}** — and *one densely connected layer with a softmax* gives the classes. "
         f"Transfer learning keeps everything up to that vector and replaces the last layer: "
         f"{dim} × {k} weights + {k} biases = **{dim * k + k:,}** new parameters for your "
         f"{k} classes, instead of {dim * 1000 + 1000:,} for ImageNet's 1000."
     )
+    from_the_notes(("001", "ResNet (2016)"))
 
 
 @tab_body
@@ -213,7 +216,7 @@ def results_table(s: Setup) -> None:
         return
     st.markdown("**Results** (newest first; train again with augmentation on or off to compare)")
     percent = st.column_config.NumberColumn(format="percent")
-    st.dataframe(
+    show_table(
         pd.DataFrame(rows),
         hide_index=True,
         key="tl_results_table",
@@ -230,9 +233,10 @@ def verdict(s: Setup) -> None:
             f"With the same {len(s.train_idx)} training images, the frozen base + new head "
             f"reaches **{100 * h.val_accuracy:.1f}%** training {h.trainable:,} parameters; the "
             f"CNN from scratch reaches **{100 * sc.val_accuracy:.1f}%** training "
-            f"{sc.trainable:,}. Seed 000's point: features learned on a million images carry "
-            "over to new classes."
+            f"{sc.trainable:,}. The point of {notes_name('000')}: features learned on a "
+            "million images carry over to new classes."
         )
+        from_the_notes(("000", "Re-using pretrained layers"))
 
 
 def stopped_info(strategy: str, epochs: int, where=st) -> None:
