@@ -227,3 +227,28 @@ def queue_caption(where=st) -> None:
         + (f", {len(waiting)} waiting" if waiting else "")
         + f" (the limit is {setting}; a run waits its turn)."
     )
+
+
+def train_stop_row(
+    label: str,
+    key: str,
+    stop_key: str,
+    stop_flag: str,
+    stop_label: str = "Stop training",
+    widths: tuple[float, float] = (2, 1),
+) -> bool:
+    """A training tab's Train button (``label``, ``key``) beside its Stop button (``stop_label``,
+    ``stop_key``), then :func:`queue_caption`; returns whether Train was pressed. Stop sets
+    ``st.session_state[stop_flag] = True``, which the running loop's ``should_stop`` reads (the
+    click also interrupts the script that trains). Both buttons must sit outside a fragment:
+    a click inside one would only act once the training had finished."""
+    train_col, stop_col = st.columns(list(widths))
+    pressed = train_col.button(label, key=key, type="primary", icon=":material/play_arrow:")
+    stop_col.button(
+        stop_label,
+        key=stop_key,
+        icon=":material/stop:",
+        on_click=lambda: st.session_state.update({stop_flag: True}),
+    )
+    queue_caption()
+    return pressed

@@ -19,9 +19,7 @@ seeds are scored on the same images.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import importlib.util
-import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +32,7 @@ from torch import Tensor
 from cnnplay.data import fashion
 from cnnplay.data.fashion import read_idx
 from cnnplay.data.labelled import stratified_split
-from cnnplay.download import download_file
+from cnnplay.download import download_checked
 from cnnplay.progress import ProgressFn
 
 SIDE = 28  # every image of a Split is SIDE × SIDE
@@ -187,28 +185,15 @@ def download_mnist(on_progress: ProgressFn | None = None, mirror: str = MNIST_MI
     checked. ``on_progress(files_done, 4, {"file": name, "MB": ...})`` with a fractional
     ``files_done`` during a file. Returns the folder; raises DataUnavailable with a message
     for the user when offline or when a file is damaged."""
-    names = [name for pair in MNIST_FILES.values() for name in pair]
-    for number, name in enumerate(names, start=1):
-        path = MNIST_DIR / name
-        if not path.is_file():
-
-            def file_progress(done: int, total: int, m: dict, name=name, number=number) -> None:
-                if on_progress is not None:
-                    on_progress(number - 1 + done / max(total, 1), len(names), {"file": name, **m})
-
-            try:
-                download_file(mirror + name, path, file_progress)
-            except (urllib.error.URLError, OSError, TimeoutError) as err:
-                raise DataUnavailable(
-                    f"MNIST could not be downloaded ({err}). This needs an internet connection; "
-                    "Fashion-MNIST and the 8×8 digits work offline."
-                ) from err
-        if hashlib.md5(path.read_bytes()).hexdigest() != MNIST_MD5[name]:
-            path.unlink()
-            raise DataUnavailable(f"The downloaded {name} is damaged (checksum); try again.")
-        if on_progress is not None:
-            on_progress(number, len(names), {"file": name})
-    return MNIST_DIR
+    return download_checked(
+        mirror,
+        {name: MNIST_MD5[name] for pair in MNIST_FILES.values() for name in pair},
+        MNIST_DIR,
+        DataUnavailable,
+        "MNIST could not be downloaded ({err}). This needs an internet connection; "
+        "Fashion-MNIST and the 8×8 digits work offline.",
+        on_progress,
+    )
 
 
 # --------------------------------------------------------------------------- 8×8 digits

@@ -61,20 +61,26 @@ class MLP(nn.Module):
         return self.out(self.dropout(h))  # (N, K)
 
 
+def conv_pool_stack() -> list[nn.Module]:
+    """The notes' two conv/pool stages, shared by both seed 001 models (same layer indices, so
+    the same state_dict keys): (N, 1, 28, 28) -> (N, 64, 5, 5)."""
+    return [
+        nn.Conv2d(1, 32, 3),  # (N, 32, 26, 26)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 32, 13, 13)
+        nn.Conv2d(32, 64, 3),  # (N, 64, 11, 11)
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # (N, 64, 5, 5)
+    ]
+
+
 class Seed001CNN(nn.Module):
     """(N, 1, 28, 28) -> logits (N, K); seed 001's Keras model, layer for layer (see the module
     docstring). ``features`` is the conv/pool stack, ``head`` the dropout + dense layer."""
 
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 32, 3),  # (N, 32, 26, 26)
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, 32, 13, 13)
-            nn.Conv2d(32, 64, 3),  # (N, 64, 11, 11)
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, 64, 5, 5)
-        )
+        self.features = nn.Sequential(*conv_pool_stack())  # (N, 64, 5, 5)
         self.head = nn.Sequential(nn.Flatten(), Dropout(0.5), nn.Linear(64 * 5 * 5, num_classes))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -89,12 +95,7 @@ class Seed001FCN(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 32, 3),  # (N, 32, 26, 26)
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, 32, 13, 13)
-            nn.Conv2d(32, 64, 3),  # (N, 64, 11, 11)
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (N, 64, 5, 5)
+            *conv_pool_stack(),  # (N, 64, 5, 5)
             nn.Conv2d(64, 128, 3),  # (N, 128, 3, 3)
             nn.ReLU(),
         )

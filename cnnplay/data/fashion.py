@@ -10,7 +10,6 @@ Where the images come from, in order: the Debian package ``dataset-fashion-mnist
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 from pathlib import Path
 
@@ -125,33 +124,14 @@ def download_fashion(on_progress: ProgressFn | None = None, mirror: str = MIRROR
     """Download the four Fashion-MNIST files (about 30 MB) into :data:`DOWNLOAD_DIR`, checking
     their MD5 sums; ``on_progress(file_number, 4, {"file": name, "MB": ...})``. Returns the
     folder. Raises FashionUnavailable (with a message for the user) when offline or damaged."""
-    import urllib.error
+    from cnnplay.download import download_checked
 
-    from cnnplay.download import download_file
-
-    names = [name for pair in FILES.values() for name in pair]
-    for number, name in enumerate(names, start=1):
-        path = DOWNLOAD_DIR / name
-        if not path.is_file():
-            try:
-                download_file(
-                    mirror + name,
-                    path,
-                    lambda done, total, m, name=name, number=number: (
-                        on_progress
-                        and on_progress(
-                            number - 1 + done / max(total, 1), len(names), {"file": name, **m}
-                        )
-                    ),
-                )
-            except (urllib.error.URLError, OSError, TimeoutError) as err:
-                raise FashionUnavailable(
-                    f"Fashion-MNIST could not be downloaded ({err}). This needs an internet "
-                    "connection; the page uses its generated shapes set instead."
-                ) from err
-        if hashlib.md5(path.read_bytes()).hexdigest() != MD5[name]:
-            path.unlink()
-            raise FashionUnavailable(f"The downloaded {name} is damaged (checksum); try again.")
-        if on_progress is not None:
-            on_progress(number, len(names), {"file": name})
-    return DOWNLOAD_DIR
+    return download_checked(
+        mirror,
+        {name: MD5[name] for pair in FILES.values() for name in pair},
+        DOWNLOAD_DIR,
+        FashionUnavailable,
+        "Fashion-MNIST could not be downloaded ({err}). This needs an internet connection; the "
+        "page uses its generated shapes set instead.",
+        on_progress,
+    )

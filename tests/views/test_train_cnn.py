@@ -15,6 +15,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from cnnplay import download
 from cnnplay.convnets import data
 from cnnplay.convnets.models import KERAS_LISTING, build, normalise
 from cnnplay.convnets.training import SideBySideSettings, new_run, train_side_by_side
@@ -199,7 +200,7 @@ def test_mnist_offline_gives_a_message_and_keeps_the_settings(monkeypatch, tmp_p
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(data, "download_file", offline)
+    monkeypatch.setattr(download, "download_file", offline)  # what download_checked calls
     tiny(at)
     at.radio(key="cv_source").set_value("mnist").run()
     assert any("needs an internet connection" in i for i in texts(at, "info"))

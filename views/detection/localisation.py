@@ -41,7 +41,7 @@ from ui.hosting import profile
 from ui.inputs import seed_input
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 
 CANVAS = SINGLE.size  # the panel's canvas and the training images: 64×64 px
 NAMES = {k: b.label for k, b in BOX_LOSSES.items()}  # "L2 on coordinates", "1 − IoU"
@@ -483,17 +483,9 @@ def render() -> None:
     recover_stopped()
     if (message := st.session_state.pop(STOPPED_KEY, None)) is not None:
         st.info(message, icon=":material/stop_circle:")
-    c1, c2 = st.columns([2, 1])
-    pressed = c1.button(
-        "Train with both losses", key="det_loc_train", type="primary", icon=":material/play_arrow:"
+    pressed = train_stop_row(
+        "Train with both losses", "det_loc_train", "det_loc_stop", STOP_KEY, stop_label="Stop"
     )
-    c2.button(
-        "Stop",
-        key="det_loc_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
-    )
-    queue_caption()
     if pressed:
         where = st.container()
         with training_slot("Detection: classify + localise (L2 and 1 − IoU)", where):

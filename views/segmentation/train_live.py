@@ -19,7 +19,7 @@ from ui.figures import show_figure, show_table
 from ui.hosting import profile
 from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 from views.segmentation.common import (
     LIVE_VAL_N,
     LIVE_VAL_SEED,
@@ -285,15 +285,9 @@ def render(config: UNetConfig) -> None:
         model_seed=int(state.seg_train_seed),
     )
     recover_stopped()  # also done by the page; cheap
-    b1, b2 = st.columns([1, 1])
-    go_train = b1.button("Train", key="seg_train", type="primary", icon=":material/play_arrow:")
-    b2.button(
-        "Stop",
-        key="seg_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
+    go_train = train_stop_row(
+        "Train", "seg_train", "seg_stop", STOP_KEY, stop_label="Stop", widths=(1, 1)
     )
-    queue_caption()
     status = st.empty()  # the progress bar while training, then the stopped message or nothing
     if (note := st.session_state.pop(STOPPED_KEY, None)) is not None:
         status.info(stopped_message(note), icon=":material/stop_circle:")

@@ -18,7 +18,7 @@ from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
 from ui.notes import option_label
 from ui.page import KEEP, tab_body
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 from views.text_cnn.common import (
     BOW_CONFIG,
     LABELS,
@@ -234,20 +234,9 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
     recover_stopped(data)  # also done by the page; cheap
     if (stopped := st.session_state.pop(STOPPED_KEY, None)) is not None:
         stopped_info(*stopped)
-    c1, c2 = st.columns([2, 1])
-    pressed = c1.button(
-        f"Train the {LABELS[arch]} and the bag of words",
-        key="tc_train",
-        type="primary",
-        icon=":material/play_arrow:",
+    pressed = train_stop_row(
+        f"Train the {LABELS[arch]} and the bag of words", "tc_train", "tc_stop", STOP_KEY
     )
-    c2.button(
-        "Stop training",
-        key="tc_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
-    )
-    queue_caption()
     if pressed:
         st.session_state[STOP_KEY] = False
         where = st.container()

@@ -46,7 +46,7 @@ from ui.hosting import profile
 from ui.inputs import seed_input
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 
 DEFAULTS = {  # session-state defaults of the tab's widgets (set when absent)
     "cv_kp_faces": KeypointSettings.faces,
@@ -499,21 +499,10 @@ def render() -> None:
     recover_stopped()
     if (note := st.session_state.pop(STOPPED_KEY, None)) is not None:
         st.info(note, icon=":material/stop_circle:")
-    b1, b2 = st.columns([2, 1])
-    pressed = b1.button(
-        "Train the keypoint CNN",
-        key="cv_kp_train",
-        type="primary",
-        icon=":material/play_arrow:",
-    )
-    b2.button(
-        "Stop",
-        key="cv_kp_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
+    pressed = train_stop_row(
+        "Train the keypoint CNN", "cv_kp_train", "cv_kp_stop", STOP_KEY, stop_label="Stop"
     )
     st.caption(MEASURED)
-    queue_caption()
     if pressed:
         settings = chosen()
         where = st.container()

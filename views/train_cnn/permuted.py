@@ -41,7 +41,7 @@ from cnnplay.seeding import same_seed_note
 from ui.figures import show_figure
 from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 from views.train_cnn.common import TrainedRun, trained
 
 NAMES = ("mlp", "cnn")  # the two models the experiment compares
@@ -433,20 +433,13 @@ def render() -> None:
     st.subheader("Train on shuffled pixels")
     settings_row(run)
     recover_stopped()
-    b1, b2 = st.columns([2, 1])
-    pressed = b1.button(
+    pressed = train_stop_row(
         "Train the MLP and the CNN on shuffled pixels",
-        key="cv_perm_train",
-        type="primary",
-        icon=":material/play_arrow:",
+        "cv_perm_train",
+        "cv_perm_stop",
+        STOP_KEY,
+        stop_label="Stop",
     )
-    b2.button(
-        "Stop",
-        key="cv_perm_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
-    )
-    queue_caption()
     status = st.empty()
     if pressed:
         with training_slot("Train a CNN: shuffled pixels"):

@@ -38,7 +38,7 @@ from ui.figures import show_figure
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import progress_bar
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 from views.train_cnn.common import TrainedRun, need_training, trained
 
 IMAGE_CHOICES = [200, 500, 1000]  # test images scored at every point of the curves
@@ -306,20 +306,13 @@ def training_section(run: TrainedRun) -> tuple[bool, object]:
             "Their curves are drawn dashed over the others."
         )
         augment_settings()
-    b1, b2 = st.columns([2, 1])
-    pressed = b1.button(
+    pressed = train_stop_row(
         f"Train the three models {other}",
-        key="cv_rob_train",
-        type="primary",
-        icon=":material/play_arrow:",
+        "cv_rob_train",
+        "cv_rob_stop",
+        STOP_KEY,
+        stop_label="Stop",
     )
-    b2.button(
-        "Stop",
-        key="cv_rob_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
-    )
-    queue_caption()
     return pressed, st.empty()
 
 

@@ -20,7 +20,7 @@ from ui.inputs import seed_input
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import progress_bar
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 from views.train_cnn.common import (
     BATCH_SIZE,
     PENDING_KEY,
@@ -341,17 +341,7 @@ def render() -> None:
     run = trained()  # also keeps a run that a Stop interrupted
     if (note := st.session_state.pop(STOPPED_KEY, None)) is not None:
         stopped_info(note)
-    b1, b2 = st.columns([2, 1])
-    pressed = b1.button(
-        "Train the three models", key="cv_train", type="primary", icon=":material/play_arrow:"
-    )
-    b2.button(
-        "Stop training",
-        key="cv_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
-    )
-    queue_caption()
+    pressed = train_stop_row("Train the three models", "cv_train", "cv_stop", STOP_KEY)
     if pressed:
         state = st.session_state
         split = load(state.cv_source, state.cv_n_train, state.cv_n_test, state.cv_train_seed)

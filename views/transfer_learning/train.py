@@ -24,7 +24,7 @@ from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
-from ui.run_limit import queue_caption, training_slot
+from ui.run_limit import train_stop_row, training_slot
 from views.transfer_learning.common import (
     NO_AUGMENTATION,
     PENDING_KEY,
@@ -256,17 +256,9 @@ def render(s: Setup) -> None:
     recover_stopped(s)  # also done by the page; cheap
     if (stopped := st.session_state.pop(STOPPED_KEY, None)) is not None:
         stopped_info(*stopped)
-    c_all, c_stop = st.columns([1, 1])
-    pressed_all = c_all.button(
-        "Train all three", key="tl_train_all", type="primary", icon=":material/play_arrow:"
+    pressed_all = train_stop_row(
+        "Train all three", "tl_train_all", "tl_stop", STOP_KEY, widths=(1, 1)
     )
-    c_stop.button(
-        "Stop training",
-        key="tl_stop",
-        icon=":material/stop:",
-        on_click=lambda: st.session_state.update({STOP_KEY: True}),
-    )
-    queue_caption()
     stopped = False
     for col, strategy in zip(st.columns(3), STRATEGIES, strict=True):
         stopped = strategy_column(col, strategy, s, pressed_all and not stopped, aug) or stopped
