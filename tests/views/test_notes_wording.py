@@ -27,11 +27,8 @@ SEED = re.compile(r"\bseeds?\s*0\d\d", re.IGNORECASE)  # "seed 002", "Seeds 000,
 CODE_PATH = re.compile(r"\bcnnplay\.[a-z_]|`scripts/|\b(cnnplay|scripts|views|ui)/[\w/]+\.py\b")
 TRAILING_SEEDS = re.compile(r"\s*\(seeds? 0\d\d(?:, 0\d\d)*\)(?=,|$)")  # catalogue examples=
 
-# Temporary: files other helpers were editing while the notes' names came in. Each still shows
-# (or may show) "seed 00N" or a module path to students; empty this list once they are swept.
-LEFT_FOR_LATER = (
-    "views/train_cnn.py",
-)
+# Files allowed to show "seed 00N" or a module path to students: none since the sweep.
+LEFT_FOR_LATER: tuple[str, ...] = ()
 NOT_SHOWN = ("ui/notes.py",)  # builds the "From the notes: seed 00N" caption itself
 
 
