@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common import PAGES_DIR, summary
+from benchmarks.common import PAGES_DIR, edit_times, summary
 from cnnplay.convnets import data
 from cnnplay.convnets.data import load_split
 from cnnplay.convnets.models import MODELS
@@ -105,20 +105,10 @@ def rerun_section(changes: int) -> None:
     from streamlit.testing.v1 import AppTest
 
     floor = AppTest.from_string("import streamlit as st\nst.write('floor')\n").run()
-    floor_times = []
-    for _ in range(changes):
-        start = time.perf_counter()
-        floor.run()
-        floor_times.append((time.perf_counter() - start) * 1000)
-    at = AppTest.from_file(str(PAGES_DIR / "train_cnn.py"), default_timeout=300).run()
     rng = np.random.default_rng(0)
-    fresh = []
-    for n in range(changes):
-        EDITS[n % len(EDITS)](at, rng)
-        start = time.perf_counter()
-        at.run()
-        fresh.append((time.perf_counter() - start) * 1000)
-        assert not at.exception, at.exception
+    floor_times = edit_times(floor, [], changes, rng)
+    at = AppTest.from_file(str(PAGES_DIR / "train_cnn.py"), default_timeout=300).run()
+    fresh = edit_times(at, EDITS, changes, rng)
     # after a small run the Train tab also draws the curves and metrics
     at.select_slider(key="cv_n_train").set_value(1000)
     at.select_slider(key="cv_n_test").set_value(1000)
@@ -126,13 +116,7 @@ def rerun_section(changes: int) -> None:
     at.toggle(key="cv_augment").set_value(False)
     at.run()
     at.button(key="cv_train").click().run()
-    trained = []
-    for n in range(changes):
-        EDITS[n % 2](at, rng)  # hidden width, learning rate: nothing retrains
-        start = time.perf_counter()
-        at.run()
-        trained.append((time.perf_counter() - start) * 1000)
-        assert not at.exception, at.exception
+    trained = edit_times(at, EDITS[:2], changes, rng)  # hidden width, learning rate: no retraining
     ref = statistics.median(floor_times)
     for label, times in (
         ("floor: one-line page", floor_times),

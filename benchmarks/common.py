@@ -42,10 +42,16 @@ def rerun_times(page: str, edits: Sequence[Callable], changes: int = 20, seed: i
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(PAGES_DIR / page), default_timeout=120).run()
-    rng = np.random.default_rng(seed)
+    return edit_times(at, edits, changes, np.random.default_rng(seed))
+
+
+def edit_times(at, edits: Sequence[Callable], changes: int, rng: np.random.Generator) -> list:
+    """Time (ms) of ``at.run()`` after each of ``changes`` edits ``f(at, rng)`` of an AppTest
+    that has run (applied in turn; no edits: plain reruns). Fails on any exception."""
     times = []
     for n in range(changes):
-        edits[n % len(edits)](at, rng)
+        if edits:
+            edits[n % len(edits)](at, rng)
         start = time.perf_counter()
         at.run()
         times.append((time.perf_counter() - start) * 1000)

@@ -89,3 +89,21 @@ def forbid(monkeypatch, targets) -> list[tuple]:
     for module, name in targets:
         monkeypatch.setattr(module, name, spy)
     return calls
+
+
+def widgets_given_defaults(monkeypatch, prefix: str = "") -> list[str]:
+    """Start recording the keys (starting with ``prefix``) of widgets created with a default of
+    their own while Streamlit checks its session-state rules (it warns when a widget gets a
+    default and its key is also set in session state). Returns the list it fills."""
+    from streamlit.elements.lib import policies
+
+    given: list[str] = []
+    check = policies.check_session_state_rules
+
+    def spy(default_value, key, writes_allowed=True):
+        if key is not None and key.startswith(prefix) and default_value is not None:
+            given.append(key)
+        return check(default_value, key, writes_allowed)
+
+    monkeypatch.setattr(policies, "check_session_state_rules", spy)
+    return given

@@ -27,6 +27,7 @@ from tests.views.apptest_utils import (
     open_tab,
     plot_array,
     texts,
+    widgets_given_defaults,
 )
 
 PAGE = "../../views/text_cnn.py"
@@ -116,17 +117,7 @@ def test_defaults_show_seed_001s_nine_words_and_eight_moves(fresh):
 def test_no_widget_takes_a_default_besides_session_state(monkeypatch):
     """Streamlit warns when a widget gets a default while its key is set in session state: every
     widget of the page takes its value from session state only (common.DEFAULTS)."""
-    from streamlit.elements.lib import policies
-
-    given = []
-    check = policies.check_session_state_rules
-
-    def spy(default_value, key, writes_allowed=True):
-        if key is not None and default_value is not None:
-            given.append(key)
-        return check(default_value, key, writes_allowed)
-
-    monkeypatch.setattr(policies, "check_session_state_rules", spy)
+    given = widgets_given_defaults(monkeypatch)
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     at.text_input(key="tc_sentence").set_value("so good but boring").run()  # 4 words
     at.slider(key="tc_pos").set_value(2).run()

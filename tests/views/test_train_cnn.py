@@ -21,7 +21,15 @@ from cnnplay.convnets.models import KERAS_LISTING, build, normalise
 from cnnplay.convnets.training import SideBySideSettings, new_run, train_side_by_side
 from tests.convnets.helpers import fashion_split
 from tests.convnets.test_data import digits_csv
-from tests.views.apptest_utils import chart, image_captions, joined, open_tab, plot_array, texts
+from tests.views.apptest_utils import (
+    chart,
+    image_captions,
+    joined,
+    open_tab,
+    plot_array,
+    texts,
+    widgets_given_defaults,
+)
 from views.train_cnn.common import (
     PENDING_KEY,
     RUN_KEY,
@@ -241,17 +249,7 @@ def test_a_run_interrupted_by_stop_is_kept(at):
 def test_no_widget_takes_a_default_besides_session_state(monkeypatch, at):
     """Streamlit warns when a widget gets a default while its key is set in session state:
     every Train tab widget takes its value from session state only (common.DEFAULTS)."""
-    from streamlit.elements.lib import policies
-
-    given = []
-    check = policies.check_session_state_rules
-
-    def spy(default_value, key, writes_allowed=True):
-        if key is not None and default_value is not None:
-            given.append(key)
-        return check(default_value, key, writes_allowed)
-
-    monkeypatch.setattr(policies, "check_session_state_rules", spy)
+    given = widgets_given_defaults(monkeypatch)
     at.run()
     at.radio(key="cv_source").set_value("digits").run()
     open_tab(at, "cv", RESULTS)

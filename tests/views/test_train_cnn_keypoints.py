@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from cnnplay.keypoints.faces import KEYPOINTS, make_faces
 from cnnplay.keypoints.model import KeypointSettings, build_model
 from cnnplay.keypoints.plots import TYPES
-from tests.views.apptest_utils import chart, joined, texts
+from tests.views.apptest_utils import chart, joined, texts, widgets_given_defaults
 
 PAGE = "../../views/train_cnn.py"
 TIMEOUT = 300
@@ -163,17 +163,7 @@ def test_a_stopped_run_is_kept_and_said_once():
 def test_no_widget_takes_a_default_besides_session_state(monkeypatch):
     """Streamlit warns when a widget gets a default while its key is set in session state: every
     widget of the tab takes its value from session state only."""
-    from streamlit.elements.lib import policies
-
-    given = []
-    check = policies.check_session_state_rules
-
-    def spy(default_value, key, writes_allowed=True):
-        if key is not None and key.startswith("cv_kp_") and default_value is not None:
-            given.append(key)
-        return check(default_value, key, writes_allowed)
-
-    monkeypatch.setattr(policies, "check_session_state_rules", spy)
+    given = widgets_given_defaults(monkeypatch, "cv_kp_")
     at = open_keypoints()
     at.number_input(key="cv_kp_seed").set_value(2).run()
     at.toggle(key="cv_kp_flip").set_value(False).run()
