@@ -107,6 +107,15 @@ SECTIONS: dict[str, list[PageInfo]] = {
             seeds="seeds 000, 002, 004",
         ),
         PageInfo(
+            "What a CNN learned",
+            ":material/psychology:",
+            "Images close in feature space, a map of a whole gallery, the patches a unit "
+            "likes best, DeconvNet; images made by gradient ascent, DeepDream and style "
+            "transfer.",
+            path="views/learned.py",
+            seeds="seed 002",
+        ),
+        PageInfo(
             "Transfer learning",
             ":material/school:",
             "Your own classes on a pretrained base: a CNN from scratch vs a frozen base with "

@@ -13,6 +13,20 @@ from cnnplay.progress import ProgressFn
 Describe = Callable[[int, int, dict], str]  # (step, total, metrics) -> the bar's text
 
 
+def duration(seconds: float) -> str:
+    """A short human duration: "8 s", "2 min 05 s"."""
+    seconds = max(0, round(seconds))
+    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def time_left(elapsed: float, done: int, total: int) -> str:
+    """Estimated time left (", about 12 s left") from ``elapsed`` seconds over ``done`` of
+    ``total`` steps, at the same time per step; "" before the first step is timed."""
+    if done <= 0 or total <= done:
+        return ""
+    return f", about {duration(elapsed / done * (total - done))} left"
+
+
 def megabytes(step: int, total: int, metrics: dict) -> str:
     """A download's text: "3.2 of 19.0 MB"."""
     return f"{step / 2**20:.1f} of {total / 2**20:.1f} MB"

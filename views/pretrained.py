@@ -9,12 +9,11 @@ import hashlib
 
 import streamlit as st
 
-from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, PretrainedUnavailable
 from cnnplay.plots.charts import topk_figure
 from ui.inputs import image_picker, show_notes
-from ui.models import shared_pretrained
+from ui.models import pick_network
 from ui.notes import from_the_notes, notes_name
-from ui.page import KEEP, PageFrame
+from ui.page import PageFrame
 from views.pretrained import (
     adversarial,
     common,
@@ -41,30 +40,12 @@ from_the_notes(
     ("000", "What do the layers learn?"), ("002", "Visualization"), ("004", "CNN: Limits")
 )
 
-UNAVAILABLE_KEY = "pt_unavailable"  # session state: why the network last chosen could not load
-
-if (fallback := st.session_state.get(UNAVAILABLE_KEY)) is not None and fallback[0] == "pending":
-    # the last run could not load the chosen network: the selector shows what runs instead
-    # (set before the widget exists, the only time its value may be set)
-    st.session_state.pt_model = DEFAULT_MODEL
-    st.session_state[UNAVAILABLE_KEY] = ("shown", fallback[1])
 left, right = st.columns([1, 2])
 with left:
-    name = st.selectbox("Network", list(REGISTRY), key="pt_model", persist_state=KEEP)
-    st.caption(REGISTRY[name].about)
-    if (fallback := st.session_state.get(UNAVAILABLE_KEY)) is not None:
-        if name == DEFAULT_MODEL:
-            st.warning(fallback[1], icon=":material/cloud_off:")
-        else:  # the student chose another network: the note is old
-            del st.session_state[UNAVAILABLE_KEY]
+    name, model = pick_network("pt")
     picked = image_picker("pt_img", max_side=1024, default="chelsea (cat)")
     show_notes(picked)
 
-try:
-    model = shared_pretrained(name)
-except PretrainedUnavailable as err:
-    st.session_state[UNAVAILABLE_KEY] = ("pending", str(err))
-    st.rerun()  # once more, with the offline network in the selector and the note under it
 cats = common.categories()
 digest = hashlib.sha1(picked.pixels.tobytes() + str(picked.pixels.shape).encode()).hexdigest()
 prep = common.stages(name, digest, picked.pixels)

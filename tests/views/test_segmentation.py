@@ -252,7 +252,8 @@ def test_stop_leaves_a_message_no_stale_bar_and_labelled_results(at, monkeypatch
 
 
 def test_time_left_and_progress_text():
-    from views.segmentation.train_live import duration, progress_text, time_left
+    from ui.progress import duration, time_left
+    from views.segmentation.train_live import progress_text
 
     assert time_left(10.0, 0, 100) == "" and time_left(10.0, 100, 100) == ""
     assert time_left(9.0, 10, 100) == ", about 81 s left"
@@ -356,7 +357,7 @@ def test_the_default_drawing_is_segmented_and_larger_sides_are_explained(at):
 def test_torchvision_model_offline(at, monkeypatch, tmp_path):
     import urllib.error
 
-    import cnnplay.models.pretrained as pretrained
+    from cnnplay.models import pretrained
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network in this test")
@@ -427,8 +428,7 @@ def test_reset_this_page_restores_the_defaults(at):
 
 
 def test_a_hidden_tab_does_no_work(at, monkeypatch):
-    import views.segmentation.common as common
-    from views.segmentation import comparison, feature_maps, instances, your_image
+    from views.segmentation import common, comparison, feature_maps, instances, your_image
 
     loaders = ("predict", "shipped_predictions", "shipped_scores")
     tabs = (comparison, instances, your_image)

@@ -19,6 +19,7 @@ from ui.figures import show_figure, show_table
 from ui.hosting import profile
 from ui.inputs import seed_input
 from ui.page import KEEP, tab_body
+from ui.progress import time_left
 from ui.run_limit import train_stop_row, training_slot
 from views.segmentation.common import (
     LIVE_VAL_N,
@@ -39,20 +40,6 @@ from views.segmentation.common import (
 
 STOP_KEY = "seg_stop_flag"  # session state: Stop was pressed during the current run
 RUN_COLOURS = list(SERIES_COLOURS[:4])  # newest run first
-
-
-def duration(seconds: float) -> str:
-    """A short human duration: "8 s", "2 min 05 s"."""
-    seconds = max(0, round(seconds))
-    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
-
-
-def time_left(elapsed: float, done: int, total: int) -> str:
-    """Estimated time left (", about 12 s left") from ``elapsed`` seconds over ``done`` of
-    ``total`` steps, at the same time per step; "" before the first step is timed."""
-    if done <= 0 or total <= done:
-        return ""
-    return f", about {duration(elapsed / done * (total - done))} left"
 
 
 def progress_text(metrics: dict, epochs: int, elapsed: float, done: int, total: int) -> str:

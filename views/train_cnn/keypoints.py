@@ -46,6 +46,7 @@ from ui.hosting import profile
 from ui.inputs import seed_input
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
+from ui.progress import duration
 from ui.run_limit import train_stop_row, training_slot
 
 DEFAULTS = {  # session-state defaults of the tab's widgets (set when absent)
@@ -177,12 +178,6 @@ def recover_stopped() -> None:
 
 
 # --- training -------------------------------------------------------------------------------
-
-
-def duration(seconds: float) -> str:
-    """A short human duration: "8 s", "2 min 05 s"."""
-    seconds = max(0, round(seconds))
-    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 def train_run(settings: KeypointSettings, where) -> None:

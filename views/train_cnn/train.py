@@ -19,7 +19,7 @@ from ui.figures import show_figure
 from ui.inputs import seed_input
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
-from ui.progress import progress_bar
+from ui.progress import duration, progress_bar
 from ui.run_limit import train_stop_row, training_slot
 from views.train_cnn.common import (
     BATCH_SIZE,
@@ -56,12 +56,6 @@ MEASURED = (
     "90.0–91.1 % and the all-convolutional net only 78.8–79.1 % (its softmax-then-average head "
     "learns slowly); 20 epochs gave 98.6–99.2 %, 96.7–97.5 % and 98.1–98.3 %."
 )
-
-
-def duration(seconds: float) -> str:
-    """A short human duration: "8 s", "2 min 05 s"."""
-    seconds = max(0, round(seconds))
-    return f"{seconds} s" if seconds < 90 else f"{seconds // 60} min {seconds % 60:02d} s"
 
 
 def progress_text(metrics: dict, epochs: int, elapsed: float, step: int, total: int) -> str:
