@@ -12,7 +12,7 @@ import streamlit as st
 from ui.catalog import available_pages
 from ui.server import prepare_process
 from ui.sessions import note_session
-from ui.sidebar import device_badge
+from ui.sidebar import device_badge, photo_sidebar
 
 st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon="🧮", layout="wide")
 
@@ -31,4 +31,5 @@ for section, pages in available_pages().items():
 
 page = st.navigation(navigation)
 device_badge()
+photo_sidebar()
 page.run()

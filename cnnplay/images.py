@@ -303,6 +303,16 @@ def _downscale(
     return img, [f"Downscaled from {original[0]}×{original[1]} to {target[0]}×{target[1]}."]
 
 
+def shrink(pixels: np.ndarray, max_side: int) -> np.ndarray:
+    """An (H, W, 3) uint8 image with its longer side brought down to ``max_side`` (LANCZOS,
+    aspect kept), the same way an upload is downscaled; returned as is when small enough."""
+    height, width = pixels.shape[:2]
+    target = _fit((width, height), max_side)
+    if target == (width, height):
+        return pixels
+    return np.asarray(Image.fromarray(pixels).resize(target, Image.Resampling.LANCZOS))
+
+
 def fit_to_multiple(image: np.ndarray, multiple: int, max_side: int) -> tuple[np.ndarray, str]:
     """An (H, W, 3) uint8 image shrunk (area averaging) so its longer side is at most
     ``max_side``, then centre-cropped so both sides are multiples of ``multiple`` (what a

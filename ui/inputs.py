@@ -22,6 +22,15 @@ from cnnplay.images import (
 from cnnplay.plots.grids import add_box, clickable_grid_figure
 from cnnplay.plots.style import CELL_COLOUR, CHART_CONFIG
 from ui.page import KEEP
+from ui.photo import (
+    EVERY_PAGE_SIDE,
+    YOURS,
+    follow,
+    mark_followed,
+    photo_pixels,
+    session_photo,
+    set_session_photo,
+)
 
 CELL_WIDTH_PX = 52  # narrow columns: a 9×9 grid fits beside two kernels
 MAX_CELL_VALUE = 1000.0  # grid and kernel entries are clipped to ±this
@@ -45,13 +54,19 @@ def _decode(data: bytes, max_side: int) -> DecodedImage:
     return decode_image(data, max_side)
 
 
+PICKER_SOURCES = ["Sample", "Upload", YOURS]  # the picker's radio, in this order
+
+
 def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> PickedImage:
-    """A sample-or-upload choice. A bad upload shows its reason with ``st.error`` and the page
-    goes on with the chosen sample, so no other setting is lost; the sample select stays usable
-    whenever the sample is what is shown (no upload yet, or a bad one)."""
+    """A sample-or-upload choice, with "Your photo" (the session's photo for every page,
+    ui/photo.py) as a third source. A good upload also becomes the photo for every page. A bad
+    upload shows its reason with ``st.error`` and the page goes on with the chosen sample, so no
+    other setting is lost; the sample select stays usable whenever the sample is what is shown
+    (no upload yet, a bad one, or no photo for every page yet)."""
     names = sample_names()
+    follow(key)
     source = st.radio(
-        "Photo", ["Sample", "Upload"], horizontal=True, key=f"{key}_source", persist_state=KEEP
+        "Photo", PICKER_SOURCES, horizontal=True, key=f"{key}_source", persist_state=KEEP
     )
     decoded: DecodedImage | None = None
     problem = ""
@@ -67,20 +82,34 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
                 decoded = _decode(upload.getvalue(), max_side)
             except ImageError as err:
                 problem = f"**{upload.name}**: {err} Showing the sample photo instead."
+    mine = session_photo() if source == YOURS else None
     name = st.selectbox(
         "Sample photo",
         names,
         key=f"{key}_sample",
         index=names.index(default) if default in names else 0,
         persist_state=KEEP,
-        disabled=decoded is not None,  # only a good upload replaces the sample
+        disabled=decoded is not None or mine is not None,  # only a photo replaces the sample
     )
     if decoded is not None and upload is not None:
+        if set_session_photo(_decode(upload.getvalue(), EVERY_PAGE_SIDE).pixels, upload.name):
+            mark_followed(key)
+        st.caption(
+            "This photo is now your photo on every page that takes one (see the sidebar); "
+            "each page can still pick another."
+        )
         return PickedImage(decoded.pixels, upload.name, decoded.notes)
+    if mine is not None:
+        return PickedImage(photo_pixels(mine, max_side), f"your photo: {mine.label}")
     if problem:
         st.error(problem, icon=":material/broken_image:")
     elif source == "Upload":
         st.caption("No file yet: showing the sample photo.")
+    elif source == YOURS:
+        st.caption(
+            "No photo for every page yet: choose or upload one in the sidebar (or upload one "
+            "here). Showing the sample photo."
+        )
     return PickedImage(_sample(name, max_side), f"sample: {name}")
 
 

@@ -19,3 +19,73 @@ def device_badge() -> None:
     label = _device_text()
     icon = ":material/memory:" if label.startswith("CPU") else ":material/bolt:"
     st.sidebar.caption(f"{icon} **Computing on:** {label}  \ntorch {torch.__version__}")
+
+
+PHOTO_PROBLEM_KEY = "photo_problem"  # session state: why the last sidebar upload was refused
+
+
+def _photo_chosen() -> None:
+    """The sidebar's sample select changed: that sample is the photo for every page."""
+    from ui.inputs import _sample
+    from ui.photo import EVERY_PAGE_SIDE, set_session_photo
+
+    choice = st.session_state.photo_sample
+    if choice != NO_SAMPLE:
+        set_session_photo(_sample(choice, EVERY_PAGE_SIDE), choice)
+
+
+def _photo_uploaded() -> None:
+    """A file was dropped on the sidebar's uploader: decode it (the intake rules of
+    cnnplay.images) and make it the photo for every page, or note why it was refused."""
+    from cnnplay.images import ImageError
+    from ui.inputs import _decode
+    from ui.photo import EVERY_PAGE_SIDE, set_session_photo
+
+    upload = st.session_state.photo_upload
+    st.session_state.pop(PHOTO_PROBLEM_KEY, None)
+    if upload is None:
+        return
+    try:
+        set_session_photo(_decode(upload.getvalue(), EVERY_PAGE_SIDE).pixels, upload.name)
+    except ImageError as err:
+        st.session_state[PHOTO_PROBLEM_KEY] = f"**{upload.name}**: {err} Your photo stays as it was."
+
+
+NO_SAMPLE = "(none)"
+
+
+def photo_sidebar() -> None:
+    """The sidebar's "Your photo" panel: the current photo for every page as a thumbnail, a
+    sample to choose or a file to upload, and "Forget it". A bad upload is refused with its
+    reason; the current photo stays. Choices act once (callbacks), so a photo uploaded later on
+    a page is not overwritten by the sidebar's older choice."""
+    from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, sample_names
+    from ui.photo import THUMB_PX, forget_session_photo, session_photo
+
+    box = st.sidebar.expander("Your photo, on every page", icon=":material/photo_camera:")
+    box.selectbox(
+        "Choose a sample",
+        [NO_SAMPLE, *sample_names()],
+        key="photo_sample",
+        on_change=_photo_chosen,
+        help="Every page that takes a photo starts from it; each page can still pick another.",
+    )
+    box.file_uploader(
+        f"or upload one ({', '.join(UPLOAD_TYPES)}; up to {MAX_FILE_BYTES // 2**20} MB)",
+        type=list(UPLOAD_TYPES),
+        key="photo_upload",
+        on_change=_photo_uploaded,
+    )
+    if (problem := st.session_state.get(PHOTO_PROBLEM_KEY)) is not None:
+        box.error(problem, icon=":material/broken_image:")
+    photo = session_photo()
+    if photo is None:
+        box.caption("No photo for every page yet: pages use their own samples.")
+        return
+
+    def forget() -> None:
+        forget_session_photo()
+        st.session_state.photo_sample = NO_SAMPLE
+
+    box.button("Forget it", key="photo_forget", icon=":material/delete:", on_click=forget)
+    st.sidebar.image(photo.pixels, width=THUMB_PX, caption=f"Your photo: {photo.label}")

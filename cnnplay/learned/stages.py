@@ -33,8 +33,8 @@ class Stage:
 
 
 def feature_stages(model: nn.Module, side: int = 224) -> list[Stage]:
-    """Every stage of ``body_stages(model)`` whose output is a 4D feature map (N, C, h, w),
-    shallowest first, probed with one (1, 3, side, side) zero input. Stages that only
+    """Every stage of ``body_stages(model)`` whose output is a 4D feature map (N, C, h, w) with
+    h > 1 (a global pool's 1×1 output is the feature vector, not a map), shallowest first, probed with one (1, 3, side, side) zero input. Stages that only
     normalise or activate the previous one's map are kept (they change its values)."""
     stages = body_stages(model)
     device = next(model.parameters()).device
@@ -46,7 +46,7 @@ def feature_stages(model: nn.Module, side: int = 224) -> list[Stage]:
             out = stage(out)
             if any(isinstance(m, nn.Conv2d) for m in stage.modules()):
                 depth += 1
-            if out.dim() == 4:
+            if out.dim() == 4 and out.shape[-1] > 1:  # not a global pool's 1×1
                 rows.append(Stage(i, type(stage).__name__, out.shape[1], out.shape[2], depth))
     return rows
 

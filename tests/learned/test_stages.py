@@ -1,0 +1,70 @@
+"""cnnplay.learned.stages: which stages of a backbone give feature maps, and the truncated
+network built from the model's own modules (read-only)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from cnnplay.learned.stages import feature_stages, model_device, truncated
+from cnnplay.models.pretrained import DEFAULT_MODEL, body_stages, load_pretrained
+
+
+class Tiny(nn.Module):
+    """A ResNet-shaped toy (the family body_stages knows by its children's names)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(2)
+        self.layer1 = nn.Conv2d(4, 6, 3, padding=1)
+        self.layer2 = nn.Conv2d(6, 8, 3, stride=2, padding=1)
+        self.layer3 = nn.Identity()
+        self.layer4 = nn.Conv2d(8, 5, 1)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(5, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+def test_feature_stages_of_a_toy_follow_its_shapes() -> None:
+    model = Tiny().eval()
+    rows = feature_stages(model, side=32)
+    # conv1 16, bn 16, relu 16, pool 8, layer1 8 (6 ch), layer2 4, layer3 4, layer4 4 (5 ch)
+    assert [r.side for r in rows] == [16, 16, 16, 8, 8, 4, 4, 4]
+    assert [r.channels for r in rows] == [4, 4, 4, 4, 6, 8, 8, 5]
+    assert [r.depth for r in rows] == [1, 1, 1, 1, 2, 3, 3, 4]  # convolutions so far
+    assert rows[4].label == "stage 4 · 6 channels, 8×8"
+    # the global pool's 1×1 output and the flattened vector are not feature maps
+    assert len(body_stages(model)) == len(rows) + 2
+
+
+def test_truncated_uses_the_models_own_modules_and_matches_its_forward() -> None:
+    torch.manual_seed(0)
+    model = Tiny().eval()
+    x = torch.randn(2, 3, 32, 32)
+    cut = truncated(model, 4)
+    assert cut[0] is model.conv1 and cut[-1] is model.layer1
+    with torch.no_grad():
+        expected = model.layer1(model.maxpool(model.relu(model.bn1(model.conv1(x)))))
+        torch.testing.assert_close(cut(x), expected)
+    assert model_device(model) == next(model.parameters()).device
+
+
+def test_efficientnet_stages_end_in_1280_channels_at_a_32nd_of_the_side() -> None:
+    model = load_pretrained(DEFAULT_MODEL)
+    rows = feature_stages(model, side=224)
+    assert rows[0].side == 112 and rows[-1].side == 7 and rows[-1].channels == 1280
+    sides = [r.side for r in rows]
+    assert sides == sorted(sides, reverse=True)  # never grows with depth
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(1, 3, 64, 64, requires_grad=True)
+    (grad,) = torch.autograd.grad(truncated(model, rows[5].index)(x).square().mean(), x)
+    assert grad.abs().sum() > 0
+    for k, v in model.state_dict().items():  # a gradient w.r.t. the input changes nothing
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
