@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.catalog import available_pages
+from ui.quiz import quiz_switch
 from ui.server import prepare_process
 from ui.sessions import note_session
 from ui.sidebar import device_badge, photo_sidebar
@@ -31,5 +32,6 @@ for section, pages in available_pages().items():
 
 page = st.navigation(navigation)
 device_badge()
+quiz_switch()  # quiz mode for the whole app (ui/quiz.py); ?quiz=1 turns it on
 photo_sidebar()
 page.run()

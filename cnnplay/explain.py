@@ -17,7 +17,6 @@ Inputs ``x`` are (3, H, W) float32 tensors, normalised as the model expects.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -27,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnplay.device import get_device
-from cnnplay.models.copies import shared_weights_copy
+from cnnplay.learned.deconvnet import GuidedReLU as GuidedReLU  # its public name here too
+from cnnplay.learned.deconvnet import rule_model
 from cnnplay.progress import ProgressFn, StopFn
 
 
@@ -191,41 +191,12 @@ def saliency(model: nn.Module, x: torch.Tensor, target: int) -> np.ndarray:
     return grad[0].abs().amax(0).float().cpu().numpy()
 
 
-class _GuidedReLUFn(torch.autograd.Function):
-    """ReLU / ReLU6 forward; backward passes only positive gradients through active units."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, upper: float) -> torch.Tensor:
-        ctx.save_for_backward(x)
-        ctx.upper = upper
-        return x.clamp(0, upper)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
-        (x,) = ctx.saved_tensors
-        active = (x > 0) & (x < ctx.upper)
-        return grad * active * (grad > 0), None
-
-
-class GuidedReLU(nn.Module):
-    def __init__(self, upper: float = math.inf) -> None:
-        super().__init__()
-        self.upper = upper
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _GuidedReLUFn.apply(x, self.upper)
-
-
 def guided_model(model: nn.Module) -> nn.Module:
     """A copy of model whose nn.ReLU / nn.ReLU6 are GuidedReLU (the weights are shared, not
-    copied); model is not changed."""
-    clone = shared_weights_copy(model)
-    for name, module in list(clone.named_modules()):
-        if isinstance(module, (nn.ReLU, nn.ReLU6)):
-            upper = 6.0 if isinstance(module, nn.ReLU6) else math.inf
-            parent = _parent(clone, name)
-            setattr(parent, name.rpartition(".")[2], GuidedReLU(upper))
-    return clone
+    copied); model is not changed. The "guided" case of
+    :func:`cnnplay.learned.deconvnet.rule_model`, where the three ways back through a ReLU
+    (gradient, DeconvNet, guided backprop) are compared."""
+    return rule_model(model, "guided")
 
 
 def guided_backprop(

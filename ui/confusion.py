@@ -19,8 +19,9 @@ from cnnplay.metrics import confusion_matrix
 from cnnplay.plots.charts import confusion_figure
 from cnnplay.plots.grids import add_box
 from cnnplay.plots.images import tile_maps
-from cnnplay.plots.style import SELECTED_COLOUR
+from cnnplay.plots.style import CHART_CONFIG, SELECTED_COLOUR
 from ui.keyboard import keyboard_caption
+from ui.links import LINK
 from ui.page import KEEP
 
 MAX_CELL_IMAGES = 24  # images shown for one cell
@@ -70,8 +71,10 @@ def confusion_explorer(
 
     c1, c2 = st.columns([3, 2])
     with c2:
-        true = st.selectbox("True class", names, key=f"{key}_true", persist_state=KEEP)
-        chosen = st.selectbox("Predicted class", names, key=f"{key}_pred", persist_state=KEEP)
+        true = st.selectbox("True class", names, key=f"{key}_true", persist_state=KEEP, bind=LINK)
+        chosen = st.selectbox(
+            "Predicted class", names, key=f"{key}_pred", persist_state=KEEP, bind=LINK
+        )
         keyboard_caption(
             "Tab to *True class* and *Predicted class*, pick with the arrow keys or by typing, "
             "then Enter: the same as a click on that cell (outlined)."
@@ -85,7 +88,7 @@ def confusion_explorer(
             key=chart_key,
             on_select=on_click,
             selection_mode="points",
-            config={"displayModeBar": False},
+            config=CHART_CONFIG,
         )
     with c2:
         hits = np.flatnonzero((np.asarray(truth) == t) & (np.asarray(pred) == p))

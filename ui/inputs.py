@@ -21,6 +21,7 @@ from cnnplay.images import (
 )
 from cnnplay.plots.grids import add_box, clickable_grid_figure
 from cnnplay.plots.style import CELL_COLOUR, CHART_CONFIG
+from ui.links import LINK
 from ui.page import KEEP
 from ui.photo import (
     EVERY_PAGE_SIDE,
@@ -55,6 +56,10 @@ def _decode(data: bytes, max_side: int) -> DecodedImage:
 
 
 PICKER_SOURCES = ["Sample", "Upload", YOURS]  # the picker's radio, in this order
+NO_PHOTO_IN_LINKS = (
+    "A link to this page (Copy link to this setup) keeps this choice, but links never carry "
+    "photos: whoever opens one uploads their own."
+)
 
 
 def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> PickedImage:
@@ -66,7 +71,7 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
     names = sample_names()
     follow(key)
     source = st.radio(
-        "Photo", PICKER_SOURCES, horizontal=True, key=f"{key}_source", persist_state=KEEP
+        "Photo", PICKER_SOURCES, horizontal=True, key=f"{key}_source", persist_state=KEEP, bind=LINK
     )
     decoded: DecodedImage | None = None
     problem = ""
@@ -89,6 +94,7 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
         key=f"{key}_sample",
         index=names.index(default) if default in names else 0,
         persist_state=KEEP,
+        bind=LINK,
         disabled=decoded is not None or mine is not None,  # only a photo replaces the sample
     )
     if decoded is not None and upload is not None:
@@ -105,11 +111,13 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
         st.error(problem, icon=":material/broken_image:")
     elif source == "Upload":
         st.caption("No file yet: showing the sample photo.")
+        st.caption(NO_PHOTO_IN_LINKS)
     elif source == YOURS:
         st.caption(
             "No photo for every page yet: choose or upload one in the sidebar (or upload one "
             "here). Showing the sample photo."
         )
+        st.caption(NO_PHOTO_IN_LINKS)
     return PickedImage(_sample(name, max_side), f"sample: {name}")
 
 
@@ -212,6 +220,7 @@ def seed_input(key: str, draws: str, where=st) -> int:
             MAX_SEED,
             key=key,
             persist_state=KEEP,
+            bind=LINK,
             help=f"The initial weights, {draws} are drawn from this seed alone: the same seed "
             "and settings train the same model again.",
         )

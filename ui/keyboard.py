@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
+from ui.links import LINK
 from ui.page import KEEP
 
 KEYBOARD_ICON = ":material/keyboard:"
@@ -61,8 +62,12 @@ def cell_keys(
         on_change(int(state[kr]), int(state[kc]))
 
     columns = st.columns(3 if action else 2, vertical_alignment="bottom")
-    columns[0].number_input(names[0], 0, h - 1, key=kr, on_change=typed, persist_state=KEEP)
-    columns[1].number_input(names[1], 0, w - 1, key=kc, on_change=typed, persist_state=KEEP)
+    columns[0].number_input(
+        names[0], 0, h - 1, key=kr, on_change=typed, persist_state=KEEP, bind=LINK
+    )
+    columns[1].number_input(
+        names[1], 0, w - 1, key=kc, on_change=typed, persist_state=KEEP, bind=LINK
+    )
     if action is not None and on_action is not None:
         columns[2].button(
             action,
@@ -104,6 +109,7 @@ def option_keys(
         key=key,
         on_change=lambda: on_change(int(st.session_state[key])),
         persist_state=KEEP,
+        bind=LINK,
     )
     keyboard_caption(
         f"Tab to *{label}*, pick with the arrow keys or by typing, then Enter: the same as a "

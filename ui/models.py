@@ -11,6 +11,7 @@ from cnnplay.models.pretrained import (
     PretrainedUnavailable,
     load_pretrained,
 )
+from ui.links import LINK
 from ui.page import KEEP
 from ui.progress import progress_bar
 
@@ -36,7 +37,7 @@ def pick_network(prefix: str, where=st) -> tuple[str, torch.nn.Module]:
         # set before the widget exists, the only time its value may be set
         state[key] = DEFAULT_MODEL
         state[unavailable] = ("shown", fallback[1])
-    name = where.selectbox("Network", list(REGISTRY), key=key, persist_state=KEEP)
+    name = where.selectbox("Network", list(REGISTRY), key=key, persist_state=KEEP, bind=LINK)
     where.caption(REGISTRY[name].about)
     if (fallback := state.get(unavailable)) is not None:
         if name == DEFAULT_MODEL:

@@ -26,13 +26,14 @@ How it holds a class (one server, thirty students):
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException, StreamlitPageNotFoundError
 
 from ui.catalog import neighbours
+from ui.links import link_panel, link_tab, report_dropped, snapshot
 
 KEEP = "session"  # persist_state of every keyed widget: its value survives page changes
 TAB_SUFFIX = "_tab"  # session-state key of a page's tab widget: prefix + this
@@ -61,6 +62,8 @@ class PageFrame:
     prefix: str  # key prefix of this page's widgets and state, e.g. "det" for "det_..."
     title: str  # the page's title (st.title)
     extra_prefixes: tuple[str, ...] = ()  # further key prefixes that belong to the page
+    _run: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # this run's
+    # placeholders (the link notice under the title)
 
     @property
     def prefixes(self) -> tuple[str, ...]:
@@ -74,12 +77,22 @@ class PageFrame:
         """Forget every setting and result of this page (the widgets show their defaults)."""
         for key in [k for k in st.session_state if self.owns(k) and k != f"{self.prefix}_reset"]:
             del st.session_state[key]
+        for key in [k for k in st.query_params if self.owns(k)]:
+            try:  # the open tab (a bound widget's parameter follows its default by itself)
+                del st.query_params[key]
+            except StreamlitAPIException:
+                pass
 
     def header(self, caption: str | None = None) -> None:
-        """The page title and, in the sidebar, the "Reset this page" button."""
+        """The page title and, in the sidebar, the "Reset this page" button and the "Copy link
+        to this setup" popover (ui/links.py). Under the title, a notice when a link held
+        settings this page could not use (filled in by :meth:`tabs`)."""
+        snapshot(self.prefixes)
         st.title(self.title)
+        self._run["notice"] = st.empty()
         if caption:
             st.caption(caption)
+        link_panel(self.prefixes)
         st.sidebar.button(
             "Reset this page",
             key=f"{self.prefix}_reset",
@@ -96,10 +109,15 @@ class PageFrame:
         ``at.session_state[f"{prefix}_tab"] = label`` and ``at.run()``."""
         labels: Sequence[str] = list(bodies)
         key, saved = f"{self.prefix}{TAB_SUFFIX}", f"{self.prefix}{SAVED_TAB_SUFFIX}"
-        if key not in st.session_state and st.session_state.get(saved) in labels:
-            # back on the page: reopen the tab the student left (set before the widget exists,
-            # so the widget's identity, and its value on the next runs, stay the same)
-            st.session_state[key] = st.session_state[saved]
+        if key not in st.session_state:
+            # a page opened from a link: its tab; back on the page: the tab the student left
+            # (set before the widget exists, so the widget's identity, and its value on the
+            # next runs, stay the same)
+            if (linked := st.query_params.get(key)) is not None and linked not in labels:
+                self._run["bad_tab"] = True  # reported with the link's other settings
+            wanted = linked if linked in labels else st.session_state.get(saved)
+            if wanted in labels:
+                st.session_state[key] = wanted
         containers = st.tabs(labels, key=key, on_change="rerun")
         open_label = labels[0]
         for label, container in zip(labels, containers, strict=True):
@@ -108,6 +126,9 @@ class PageFrame:
                 with container:
                     bodies[label]()
         st.session_state[saved] = open_label
+        link_tab(key, open_label, labels[0])
+        if "notice" in self._run:
+            report_dropped(self._run["notice"], self._run.get("bad_tab", False) and key)
         self.next_concept()
         return open_label
 

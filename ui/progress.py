@@ -46,7 +46,9 @@ def progress_bar(text: str, describe: Describe = steps, where=st) -> Iterator[Pr
     bar = where.progress(0.0, text=text)
 
     def on_progress(step: int, total: int, metrics: dict) -> None:
-        bar.progress(min(1.0, step / max(total, 1)), text=f"{text} {describe(step, total, metrics)}")
+        bar.progress(
+            min(1.0, step / max(total, 1)), text=f"{text} {describe(step, total, metrics)}"
+        )
 
     try:
         yield on_progress

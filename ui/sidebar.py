@@ -6,6 +6,8 @@ import streamlit as st
 import torch
 
 from cnnplay.device import device_label, get_device
+from ui.links import LINK
+from ui.page import KEEP
 
 
 @st.cache_resource
@@ -48,7 +50,9 @@ def _photo_uploaded() -> None:
     try:
         set_session_photo(_decode(upload.getvalue(), EVERY_PAGE_SIDE).pixels, upload.name)
     except ImageError as err:
-        st.session_state[PHOTO_PROBLEM_KEY] = f"**{upload.name}**: {err} Your photo stays as it was."
+        st.session_state[PHOTO_PROBLEM_KEY] = (
+            f"**{upload.name}**: {err} Your photo stays as it was."
+        )
 
 
 NO_SAMPLE = "(none)"
@@ -67,6 +71,8 @@ def photo_sidebar() -> None:
         "Choose a sample",
         [NO_SAMPLE, *sample_names()],
         key="photo_sample",
+        persist_state=KEEP,
+        bind=LINK,
         on_change=_photo_chosen,
         help="Every page that takes a photo starts from it; each page can still pick another.",
     )
@@ -76,6 +82,8 @@ def photo_sidebar() -> None:
         key="photo_upload",
         on_change=_photo_uploaded,
     )
+    if st.session_state.photo_sample != NO_SAMPLE and session_photo() is None:
+        _photo_chosen()  # a link named the sample: the select took it without a change event
     if (problem := st.session_state.get(PHOTO_PROBLEM_KEY)) is not None:
         box.error(problem, icon=":material/broken_image:")
     photo = session_photo()

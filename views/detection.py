@@ -9,6 +9,7 @@ open, as a fragment (a widget inside it reruns that tab alone)."""
 import streamlit as st
 
 from cnnplay.scenes import CLASSES
+from ui.links import LINK
 from ui.page import KEEP, PageFrame
 from views.detection import (
     anchors,
@@ -34,12 +35,16 @@ st.markdown(
 )
 
 c_seed, c_score, c_iou, c_mode = st.columns([1, 1.3, 1.3, 1.2])
-seed = int(c_seed.number_input("Scene number", 0, 10**6, key="det_seed", persist_state=KEEP))
-score_thr = c_score.slider(
-    "Score threshold", 0.0, 1.0, step=0.05, key="det_score", persist_state=KEEP
+seed = int(
+    c_seed.number_input("Scene number", 0, 10**6, key="det_seed", persist_state=KEEP, bind=LINK)
 )
-iou_thr = c_iou.slider("NMS IoU threshold", 0.05, 1.0, step=0.05, key="det_iou", persist_state=KEEP)
-per_class = c_mode.toggle("Per-class NMS", key="det_per_class", persist_state=KEEP)
+score_thr = c_score.slider(
+    "Score threshold", 0.0, 1.0, step=0.05, key="det_score", persist_state=KEEP, bind=LINK
+)
+iou_thr = c_iou.slider(
+    "NMS IoU threshold", 0.05, 1.0, step=0.05, key="det_iou", persist_state=KEEP, bind=LINK
+)
+per_class = c_mode.toggle("Per-class NMS", key="det_per_class", persist_state=KEEP, bind=LINK)
 st.caption(
     f"Scenes are {common.SCENE.size}×{common.SCENE.size} px: {', '.join(CLASSES)} in random "
     "colours over clutter (lines, specks) and noise, drawn afresh from the scene number: the "

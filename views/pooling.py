@@ -6,6 +6,7 @@ open, as a fragment (a widget inside it reruns that tab alone)."""
 
 import streamlit as st
 
+from ui.links import LINK
 from ui.page import KEEP, PageFrame
 from views.pooling import (
     backprop,
@@ -40,10 +41,17 @@ mode = c_mode.radio(
     horizontal=True,
     key="pl_mode",
     persist_state=KEEP,
+    bind=LINK,
 )
 size = int(
     c_size.number_input(
-        "Window size k", 1, 16, key="pl_size", disabled=mode == "global", persist_state=KEEP
+        "Window size k",
+        1,
+        16,
+        key="pl_size",
+        disabled=mode == "global",
+        persist_state=KEEP,
+        bind=LINK,
     )
 )
 stride = int(
@@ -55,6 +63,7 @@ stride = int(
         disabled=mode == "global",
         help="How far the window moves each step; smaller than k: the windows overlap.",
         persist_state=KEEP,
+        bind=LINK,
     )
 )
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from cnnplay.scenes import CLASSES
 from cnnplay.segmentation.unet import UNetConfig
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, PageFrame
 from views.segmentation import (
@@ -43,9 +44,13 @@ from_the_notes(("001", "Fully Convolutional Networks (2015)", "Semantic Segmenta
 
 st.subheader("The network")
 c1, c2, c3, c4, c5 = st.columns([0.9, 0.9, 1.4, 1.5, 1.25])  # "Skip connections" fits
-depth = int(c1.slider("Depth (poolings)", 1, 5, key="seg_depth", persist_state=KEEP))
-width = int(c2.selectbox("Base width", [4, 8, 16, 32], key="seg_width", persist_state=KEEP))
-decoder = DECODERS[c3.radio("Decoder", list(DECODERS), key="seg_decoder", persist_state=KEEP)]
+depth = int(c1.slider("Depth (poolings)", 1, 5, key="seg_depth", persist_state=KEEP, bind=LINK))
+width = int(
+    c2.selectbox("Base width", [4, 8, 16, 32], key="seg_width", persist_state=KEEP, bind=LINK)
+)
+decoder = DECODERS[
+    c3.radio("Decoder", list(DECODERS), key="seg_decoder", persist_state=KEEP, bind=LINK)
+]
 upsample = UPSAMPLERS[
     c4.radio(
         "Upsampling",
@@ -53,10 +58,11 @@ upsample = UPSAMPLERS[
         key="seg_upsample",
         disabled=decoder == "fcn",
         persist_state=KEEP,
+        bind=LINK,
     )
 ]
 skips = c5.toggle(
-    "Skip connections", key="seg_skips", disabled=decoder == "fcn", persist_state=KEEP
+    "Skip connections", key="seg_skips", disabled=decoder == "fcn", persist_state=KEEP, bind=LINK
 )
 config = UNetConfig(depth, width, upsample=upsample, skips=skips, decoder=decoder)
 

@@ -25,18 +25,23 @@ class Stage:
     channels: int  # C of its (1, C, h, w) output
     side: int  # h (= w) of its output for a square input of the probed side
     depth: int  # how many stages that hold a convolution are at or before this one (1 = first)
+    name: str = ""  # the module's name in the model ("blocks.2", "features.16"); "" if none
+
 
     @property
     def label(self) -> str:
-        """e.g. "stage 5 · 80 channels, 14×14" (the side for the probed input)."""
-        return f"stage {self.index} · {self.channels} channels, {self.side}×{self.side}"
+        """e.g. "stage 5 (blocks.3) · 80 channels, 14×14" (the side for the probed input)."""
+        named = f" ({self.name})" if self.name else ""
+        return f"stage {self.index}{named} · {self.channels} channels, {self.side}×{self.side}"
 
 
 def feature_stages(model: nn.Module, side: int = 224) -> list[Stage]:
     """Every stage of ``body_stages(model)`` whose output is a 4D feature map (N, C, h, w) with
-    h > 1 (a global pool's 1×1 output is the feature vector, not a map), shallowest first, probed with one (1, 3, side, side) zero input. Stages that only
-    normalise or activate the previous one's map are kept (they change its values)."""
+    h > 1 (a global pool's 1×1 output is the feature vector, not a map), shallowest first,
+    probed with one (1, 3, side, side) zero input. Stages that only normalise or activate the
+    previous one's map are kept (they change its values)."""
     stages = body_stages(model)
+    names = {id(m): n for n, m in model.named_modules()}
     device = next(model.parameters()).device
     out = torch.zeros(1, 3, side, side, device=device)
     rows: list[Stage] = []
@@ -47,7 +52,10 @@ def feature_stages(model: nn.Module, side: int = 224) -> list[Stage]:
             if any(isinstance(m, nn.Conv2d) for m in stage.modules()):
                 depth += 1
             if out.dim() == 4 and out.shape[-1] > 1:  # not a global pool's 1×1
-                rows.append(Stage(i, type(stage).__name__, out.shape[1], out.shape[2], depth))
+                name = names.get(id(stage), "")
+                rows.append(
+                    Stage(i, type(stage).__name__, out.shape[1], out.shape[2], depth, name)
+                )
     return rows
 
 

@@ -47,7 +47,13 @@ MAP_SECTION_LINE = "#cccccc"  # ... the frame around a section
 CELL_PX = 38  # pixel size of one grid cell
 MAX_SIDE_PX = 420  # cap on a grid figure's side
 FONT_SIZE = 12
-CHART_CONFIG = {"displayModeBar": False}  # grids are not for zooming; keep them clean
+# Every figure: one mode-bar button only, "Download plot as a PNG" (twice the screen's
+# resolution, for slides), shown on hover; no zoom or pan tools (grids are not for zooming)
+CHART_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtons": [["toImage"]],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 
 
 def fmt(value: float) -> str:

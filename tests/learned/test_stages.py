@@ -39,7 +39,8 @@ def test_feature_stages_of_a_toy_follow_its_shapes() -> None:
     assert [r.side for r in rows] == [16, 16, 16, 8, 8, 4, 4, 4]
     assert [r.channels for r in rows] == [4, 4, 4, 4, 6, 8, 8, 5]
     assert [r.depth for r in rows] == [1, 1, 1, 1, 2, 3, 3, 4]  # convolutions so far
-    assert rows[4].label == "stage 4 · 6 channels, 8×8"
+    assert rows[4].label == "stage 4 (layer1) · 6 channels, 8×8"
+    assert [r.name for r in rows[:4]] == ["conv1", "bn1", "relu", "maxpool"]
     # the global pool's 1×1 output and the flattened vector are not feature maps
     assert len(body_stages(model)) == len(rows) + 2
 

@@ -18,7 +18,10 @@ from cnnplay.cost import (
 )
 from cnnplay.device import device_label, get_device
 from cnnplay.plots.charts import grouped_bar_figure
+from cnnplay.snippets import cost as cost_code
+from ui.code_panel import code_panel
 from ui.figures import show_table
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost import grouping
@@ -62,13 +65,25 @@ def block_settings() -> tuple[BlockSettings, int, str | None] | None:
     None (with a message) if the widths make no block at all."""
     c = st.columns(6)
     s = BlockSettings(
-        c_in=c[0].number_input("Input channels", 0, 2048, 256, key="bn_cin", persist_state=KEEP),
-        c_out=c[1].number_input("Output channels", 0, 2048, 256, key="bn_cout", persist_state=KEEP),
-        mid=c[2].number_input("Bottleneck width", 0, 2048, 64, key="bn_mid", persist_state=KEEP),
-        kernel=c[3].number_input("Kernel k", 1, 11, 3, step=2, key="bn_k", persist_state=KEEP),
-        groups=c[4].number_input("Groups", 0, 2048, 32, key="bn_groups", persist_state=KEEP),
+        c_in=c[0].number_input(
+            "Input channels", 0, 2048, 256, key="bn_cin", persist_state=KEEP, bind=LINK
+        ),
+        c_out=c[1].number_input(
+            "Output channels", 0, 2048, 256, key="bn_cout", persist_state=KEEP, bind=LINK
+        ),
+        mid=c[2].number_input(
+            "Bottleneck width", 0, 2048, 64, key="bn_mid", persist_state=KEEP, bind=LINK
+        ),
+        kernel=c[3].number_input(
+            "Kernel k", 1, 11, 3, step=2, key="bn_k", persist_state=KEEP, bind=LINK
+        ),
+        groups=c[4].number_input(
+            "Groups", 0, 2048, 32, key="bn_groups", persist_state=KEEP, bind=LINK
+        ),
     )
-    side = c[5].number_input("Map side W = H", 1, 512, 28, key="bn_wh", persist_state=KEEP)
+    side = c[5].number_input(
+        "Map side W = H", 1, 512, 28, key="bn_wh", persist_state=KEEP, bind=LINK
+    )
     try:
         validate_block(s)
     except ValueError as err:
@@ -151,6 +166,7 @@ def render() -> None:
         "weight is used once per output position."
     )
     st.markdown(saving_sentence(s))
+    code_panel(lambda: cost_code.bottleneck(s, side, designs), "bn_code_block")
     grouping.render(s)
     measure_section(s, designs)
 
@@ -160,7 +176,9 @@ def measure_section(s: BlockSettings, designs: tuple[str, ...] = DESIGNS) -> Non
     device = get_device()
     devices = ["cpu"] + ([str(device)] if device.type != "cpu" else [])
     c1, c2 = st.columns([1, 3])
-    side = c1.number_input("Timed map side", 4, 64, 28, key="bn_time_side", persist_state=KEEP)
+    side = c1.number_input(
+        "Timed map side", 4, 64, 28, key="bn_time_side", persist_state=KEEP, bind=LINK
+    )
     c2.markdown(
         f"Builds the {len(designs)} blocks in torch and times a forward pass of a batch of "
         f"{TIMING_BATCH} × {s.c_in} × {side} × {side} (median of {TIMING_REPEATS}) on "

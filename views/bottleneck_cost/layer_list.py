@@ -10,10 +10,13 @@ import streamlit as st
 from cnnplay.cost import LAYER_KINDS, SEED002_EXERCISE, LayerSpec, count_stack
 from cnnplay.plots.charts import cost_bar_figure
 from cnnplay.plots.style import CHART_CONFIG
+from cnnplay.quiz import Question, param_count_question
 from ui.figures import show_table
 from ui.keyboard import option_keys
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from views.bottleneck_cost.common import n
 
 EDITOR_KEY = "bn_ex_layers"  # the data editor (its state lives only while it is shown)
@@ -84,6 +87,11 @@ def show_layer(i: int) -> None:
     st.session_state.bn_ex_version += 1
 
 
+def show_layer_asked(q: Question) -> None:
+    """Quiz mode's reveal: show the arithmetic of the layer that was asked about."""
+    show_layer(q.focus[0])
+
+
 def select_layer(key: str) -> None:
     """A click on a bar of the exercise chart: show that layer."""
     points = st.session_state[key].selection.points
@@ -102,8 +110,12 @@ def render() -> None:
     )
     from_the_notes(("002", "Exercise: #weights and #neurons at each layer?"))
     c1, c2 = st.columns(2)
-    channels = c1.number_input("Input channels", 0, 64, 3, key="bn_ex_channels", persist_state=KEEP)
-    side = c2.number_input("Input side", 1, 2048, 256, key="bn_ex_side", persist_state=KEEP)
+    channels = c1.number_input(
+        "Input channels", 0, 64, 3, key="bn_ex_channels", persist_state=KEEP, bind=LINK
+    )
+    side = c2.number_input(
+        "Input side", 1, 2048, 256, key="bn_ex_side", persist_state=KEEP, bind=LINK
+    )
     edited = stack_editor()
     try:
         specs = parse_specs(edited)
@@ -115,6 +127,12 @@ def render() -> None:
     if not rows:
         st.info("Add a layer to see its cost.")
         return
+    if not predict_then_reveal(  # quiz mode: the parameters of one layer of the list
+        "bn_params",
+        lambda rng: param_count_question(specs, channels, side, rng=rng),
+        show_layer_asked,
+    ):
+        return  # the table, the chart and the arithmetic wait for the answer
     labels = [f"{i + 1}. {r.kind}" for i, r in enumerate(rows)]
     table = pd.DataFrame(
         {
@@ -139,6 +157,7 @@ def render() -> None:
         horizontal=True,
         key="bn_ex_metric",
         persist_state=KEEP,
+        bind=LINK,
     )
     values = {
         "#units": [r.units for r in rows],

@@ -7,6 +7,7 @@ import streamlit as st
 
 from cnnplay.cost import conv_layer, dense_layer, local_layer
 from cnnplay.plots.charts import cost_bar_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import n, show
@@ -24,14 +25,22 @@ def render() -> None:
         ("001", "Minimizing the number of parameters: LRF's", "From LRF's to convolutional layers")
     )
     c = st.columns(6)
-    side = c[0].number_input("Image side N", 1, 1024, 28, key="bn_side", persist_state=KEEP)
-    channels = c[1].number_input("Input channels", 0, 512, 1, key="bn_channels", persist_state=KEEP)
-    field = c[2].number_input("Field side M", 1, 64, 5, key="bn_field", persist_state=KEEP)
-    maps = c[3].number_input(
-        "Fields per pixel (maps)", 0, 512, 1, key="bn_maps", persist_state=KEEP
+    side = c[0].number_input(
+        "Image side N", 1, 1024, 28, key="bn_side", persist_state=KEEP, bind=LINK
     )
-    stride = c[4].number_input("Stride", 1, 16, 1, key="bn_stride", persist_state=KEEP)
-    units = c[5].number_input("Dense units", 0, 100_000, 100, key="bn_units", persist_state=KEEP)
+    channels = c[1].number_input(
+        "Input channels", 0, 512, 1, key="bn_channels", persist_state=KEEP, bind=LINK
+    )
+    field = c[2].number_input(
+        "Field side M", 1, 64, 5, key="bn_field", persist_state=KEEP, bind=LINK
+    )
+    maps = c[3].number_input(
+        "Fields per pixel (maps)", 0, 512, 1, key="bn_maps", persist_state=KEEP, bind=LINK
+    )
+    stride = c[4].number_input("Stride", 1, 16, 1, key="bn_stride", persist_state=KEEP, bind=LINK)
+    units = c[5].number_input(
+        "Dense units", 0, 100_000, 100, key="bn_units", persist_state=KEEP, bind=LINK
+    )
     st.caption(
         "The notes' numbers: 28, 1, 5, 1, 1, 100 (78,500 / 14,976); "
         "then 3 channels and 5 maps for the colour version (218,880)."

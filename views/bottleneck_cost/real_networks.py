@@ -12,6 +12,7 @@ from cnnplay.plots.charts import cost_bar_figure
 from cnnplay.plots.style import CHART_CONFIG
 from ui.figures import show_table
 from ui.keyboard import option_keys
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import model_cost, published
 
@@ -47,12 +48,23 @@ def render() -> None:
     c1, c2 = st.columns([2, 1])
     names = list(ARCHITECTURES)
     name = c1.selectbox(
-        "Network", names, index=names.index("ResNet-50"), key="bn_md_name", persist_state=KEEP
+        "Network",
+        names,
+        index=names.index("ResNet-50"),
+        key="bn_md_name",
+        persist_state=KEEP,
+        bind=LINK,
     )
     note = fixed_side_note(name)
     if note is None:
         side = c2.number_input(
-            "Image side", 1, 1024, INPUT_SIDE[name], key=f"bn_md_side_{name}", persist_state=KEEP
+            "Image side",
+            1,
+            1024,
+            INPUT_SIDE[name],
+            key=f"bn_md_side_{name}",
+            persist_state=KEEP,
+            bind=LINK,
         )
     else:  # a classifier built for one input size
         side = FIXED_INPUT_SIDE[name]
@@ -64,6 +76,7 @@ def render() -> None:
             key="bn_md_side_fixed",
             disabled=True,
             persist_state=KEEP,
+            bind=LINK,
         )
         c2.caption(note)
     try:

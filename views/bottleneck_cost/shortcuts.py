@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.shortcuts import StackSettings, gradient_norms
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.bottleneck_cost.common import show
@@ -50,9 +51,11 @@ def render() -> None:
         ("001", "ResNet (2016)"), ("002", "Case Study: ResNet (2016)", "Unraveled ResNet")
     )
     c1, c2, c3 = st.columns(3)
-    depth = c1.slider("Layers", 2, 60, 30, key="bn_sc_depth", persist_state=KEEP)
-    width = c2.select_slider("Channels", [4, 8, 16, 32], 16, key="bn_sc_width", persist_state=KEEP)
-    seed = c3.number_input("Seed", 0, 10_000, 0, key="bn_sc_seed", persist_state=KEEP)
+    depth = c1.slider("Layers", 2, 60, 30, key="bn_sc_depth", persist_state=KEEP, bind=LINK)
+    width = c2.select_slider(
+        "Channels", [4, 8, 16, 32], 16, key="bn_sc_width", persist_state=KEEP, bind=LINK
+    )
+    seed = c3.number_input("Seed", 0, 10_000, 0, key="bn_sc_seed", persist_state=KEEP, bind=LINK)
     s = StackSettings(depth=int(depth), width=int(width), seed=int(seed))
     plain, residual = norms(s)
     show(norms_figure(plain, residual), "bn_sc_chart")

@@ -12,6 +12,7 @@ from cnnplay.detection.plots import box_layer
 from cnnplay.ops.boxes import anchor_shapes, anchors_at, box_iou
 from cnnplay.plots.style import DET_MISS_COLOUR  # orange: anchors here
 from ui.figures import show_figure, show_table
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.detection.common import CFG, SCENE, gt_layer, on_image, scene
@@ -36,9 +37,11 @@ def render(seed: int) -> None:
     sc = scene(seed)
     grid = SCENE.size // CFG.stride
     c1, c2, c3 = st.columns([1, 1, 1])
-    scales = c1.multiselect("Scales (px)", ANCHOR_SCALES, key="det_scales", persist_state=KEEP)
+    scales = c1.multiselect(
+        "Scales (px)", ANCHOR_SCALES, key="det_scales", persist_state=KEEP, bind=LINK
+    )
     ratios = c2.multiselect(
-        "Aspect ratios h/w", ANCHOR_RATIOS, key="det_ratios", persist_state=KEEP
+        "Aspect ratios h/w", ANCHOR_RATIOS, key="det_ratios", persist_state=KEEP, bind=LINK
     )
     cell = st.session_state.det_cell
     row = c3.slider(
@@ -48,6 +51,7 @@ def render(seed: int) -> None:
         value=min(cell[0], grid - 1),
         key="det_cell_row",
         persist_state=KEEP,
+        bind=LINK,
     )
     colm = c3.slider(
         "Cell column",
@@ -56,6 +60,7 @@ def render(seed: int) -> None:
         value=min(cell[1], grid - 1),
         key="det_cell_col",
         persist_state=KEEP,
+        bind=LINK,
     )
     if not scales or not ratios:
         st.warning("Choose at least one scale and one ratio.", icon=":material/warning:")

@@ -10,6 +10,7 @@ from cnnplay.detection.plots import box_layer, pr_figure
 from cnnplay.plots.style import DET_FP_COLOUR, DET_GT_COLOUR, DET_MISS_COLOUR
 from cnnplay.scenes import CLASSES
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.detection.common import EVAL_SEED, class_texts, eval_raw, evaluation, on_image
 
@@ -24,7 +25,7 @@ def render(score_thr: float, iou_thr: float, per_class: bool) -> None:
         "made by sliding the score threshold (mean over the classes)."
     )
     n_eval = st.slider(
-        "Scenes to evaluate on", 10, 200, step=10, key="det_eval_n", persist_state=KEEP
+        "Scenes to evaluate on", 10, 200, step=10, key="det_eval_n", persist_state=KEEP, bind=LINK
     )
     at_thr, ranking, dets, matches = evaluation(n_eval, score_thr, iou_thr, per_class)
     m = st.columns(6)
@@ -53,6 +54,7 @@ def render(score_thr: float, iou_thr: float, per_class: bool) -> None:
             format_func=lambda i: f"scene {i}",
             key="det_eval_scene",
             persist_state=KEEP,
+            bind=LINK,
         )
         d, g, mt = dets[pick], scenes[pick], matches[pick]
         texts = class_texts(d.labels, d.scores)

@@ -39,6 +39,7 @@ from cnnplay.seeding import same_seed_note
 from ui.figures import show_figure
 from ui.hosting import profile
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.run_limit import train_stop_row, training_slot
@@ -103,13 +104,17 @@ def box_panel() -> None:
     labels = ("Centre x error x̂ − x", "Centre y error ŷ − y", "Width error ŵ − w",
               "Height error ĥ − h")  # fmt: skip
     errors = [
-        where.slider(f"{label} (px)", -20, 20, key=key, persist_state=KEEP)
+        where.slider(f"{label} (px)", -20, 20, key=key, persist_state=KEEP, bind=LINK)
         for where, label, key in zip(
             c[:4], labels, ("det_loc_dx", "det_loc_dy", "det_loc_dw", "det_loc_dh"), strict=True
         )
     ]
-    small = c[4].slider("Small object side (px)", 4, 24, key="det_loc_small", persist_state=KEEP)
-    large = c[5].slider("Large object side (px)", 24, 60, key="det_loc_large", persist_state=KEEP)
+    small = c[4].slider(
+        "Small object side (px)", 4, 24, key="det_loc_small", persist_state=KEEP, bind=LINK
+    )
+    large = c[5].slider(
+        "Large object side (px)", 24, 60, key="det_loc_large", persist_state=KEEP, bind=LINK
+    )
     error = np.asarray(errors, np.float64)
     rows = [_panel_row("small", small, error), _panel_row("large", large, error)]
     if any((r["truth"][2:] + error[2:] < 0).any() for r in rows):
@@ -223,14 +228,16 @@ def settings_row() -> None:
         IMAGE_CHOICES,
         key="det_loc_images",
         persist_state=KEEP,
+        bind=LINK,
         format_func=lambda n: f"{n:,}",
     )
-    c2.slider("Epochs", 1, 30, key="det_loc_epochs", persist_state=KEEP)
+    c2.slider("Epochs", 1, 30, key="det_loc_epochs", persist_state=KEEP, bind=LINK)
     c3.select_slider(
         "L2 weight λ",
         L2_WEIGHTS,
         key="det_loc_l2_weight",
         persist_state=KEEP,
+        bind=LINK,
         format_func=lambda v: f"{v:g}",
         help="The box term's weight in CE + λ·L2 (coordinates as fractions of the image side, "
         "so a 4-px slip is (4/64)² ≈ 0.004). 1 − IoU always has λ = 1: it has no units.",
@@ -387,6 +394,7 @@ def examples(result: dict) -> None:
         format_func=EXAMPLES.get,
         key="det_loc_show",
         persist_state=KEEP,
+        bind=LINK,
     )
     ious = {k: box_ious(p.boxes, test.boxes) for k, p in preds.items()}
     index = example_indices(kind, test.sizes(), ious)

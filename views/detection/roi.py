@@ -11,6 +11,7 @@ from cnnplay.detection.plots import roi_figure, roi_shift_figure
 from cnnplay.detection.roi import compare_roi
 from cnnplay.plots.grids import grid_figure
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.detection.common import SCENE, roi_features, scene
 
@@ -39,9 +40,12 @@ def render(seed: int) -> None:
         int(inside.argmax()),  # the channel that fires most on object 1
         key=f"det_roi_ch_{seed}",
         persist_state=KEEP,
+        bind=LINK,
     )
-    out = c2.slider("Output grid o×o", 1, 7, key="det_roi_out", persist_state=KEEP)
-    ratio = c3.slider("Samples per bin side (align)", 1, 4, key="det_roi_ratio", persist_state=KEEP)
+    out = c2.slider("Output grid o×o", 1, 7, key="det_roi_out", persist_state=KEEP, bind=LINK)
+    ratio = c3.slider(
+        "Samples per bin side (align)", 1, 4, key="det_roi_ratio", persist_state=KEEP, bind=LINK
+    )
     xs, ys = (
         where.slider(
             f"RoI {axis}0 – {axis}1 (cells)",
@@ -51,6 +55,7 @@ def render(seed: int) -> None:
             0.1,
             key=f"det_roi_{axis}_{seed}",
             persist_state=KEEP,
+            bind=LINK,
         )
         for where, axis, side, k in zip(st.columns(2), "xy", (fw, fh), (0, 1), strict=True)
     )

@@ -18,6 +18,7 @@ from cnnplay.plots.style import (
     DET_SUPPRESSED_COLOUR,
 )
 from ui.figures import show_figure, show_table
+from ui.links import LINK
 from ui.page import KEEP, rerun_tab
 from views.detection.common import on_image
 
@@ -94,7 +95,9 @@ def nms_player(image, boxes, scores, texts, trace: NmsTrace, key: str, empty: st
     if b_next.button("Step ▶", key=f"{key}_next", disabled=st.session_state[step_key] >= total):
         st.session_state[step_key] += 1
     play = b_play.button("Play ▶▶", key=f"{key}_play")
-    b_slider.slider("NMS step (0 = before NMS)", 0, total, key=step_key, persist_state=KEEP)
+    b_slider.slider(
+        "NMS step (0 = before NMS)", 0, total, key=step_key, persist_state=KEEP, bind=LINK
+    )
     view = st.empty()
     if play:
         for k in range(total + 1):

@@ -14,6 +14,7 @@ from cnnplay.ops.boxes import nms_trace
 from cnnplay.plots.style import DET_GT_COLOUR
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import progress_bar
@@ -92,6 +93,7 @@ def sliding_windows(picked, digest: str, seed: int, iou_thr: float) -> None:
         format_func=lambda i: f"{names[i]}{' (whole photo says)' if i == top1 else ''}",
         key=f"det_sw_class_{digest[:8]}",
         persist_state=KEEP,
+        bind=LINK,
     )
     scales = c2.multiselect(
         "Window sides (× shorter side)",
@@ -99,10 +101,20 @@ def sliding_windows(picked, digest: str, seed: int, iou_thr: float) -> None:
         default=list(WindowConfig().scales),
         key="det_sw_scales",
         persist_state=KEEP,
+        bind=LINK,
     )
-    overlap = c3.slider("Overlap", 0.0, 0.9, 0.75, 0.05, key="det_sw_overlap", persist_state=KEEP)
+    overlap = c3.slider(
+        "Overlap", 0.0, 0.9, 0.75, 0.05, key="det_sw_overlap", persist_state=KEEP, bind=LINK
+    )
     sw_score = c3.slider(
-        "Window score threshold", 0.0, 1.0, 0.5, 0.01, key="det_sw_score", persist_state=KEEP
+        "Window score threshold",
+        0.0,
+        1.0,
+        0.5,
+        0.01,
+        key="det_sw_score",
+        persist_state=KEEP,
+        bind=LINK,
     )
     if not scales:
         st.warning("Choose at least one window size.", icon=":material/warning:")
@@ -134,7 +146,7 @@ def coco_detector(picked, digest: str, score_thr: float, iou_thr: float, per_cla
         "switched off, so its candidates go through the same step-by-step NMS as above."
     )
     if not st.toggle(
-        f"Use {COCO_MODEL} (downloads 13 MB once)", key="det_coco", persist_state=KEEP
+        f"Use {COCO_MODEL} (downloads 13 MB once)", key="det_coco", persist_state=KEEP, bind=LINK
     ):
         return
     coco = coco_model()

@@ -17,6 +17,7 @@ from cnnplay.ops.conv1d import (
 )
 from cnnplay.plots.conv1d import output_curve_figure, overlap_figure
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -47,7 +48,9 @@ def render() -> None:
         f"say): this reading gives exactly the notes' 0.875 at x = 11.5. f ∗ g is non-zero "
         f"only for {lo:g} < x < {hi:g}."
     )
-    x = float(st.slider("shift x", *X_RANGE, step=0.05, key="kn_1d_x", persist_state=KEEP))
+    x = float(
+        st.slider("shift x", *X_RANGE, step=0.05, key="kn_1d_x", persist_state=KEEP, bind=LINK)
+    )
     value = conv1d_at(SEED004_F, SEED004_G, x)
     show_figure(overlap_figure(SEED004_F, SEED004_G, x, T_RANGE), "kn_1d_overlap", width="stretch")
     st.latex(

@@ -18,11 +18,16 @@ from cnnplay.ops.activations import ACTIVATION_FORMULAS, ACTIVATIONS
 from cnnplay.ops.conv import conv2d_naive, conv_geometry, conv_step, pad2d
 from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
 from cnnplay.plots.style import CELL_COLOUR, SELECTED_COLOUR, WINDOW_COLOUR, fmt, signed
+from cnnplay.quiz import Question, feature_cell_question
+from cnnplay.snippets import conv as conv_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, matrix_editor
 from ui.keyboard import cell_keys
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name, option_label
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 
 PADDINGS = {"valid": "valid (no padding)", "same": 'zero-padded, same size ("wide")'}
 SEED000 = "Seed 000: 6×6 with a + and an X"  # a GRID_PRESETS key, shown through option_label
@@ -138,6 +143,7 @@ def input_grid() -> np.ndarray:
         help=f"{notes_name('000', capital=True)}' example: the image comes from a grayscale "
         "and a depth camera, so each kernel has two slices.",
         persist_state=KEEP,
+        bind=LINK,
     )
     if two:
         base = grey_and_depth_image()  # (2, 6, 6)
@@ -152,11 +158,12 @@ def input_grid() -> np.ndarray:
             format_func=option_label,
             key="kn_in_preset",
             persist_state=KEEP,
+            bind=LINK,
         )
         with st.expander("Shift or deform it"):
             c1, c2, c3 = st.columns(3)
-            dy = c1.number_input("down", -4, 4, key="kn_in_dy", persist_state=KEEP)
-            dx = c2.number_input("right", -4, 4, key="kn_in_dx", persist_state=KEEP)
+            dy = c1.number_input("down", -4, 4, key="kn_in_dy", persist_state=KEEP, bind=LINK)
+            dx = c2.number_input("right", -4, 4, key="kn_in_dx", persist_state=KEEP, bind=LINK)
             flips = c3.number_input(
                 "flip pixels",
                 0,
@@ -164,6 +171,7 @@ def input_grid() -> np.ndarray:
                 key="kn_in_flips",
                 help="Negate this many random cells (fixed seed).",
                 persist_state=KEEP,
+                bind=LINK,
             )
         img = GRID_PRESETS[preset]()
         fill = -1.0 if img.min() < 0 else 0.0  # background: -1 for ±1 grids, 0 for [0, 1]
@@ -221,6 +229,7 @@ def kernel_editor(n: int, channels: int) -> np.ndarray:
         format_func=option_label,
         key=f"kn_k{n}_preset",
         persist_state=KEEP,
+        bind=LINK,
     )
     size = st.radio(
         "size",
@@ -229,6 +238,7 @@ def kernel_editor(n: int, channels: int) -> np.ndarray:
         key=f"kn_k{n}_size",
         format_func=lambda s: f"{s}×{s}",
         persist_state=KEEP,
+        bind=LINK,
     )
     base = PATTERN_KERNELS[preset](size)
     return np.stack(
@@ -242,6 +252,11 @@ def kernel_editor(n: int, channels: int) -> np.ndarray:
             for c in range(channels)
         ]
     )
+
+
+def show_asked_cell(q: Question) -> None:
+    """Quiz mode's reveal: the step-through shows the cell of kernel 1's map that was asked."""
+    st.session_state.update(kn_step_k="kernel 1", kn_step_i=q.focus[0], kn_step_j=q.focus[1])
 
 
 def show_step(
@@ -258,6 +273,7 @@ def show_step(
         horizontal=True,
         key="kn_step_k",
         persist_state=KEEP,
+        bind=LINK,
     )
     ho, wo = out_shapes[0 if which == "kernel 1" else 1]  # the chosen map's own size
     state.kn_step_i = min(state.kn_step_i, ho - 1)
@@ -267,8 +283,10 @@ def show_step(
         n = (state.kn_step_i * wo + state.kn_step_j + delta) % (ho * wo)
         state.kn_step_i, state.kn_step_j = divmod(n, wo)
 
-    i = c1.number_input("output row i", 0, ho - 1, key="kn_step_i", persist_state=KEEP)
-    j = c2.number_input("output column j", 0, wo - 1, key="kn_step_j", persist_state=KEEP)
+    i = c1.number_input("output row i", 0, ho - 1, key="kn_step_i", persist_state=KEEP, bind=LINK)
+    j = c2.number_input(
+        "output column j", 0, wo - 1, key="kn_step_j", persist_state=KEEP, bind=LINK
+    )
     c3.button("◀ previous", key="kn_prev", on_click=move, args=(-1,), width="stretch")
     c4.button("next ▶", key="kn_next", on_click=move, args=(1,), width="stretch")
 
@@ -386,15 +404,25 @@ def results(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
     reruns this part alone; the input and kernel editors above are not sent again."""
     s1, s2, s3, s4 = st.columns([1.3, 1, 1, 1.8])  # the flip label fits on one line
     padding = s1.radio(
-        "Padding", list(PADDINGS), format_func=PADDINGS.get, key="kn_padding", persist_state=KEEP
+        "Padding",
+        list(PADDINGS),
+        format_func=PADDINGS.get,
+        key="kn_padding",
+        persist_state=KEEP,
+        bind=LINK,
     )
-    bias = s2.number_input("Bias b", -20.0, 20.0, step=0.5, key="kn_bias", persist_state=KEEP)
-    act = s3.selectbox("Activation f", list(ACTIVATIONS), key="kn_act", persist_state=KEEP)
+    bias = s2.number_input(
+        "Bias b", -20.0, 20.0, step=0.5, key="kn_bias", persist_state=KEEP, bind=LINK
+    )
+    act = s3.selectbox(
+        "Activation f", list(ACTIVATIONS), key="kn_act", persist_state=KEEP, bind=LINK
+    )
     flip = s4.toggle(
         "True convolution (flip the kernel)",
         key="kn_flip",
         help="CNN layers compute cross-correlation: the kernel is not flipped.",
         persist_state=KEEP,
+        bind=LINK,
     )
     settings = dict(bias=bias, padding=padding, flip=flip)
 
@@ -404,6 +432,14 @@ def results(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
     except ValueError as err:
         st.error(f"This convolution cannot be computed: {err}", icon=":material/block:")
         return
+
+    def cell(rng) -> Question:  # quiz mode: one cell of kernel 1's feature map
+        return feature_cell_question(
+            x, w1, bias, padding, flip=flip, activation=act, rng=rng, name="kernel 1's map"
+        )
+
+    if not predict_then_reveal("kn_cell", cell, on_reveal=show_asked_cell):
+        return  # the feature maps and the step-through wait for the answer
     h, k = x.shape[1], w1.shape[1]
     st.latex(
         rf"H' = H - k + 1 = {h} - {k} + 1 = {maps[0].shape[0]}"
@@ -413,12 +449,17 @@ def results(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> None:
     )
     feature_maps(x, [w1, w2], maps, flip)
     show_step(x, [w1, w2], settings, [m.shape for m in maps])
+    code_panel(  # the two kernels as one nn.Conv2d with two output channels
+        lambda: conv_code.conv2d(x, [w1, w2], bias, padding=padding, flip=flip, activation=act),
+        "kn_code_grid",
+    )
 
     # Built only on request: the animation holds a frame per output cell.
     if st.toggle(
         "▶ Watch the kernel slide (an animation that plays in your browser)",
         key="kn_animate",
         persist_state=KEEP,
+        bind=LINK,
     ):
         first = st.session_state.kn_step_k == "kernel 1"
         animation(x, w1 if first else w2, maps[0 if first else 1], padding)

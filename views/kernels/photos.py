@@ -18,7 +18,10 @@ from cnnplay.filtering import conv_layer_image, filter_image, to_grayscale
 from cnnplay.kernels import PHOTO_KERNEL_SIZES, PHOTO_KERNELS
 from cnnplay.plots.images import DISPLAY_MODES, resolve_display_mode, to_uint8
 from cnnplay.plots.style import fmt
+from cnnplay.snippets import conv as conv_code
+from ui.code_panel import code_panel
 from ui.inputs import image_picker, matrix_editor, show_notes
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -75,11 +78,14 @@ def render() -> None:
             key="kn_ph_kernel",
             index=list(PHOTO_KERNELS).index(DEFAULT_KERNEL),
             persist_state=KEEP,
+            bind=LINK,
         )
         sizes = list(PHOTO_KERNEL_SIZES.get(choice, SIZES))
         if st.session_state["kn_ph_size"] not in sizes:  # e.g. 15 chosen, then Sobel (3 or 5)
             st.session_state["kn_ph_size"] = max(s for s in sizes if s <= 5)
-        size = st.select_slider("Kernel size", sizes, key="kn_ph_size", persist_state=KEEP)
+        size = st.select_slider(
+            "Kernel size", sizes, key="kn_ph_size", persist_state=KEEP, bind=LINK
+        )
         if choice in PHOTO_KERNEL_SIZES:
             st.caption(f"{choice} comes in sizes {' and '.join(f'{n}×{n}' for n in sizes)} only.")
         sigma = st.slider(
@@ -91,6 +97,7 @@ def render() -> None:
             key="kn_ph_sigma",
             disabled=choice != "Gaussian blur",
             persist_state=KEEP,
+            bind=LINK,
         )
         base = np.zeros((size, size)) if choice == "Custom" else PHOTO_KERNELS[choice](size, sigma)
         kernel = matrix_editor(
@@ -100,7 +107,7 @@ def render() -> None:
             label="Weights (editable)",
         )
         channels = st.radio(
-            "Channels", [GRAY, FILTERING, CNN], key="kn_ph_gray", persist_state=KEEP
+            "Channels", [GRAY, FILTERING, CNN], key="kn_ph_gray", persist_state=KEEP, bind=LINK
         )
         st.latex(CHANNEL_FORMULAS[channels])
         st.markdown(CHANNEL_NOTES[channels])
@@ -114,6 +121,7 @@ def render() -> None:
             ["reflect", "replicate", "zeros", "circular"],
             key="kn_ph_pad",
             persist_state=KEEP,
+            bind=LINK,
         )
         display = st.radio(
             "Show the output as",
@@ -121,6 +129,7 @@ def render() -> None:
             format_func=DISPLAY_MODES.get,
             key="kn_ph_display",
             persist_state=KEEP,
+            bind=LINK,
         )
     with right:
         image = to_grayscale(picked.pixels) if channels == GRAY else picked.pixels
@@ -154,13 +163,18 @@ def render() -> None:
             f"The weights sum to **{fmt(round(total, 4))}**: {weights_sum_text(total)}"
             f" Computed with torch on {get_device().type.upper()} in {ms:.0f} ms."
         )
+        mode = {GRAY: "gray", FILTERING: "per channel", CNN: "cnn"}[channels]
+        code_panel(
+            lambda: conv_code.photo_conv(image.shape, kernel, mode, weight, bias, pad_mode),
+            "kn_code_photo",
+        )
 
 
 def _slices(kernel: np.ndarray, key: str) -> tuple[np.ndarray, float]:
     """The CNN filter's three slices (one editor each, starting as a colour mix of ``kernel``)
     and its bias. kernel: (kh, kw). Returns ((3, kh, kw) float64 weight, bias)."""
     mix_name = st.selectbox(
-        "Slices start as", list(SLICE_MIXES), key="kn_ph_mix", persist_state=KEEP
+        "Slices start as", list(SLICE_MIXES), key="kn_ph_mix", persist_state=KEEP, bind=LINK
     )
     mix = SLICE_MIXES[mix_name]
     slices = [
@@ -172,5 +186,7 @@ def _slices(kernel: np.ndarray, key: str) -> tuple[np.ndarray, float]:
         )
         for c, (colour, factor) in enumerate(zip("RGB", mix, strict=True))
     ]
-    bias = st.number_input("Bias b", -255.0, 255.0, 0.0, 1.0, key="kn_ph_bias", persist_state=KEEP)
+    bias = st.number_input(
+        "Bias b", -255.0, 255.0, 0.0, 1.0, key="kn_ph_bias", persist_state=KEEP, bind=LINK
+    )
     return np.stack(slices), float(bias)  # (3, kh, kw)

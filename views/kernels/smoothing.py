@@ -10,6 +10,7 @@ import streamlit as st
 from cnnplay.ops.conv1d import causal_weights, convolve_discrete, noisy_track
 from cnnplay.plots.conv1d import track_figure
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -29,9 +30,13 @@ def render() -> None:
     from_the_notes(("002", "Why Called Convolution?"))
     st.latex(r"y(t) \approx (x * w)(t) = \sum_s x(s)\, w(t - s)")
     c1, c2 = st.columns(2)
-    width = int(c1.slider("width of w (readings)", 1, 25, key="kn_gps_width", persist_state=KEEP))
+    width = int(
+        c1.slider("width of w (readings)", 1, 25, key="kn_gps_width", persist_state=KEEP, bind=LINK)
+    )
     noise = float(
-        c2.slider("GPS noise (m)", 0.0, 3.0, step=0.25, key="kn_gps_noise", persist_state=KEEP)
+        c2.slider(
+            "GPS noise (m)", 0.0, 3.0, step=0.25, key="kn_gps_noise", persist_state=KEEP, bind=LINK
+        )
     )
     truth, readings = noisy_track(N, noise)
     w = causal_weights(width)  # (width,)

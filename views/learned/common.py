@@ -148,8 +148,8 @@ def optimise(
             text = caption(step, total, metrics) if caption else f"step {step} of {total}"
             bar.progress(min(1.0, step / max(total, 1)),
                          text=text + time_left(now - start, step, total))  # fmt: skip
-            if image is not None:
-                live.image(image, width=image_width, caption=f"step {step} of {total}")
+            if result.image.shape[0] > 1:  # the latest image, also from an earlier step
+                live.image(result.image, width=image_width, caption=f"step {step} of {total}")
 
         def should_stop() -> bool:
             return bool(st.session_state.get(stop_key(slot)))

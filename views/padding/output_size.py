@@ -20,10 +20,15 @@ from cnnplay.ops.conv import (
 )
 from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
 from cnnplay.plots.style import WINDOW_COLOUR, fmt
+from cnnplay.quiz import output_size_question
+from cnnplay.snippets import conv as conv_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure
 from ui.inputs import clickable_grid
 from ui.keyboard import cell_keys
+from ui.links import LINK
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from views.padding.common import MODE_LABELS
 
 SPEEDS = {"slow": 900, "normal": 500, "fast": 200}  # ms per frame
@@ -33,11 +38,21 @@ def axis_controls(suffix: str, container) -> dict[str, int]:
     """n, k, s, p, d for one axis (or both, when suffix is "")."""
     c = container.columns(5)
     return dict(
-        n=c[0].number_input("input n", 1, 12, 5, key=f"pd_n{suffix}", persist_state=KEEP),
-        k=c[1].number_input("kernel k", 1, 7, 3, key=f"pd_k{suffix}", persist_state=KEEP),
-        s=c[2].number_input("stride s", 1, 4, 2, key=f"pd_s{suffix}", persist_state=KEEP),
-        p=c[3].number_input("padding p", 0, 4, 1, key=f"pd_p{suffix}", persist_state=KEEP),
-        d=c[4].number_input("dilation d", 1, 4, 1, key=f"pd_d{suffix}", persist_state=KEEP),
+        n=c[0].number_input(
+            "input n", 1, 12, 5, key=f"pd_n{suffix}", persist_state=KEEP, bind=LINK
+        ),
+        k=c[1].number_input(
+            "kernel k", 1, 7, 3, key=f"pd_k{suffix}", persist_state=KEEP, bind=LINK
+        ),
+        s=c[2].number_input(
+            "stride s", 1, 4, 2, key=f"pd_s{suffix}", persist_state=KEEP, bind=LINK
+        ),
+        p=c[3].number_input(
+            "padding p", 0, 4, 1, key=f"pd_p{suffix}", persist_state=KEEP, bind=LINK
+        ),
+        d=c[4].number_input(
+            "dilation d", 1, 4, 1, key=f"pd_d{suffix}", persist_state=KEEP, bind=LINK
+        ),
     )
 
 
@@ -126,7 +141,10 @@ def render() -> None:
     st.session_state.setdefault("pd_cell", (0, 0))
     st.session_state.setdefault("pd_click", 0)
     per_axis = st.toggle(
-        "Different values for rows and columns (rectangular)", key="pd_axes", persist_state=KEEP
+        "Different values for rows and columns (rectangular)",
+        key="pd_axes",
+        persist_state=KEEP,
+        bind=LINK,
     )
     if per_axis:
         rows_ax = axis_controls("h", st.container())
@@ -140,7 +158,10 @@ def render() -> None:
         format_func=MODE_LABELS.get,
         key="pd_mode",
         persist_state=KEEP,
+        bind=LINK,
     )
+    if not predict_then_reveal("pd_size", lambda rng: output_size_question(**rows_ax, name="H'")):
+        return  # quiz mode: the size, its formula and the grids wait for the answer
     st.latex(size_latex("H'", rows_ax))
     if per_axis:
         st.latex(size_latex("W'", cols_ax))
@@ -188,15 +209,19 @@ def render() -> None:
         "Input values are 1 … 9 repeating and every kernel weight is 1, so each output cell "
         "is the sum of what its footprint covers (padding cells count as the mode fills them)."
     )
+    code_panel(
+        lambda: conv_code.conv2d(x, kernel, None, **settings, padding_mode=mode), "pd_code_size"
+    )
     a1, a2 = st.columns([2, 1])
     animate = a1.toggle(
         "▶ Animate the sliding kernel (plays in your browser)",
         key="pd_anim",
         value=False,
         persist_state=KEEP,
+        bind=LINK,
     )
     speed = a2.select_slider(
-        "speed", list(SPEEDS), value="normal", key="pd_speed", persist_state=KEEP
+        "speed", list(SPEEDS), value="normal", key="pd_speed", persist_state=KEEP, bind=LINK
     )
     if animate:
         animation(x, geo, mode, y, SPEEDS[speed])

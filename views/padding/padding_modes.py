@@ -10,6 +10,7 @@ from cnnplay.ops.conv import PADDING_MODES, border_zoom, pad2d
 from cnnplay.plots.grids import grid_figure
 from ui.figures import show_figure
 from ui.inputs import image_picker, matrix_editor, show_notes
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.padding.common import MODE_LABELS
 
@@ -30,7 +31,7 @@ def render() -> None:
         "(reflect) and **repetition** (replicate); torch adds **circular**. Here is what each "
         "one invents."
     )
-    pad = st.slider("Pad by", 1, 4, 2, key="pd_mpad", persist_state=KEEP)
+    pad = st.slider("Pad by", 1, 4, 2, key="pd_mpad", persist_state=KEEP, bind=LINK)
     grid = matrix_editor(GRID, key="pd_grid", step=1.0, label="A 4×4 grid (editable)")
     for col, name in zip(st.columns(4), PADDING_MODES, strict=True):
         try:
@@ -46,8 +47,12 @@ def render() -> None:
     with left:
         picked = image_picker("pd_ph", max_side=256, default="astronaut")
         show_notes(picked)
-        crop = st.slider("corner size (pixels)", 8, 48, 24, key="pd_crop", persist_state=KEEP)
-        photo_pad = st.slider("padding (pixels)", 1, 24, 8, key="pd_ppad", persist_state=KEEP)
+        crop = st.slider(
+            "corner size (pixels)", 8, 48, 24, key="pd_crop", persist_state=KEEP, bind=LINK
+        )
+        photo_pad = st.slider(
+            "padding (pixels)", 1, 24, 8, key="pd_ppad", persist_state=KEEP, bind=LINK
+        )
     with right:
         for col, name in zip(st.columns(2) * 2, PADDING_MODES, strict=True):
             try:

@@ -15,6 +15,7 @@ from cnnplay.ops.conv import conv2d_naive, conv_step, pad2d, torch_conv2d
 from cnnplay.plots.grids import add_box, grid_figure, mark_cells
 from cnnplay.plots.style import CHANGED_COLOUR, WINDOW_COLOUR, fmt
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -49,8 +50,8 @@ def render() -> None:
     differ = slide_differences(y, SEED001_SLIDE_OUTPUT)
 
     c_i, c_j = st.columns(2)
-    i = int(c_i.number_input("output row", 0, 5, key="pd_s1_i", persist_state=KEEP))
-    j = int(c_j.number_input("output column", 0, 5, key="pd_s1_j", persist_state=KEEP))
+    i = int(c_i.number_input("output row", 0, 5, key="pd_s1_i", persist_state=KEEP, bind=LINK))
+    j = int(c_j.number_input("output column", 0, 5, key="pd_s1_j", persist_state=KEEP, bind=LINK))
     step = conv_step(SEED001_IMAGE, VERTICAL_EDGE_3, i, j, padding=PAD)
     padded = pad2d(SEED001_IMAGE, (PAD,) * 4, "zeros")  # (8, 8)
 

@@ -9,16 +9,21 @@ import streamlit as st
 from cnnplay.ops.conv import conv_output_size, multiply_count, stack_sizes
 from cnnplay.plots.grids import add_box, grid_figure, size_stack_figure
 from cnnplay.plots.style import WINDOW_COLOUR
+from cnnplay.snippets import conv as conv_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 
 
 @tab_body
 def render() -> None:
     c1, c2, c3 = st.columns(3)
-    n = c1.number_input("image side n", 4, 256, 32, key="pd_sn", persist_state=KEEP)
-    f = c2.select_slider("kernel f", [1, 3, 5, 7], value=5, key="pd_sf", persist_state=KEEP)
-    layers = c3.slider("layers L", 1, 20, 10, key="pd_sl", persist_state=KEEP)
+    n = c1.number_input("image side n", 4, 256, 32, key="pd_sn", persist_state=KEEP, bind=LINK)
+    f = c2.select_slider(
+        "kernel f", [1, 3, 5, 7], value=5, key="pd_sf", persist_state=KEEP, bind=LINK
+    )
+    layers = c3.slider("layers L", 1, 20, 10, key="pd_sl", persist_state=KEEP, bind=LINK)
     valid, same = stack_sizes(n, f, layers), stack_sizes(n, f, layers, same=True)
     st.markdown(
         "Each **valid** convolution keeps only the positions where the whole kernel fits: "
@@ -41,9 +46,10 @@ def render() -> None:
         size_stack_figure({"valid": valid, '"same" padding': same}, "side after each layer"),
         "pd_stack",
     )
+    code_panel(lambda: conv_code.conv_stack(n, f, layers), "pd_code_stack")
 
     st.subheader("Stride skips positions and saves work")
-    sd = st.slider("stride", 1, 4, 2, key="pd_sst", persist_state=KEEP)
+    sd = st.slider("stride", 1, 4, 2, key="pd_sst", persist_state=KEEP, bind=LINK)
     pad = (f - 1) // 2
     counts = {s: multiply_count((n, n), (f, f), stride=s, padding=pad) for s in (1, sd)}
     out_s = conv_output_size(n, f, sd, pad)
@@ -55,7 +61,7 @@ def render() -> None:
     )
 
     st.subheader("Dilation widens the view without more weights")
-    dil = st.slider("dilation", 1, 4, 2, key="pd_sd", persist_state=KEEP)
+    dil = st.slider("dilation", 1, 4, 2, key="pd_sd", persist_state=KEEP, bind=LINK)
     span = dil * (f - 1) + 1
     st.markdown(
         "| dilation d | span d(k−1)+1 | weights |\n|---|---|---|\n"

@@ -19,6 +19,7 @@ from cnnplay.plots.grids import add_box, grid_figure
 from cnnplay.plots.style import CELL_COLOUR, WINDOW_COLOUR, fmt
 from ui.figures import show_figure
 from ui.inputs import matrix_editor
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -54,8 +55,8 @@ def stamps_view() -> None:
         tx = matrix_editor(TRANS_X, key="pd_tx", step=1.0, label="input X")
     with c2:
         tk = matrix_editor(TRANS_K, key="pd_tk", step=1.0, label="kernel K")
-    ts = c3.number_input("stride", 1, 3, 1, key="pd_ts", persist_state=KEEP)
-    tp = c4.number_input("padding", 0, 3, 0, key="pd_tp", persist_state=KEEP)
+    ts = c3.number_input("stride", 1, 3, 1, key="pd_ts", persist_state=KEEP, bind=LINK)
+    tp = c4.number_input("padding", 0, 3, 0, key="pd_tp", persist_state=KEEP, bind=LINK)
     sizes = [conv_transpose_output_size(tx.shape[a], tk.shape[a], ts, tp) for a in (0, 1)]
     st.latex(
         rf"H' = (n-1)s - 2p + k = ({tx.shape[0]}-1)\cdot{ts} - 2\cdot{tp} + {tk.shape[0]}"
@@ -63,7 +64,9 @@ def stamps_view() -> None:
     )
     stamps = conv_transpose_stamps(tx, tk, ts)
     n_stamps = len(stamps)
-    step = st.slider("stamps added", 1, n_stamps, n_stamps, key="pd_tstep", persist_state=KEEP)
+    step = st.slider(
+        "stamps added", 1, n_stamps, n_stamps, key="pd_tstep", persist_state=KEEP, bind=LINK
+    )
     s_now = stamps[step - 1]
     full = s_now.total
     crop = (tp, tp, tp, tp)
@@ -117,7 +120,9 @@ def stamps_view() -> None:
 def matrix_view() -> None:
     """Seed 002: a 1D convolution as a matrix W, and its transpose as the way back."""
     st.subheader("Why “transposed”? The matrix view")
-    view = st.radio("Example", list(MATRIX_VIEWS), key="pd_mx", horizontal=True, persist_state=KEEP)
+    view = st.radio(
+        "Example", list(MATRIX_VIEWS), key="pd_mx", horizontal=True, persist_state=KEEP, bind=LINK
+    )
     stride = MATRIX_VIEWS[view]
     taps = conv_matrix_taps((1, 4), (1, 3), stride=stride, padding=(0, 1), on_padded=True)
     names = ["x", "y", "z"]

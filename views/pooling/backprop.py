@@ -16,6 +16,7 @@ from cnnplay.ops.pool import (
 from cnnplay.plots.grids import grid_figure, mark_cells
 from cnnplay.plots.style import WINNER_COLOUR
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.pooling.common import TIES, cells_of, chosen_grid
 
@@ -56,6 +57,7 @@ def render(mode: str, size: int, stride: int) -> None:
         horizontal=True,
         key="pl_upstream",
         persist_state=KEEP,
+        bind=LINK,
     )
     _, idx = pool2d_naive(plane, size, stride, return_indices=True)
     ho, wo = idx.shape

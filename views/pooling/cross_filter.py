@@ -38,6 +38,7 @@ from cnnplay.plots.cross_filter import (
 from cnnplay.plots.style import fmt
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -87,11 +88,11 @@ def render() -> None:
     )
     c_kernel, c_size, c_count, c_input = st.columns([3, 2, 3, 3])
     kernel = c_kernel.selectbox(
-        "Base kernel w", list(BASE_KERNELS), key="pl_xf_kernel", persist_state=KEEP
+        "Base kernel w", list(BASE_KERNELS), key="pl_xf_kernel", persist_state=KEEP, bind=LINK
     )
     size = int(
         c_size.select_slider(
-            "Kernel size k", list(KERNEL_SIZES), key="pl_xf_size", persist_state=KEEP
+            "Kernel size k", list(KERNEL_SIZES), key="pl_xf_size", persist_state=KEEP, bind=LINK
         )
     )
     count = int(
@@ -100,10 +101,13 @@ def render() -> None:
             list(ROTATION_COUNTS),
             key="pl_xf_count",
             persist_state=KEEP,
+            bind=LINK,
             format_func=lambda n: f"{n} (no pooling)" if n == 1 else str(n),
         )
     )
-    source = c_input.selectbox("Input x", [*PATTERNS, PHOTO], key="pl_xf_input", persist_state=KEEP)
+    source = c_input.selectbox(
+        "Input x", [*PATTERNS, PHOTO], key="pl_xf_input", persist_state=KEEP, bind=LINK
+    )
     c_angle, c_read = st.columns([3, 2])
     angle = int(
         c_angle.slider(
@@ -114,6 +118,7 @@ def render() -> None:
             format="%d°",
             key="pl_xf_angle",
             persist_state=KEEP,
+            bind=LINK,
         )
     )
     read: ReadAt = c_read.radio(
@@ -122,6 +127,7 @@ def render() -> None:
         format_func=READ_AT.get,
         key="pl_xf_read",
         persist_state=KEEP,
+        bind=LINK,
     )
     base = BASE_KERNELS[kernel]
     x, fill = _input(source)

@@ -9,11 +9,16 @@ import streamlit as st
 from cnnplay.ops.pool import POOL_GRIDS, global_avg_pool, pool2d_naive, pool_geometry
 from cnnplay.plots.grids import add_box, grid_figure, mark_cells, pooling_animation
 from cnnplay.plots.style import WINDOW_COLOUR, WINNER_COLOUR, fmt
+from cnnplay.quiz import Question, pool_winner_question
+from cnnplay.snippets import pool as pool_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure
 from ui.inputs import clickable_grid, matrix_editor
 from ui.keyboard import cell_keys
+from ui.links import LINK
 from ui.notes import option_label
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from views.pooling.common import (
     MODES,
     TIES,
@@ -27,6 +32,11 @@ from views.pooling.common import (
 def select_cell(c: int, i: int, j: int) -> None:
     st.session_state.pl_sel = (c, i, j)
     st.session_state.pl_version += 1  # a fresh chart key: the next click starts a new selection
+
+
+def show_asked_window(q: Question) -> None:
+    """Quiz mode's reveal: select the output cell whose window was asked about."""
+    select_cell(*q.focus)
 
 
 def clickable_output(values: np.ndarray, c: int, title: str, selected: tuple[int, int] | None):
@@ -51,7 +61,12 @@ def clickable_output(values: np.ndarray, c: int, title: str, selected: tuple[int
 def grid_input() -> np.ndarray:
     """The grid to pool, (C, H, W): a preset, editable cell by cell."""
     source = st.selectbox(
-        "Input", list(POOL_GRIDS), format_func=option_label, key="pl_source", persist_state=KEEP
+        "Input",
+        list(POOL_GRIDS),
+        format_func=option_label,
+        key="pl_source",
+        persist_state=KEEP,
+        bind=LINK,
     )
     base = preset_grid(source)
     with st.expander("Type exact values"):
@@ -90,6 +105,7 @@ def render(mode: str, size: int, stride: int) -> None:
     x = grid_input()
     if mode == "global":
         grid_global(x)
+        code_panel(lambda: pool_code.pool2d(x, mode), "pl_code_grid")
         return
     h, w = x.shape[1:]
     try:
@@ -130,6 +146,13 @@ def render(mode: str, size: int, stride: int) -> None:
     if c_sel >= len(x) or i_sel >= ho or j_sel >= wo:
         c_sel, i_sel, j_sel = st.session_state.pl_sel = (0, 0, 0)
     rows, cols = geo.window(i_sel, j_sel)
+    if mode == "max" and not predict_then_reveal(  # quiz mode: which cell wins a window
+        "pl_winner", lambda rng: pool_winner_question(x, size, stride, rng=rng), show_asked_window
+    ):
+        for c in range(len(x)):  # until the answer: the input alone, no winner marked
+            name = f"input (channel {c + 1})" if len(x) > 1 else "input"
+            show_figure(grid_figure(x[c], name), f"pl_quiz_in_{c}")
+        return
     for c in range(len(x)):
         label = f" (channel {c + 1})" if len(x) > 1 else ""
         left, right = st.columns([1.3, 1])
@@ -167,10 +190,12 @@ def render(mode: str, size: int, stride: int) -> None:
             head + f"Their mean: {fmt(round(window.sum(), 4))} / {window.size} = "
             f"**{fmt(round(y[c_sel, i_sel, j_sel], 4))}**."
         )
+    code_panel(lambda: pool_code.pool2d(x, mode, size, stride), "pl_code_grid")
     if st.toggle(
         "▶ Watch the window slide (an animation that plays in your browser)",
         key="pl_animate",
         persist_state=KEEP,
+        bind=LINK,
     ):
         winners = [divmod(int(n), w) for n in idx[c_sel].ravel()] if mode == "max" else None
         show_figure(pooling_animation(x[c_sel], y[c_sel], geo.windows(), winners), "pl_animation")

@@ -17,6 +17,7 @@ from cnnplay.ops.pool import (
 from cnnplay.plots.grids import grid_figure, mark_cells
 from cnnplay.plots.style import CHANGED_COLOUR
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -51,9 +52,9 @@ def _equivariance() -> None:
     from_the_notes(("002", "Equivariance vs. Invariance"))
     st.latex(r"f\big(g(x)\big) = g\big(f(x)\big)")
     c1, c2, c3 = st.columns([2, 1, 1])
-    name = c1.selectbox("Input x", list(EQ_INPUTS), key="pl_eq_src", persist_state=KEEP)
-    dx = c2.number_input("g: shift right by", -4, 4, key="pl_eq_dx", persist_state=KEEP)
-    dy = c3.number_input("g: shift down by", -4, 4, key="pl_eq_dy", persist_state=KEEP)
+    name = c1.selectbox("Input x", list(EQ_INPUTS), key="pl_eq_src", persist_state=KEEP, bind=LINK)
+    dx = c2.number_input("g: shift right by", -4, 4, key="pl_eq_dx", persist_state=KEEP, bind=LINK)
+    dy = c3.number_input("g: shift down by", -4, 4, key="pl_eq_dy", persist_state=KEEP, bind=LINK)
     check = equivariance_check(EQ_INPUTS[name](), PLUS_3, int(dy), int(dx), fill=-1.0)
     st.caption(
         "f: the + kernel, borders padded with the background (−1), so each map has the input's "
@@ -91,13 +92,13 @@ def _invariance() -> None:
     )
     from_the_notes(("002", "Side Effect: Translation Invariance", "Equivariance vs. Invariance"))
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    name = c1.selectbox("Input", list(INPUTS), key="pl_inv_src", persist_state=KEEP)
+    name = c1.selectbox("Input", list(INPUTS), key="pl_inv_src", persist_state=KEEP, bind=LINK)
     source, kernel, fill, is_row = INPUTS[name]
-    dx = c2.number_input("shift right by", 0, 4, key="pl_inv_dx", persist_state=KEEP)
+    dx = c2.number_input("shift right by", 0, 4, key="pl_inv_dx", persist_state=KEEP, bind=LINK)
     dy = c3.number_input(
-        "shift down by", 0, 4, key="pl_inv_dy", disabled=is_row, persist_state=KEEP
+        "shift down by", 0, 4, key="pl_inv_dy", disabled=is_row, persist_state=KEEP, bind=LINK
     )
-    k = c4.number_input("max-pool window", 1, 9, key="pl_inv_k", persist_state=KEEP)
+    k = c4.number_input("max-pool window", 1, 9, key="pl_inv_k", persist_state=KEEP, bind=LINK)
     window = (1, k) if is_row else (k, k)
     stride = 1 if is_row else k
     try:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnplay.ops.pool import pooling_savings
 from ui.figures import show_table
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 
 CHANNELS = (3, 16, 32, 64)  # the stack's channels, input first
@@ -21,8 +22,12 @@ def render() -> None:
         "pool after each, against the same stack without pooling."
     )
     c1, c2 = st.columns(2)
-    side = c1.number_input("Input side (pixels)", 8, 1024, key="pl_sv_side", persist_state=KEEP)
-    pool = c2.number_input("Pool window (= stride)", 2, 4, key="pl_sv_pool", persist_state=KEEP)
+    side = c1.number_input(
+        "Input side (pixels)", 8, 1024, key="pl_sv_side", persist_state=KEEP, bind=LINK
+    )
+    pool = c2.number_input(
+        "Pool window (= stride)", 2, 4, key="pl_sv_pool", persist_state=KEEP, bind=LINK
+    )
     rows = pooling_savings(side, CHANNELS, KERNEL, pool)
     table = pd.DataFrame(
         {

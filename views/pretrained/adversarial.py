@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from cnnplay.models.pretrained import denormalise
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.pretrained.common import Seen, attack, needed_epsilon
 
@@ -18,7 +19,14 @@ def render(seen: Seen) -> None:
     name, model, x, digest = seen.name, seen.model, seen.x, seen.digest
     cats, top = seen.cats, seen.top
     eps_levels = st.slider(
-        "ε (grey levels out of 255)", 0.0, 16.0, 2.0, step=0.25, key="pt_eps", persist_state=KEEP
+        "ε (grey levels out of 255)",
+        0.0,
+        16.0,
+        2.0,
+        step=0.25,
+        key="pt_eps",
+        persist_state=KEEP,
+        bind=LINK,
     )
     eps = eps_levels / 255
     st.caption(

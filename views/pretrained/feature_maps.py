@@ -9,6 +9,7 @@ import streamlit as st
 from cnnplay.explain import strongest_channels
 from cnnplay.plots.images import tile_maps
 from ui.figures import show_table
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.pretrained.common import Seen, feature_maps, layers, session_copy
 
@@ -23,8 +24,10 @@ def render(seen: Seen) -> None:
         f"{r.name} ({r.kind}) — {r.shape[0]} maps of {r.shape[1]}×{r.shape[2]}" for r in table
     ]
     c1, c2 = st.columns([3, 1])
-    pick = c1.selectbox("Layer", labels, index=len(labels) // 3, key="pt_layer", persist_state=KEEP)
-    count = c2.slider("Maps shown", 4, 64, 32, step=4, key="pt_maps", persist_state=KEEP)
+    pick = c1.selectbox(
+        "Layer", labels, index=len(labels) // 3, key="pt_layer", persist_state=KEEP, bind=LINK
+    )
+    count = c2.slider("Maps shown", 4, 64, 32, step=4, key="pt_maps", persist_state=KEEP, bind=LINK)
     row = table[labels.index(pick)]
     maps = feature_maps(seen.name, row.name, seen.digest, private, seen.x)  # (C, h, w)
     order = strongest_channels(maps, count)

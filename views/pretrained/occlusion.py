@@ -19,6 +19,7 @@ import streamlit as st
 
 from cnnplay.explain import Occlusion
 from cnnplay.plots.images import heat_overlay, normalise_map
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP
 from ui.progress import progress_bar
@@ -65,9 +66,11 @@ def request_stop() -> None:
 def render(seen: Seen) -> None:
     c1, c2, c3 = st.columns(3)
     patch = c1.select_slider(
-        "Grey patch side", PATCHES, value=32, key="pt_patch", persist_state=KEEP
+        "Grey patch side", PATCHES, value=32, key="pt_patch", persist_state=KEEP, bind=LINK
     )
-    stride = c2.select_slider("Stride", STRIDES, value=16, key="pt_stride", persist_state=KEEP)
+    stride = c2.select_slider(
+        "Stride", STRIDES, value=16, key="pt_stride", persist_state=KEEP, bind=LINK
+    )
     target = int(st.session_state.get(CLASS_KEY, seen.top))
     cats = seen.cats
     c3.markdown(f"Class: **{cats[target]}** (choose it in *Saliency*)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.plots.images import heat_colours, heat_overlay, normalise_map
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.pretrained.common import Seen, explanations, layers, session_copy
 
@@ -25,9 +26,15 @@ def render(seen: Seen) -> None:
         key=CLASS_KEY,
         index=0,
         persist_state=KEEP,
+        bind=LINK,
     )
     layer = c2.selectbox(
-        "Grad-CAM layer", names, index=len(names) - 1, key="pt_cam_layer", persist_state=KEEP
+        "Grad-CAM layer",
+        names,
+        index=len(names) - 1,
+        key="pt_cam_layer",
+        persist_state=KEEP,
+        bind=LINK,
     )
     if st.button("Explain this class", key="pt_explain"):
         st.session_state.pt_explain_on = True

@@ -19,6 +19,7 @@ from cnnplay.models.zoo import (
     fixed_side_note,
 )
 from cnnplay.receptive import PRESETS, receptive_field_table
+from ui.links import LINK
 from ui.models import shared_pretrained
 from ui.page import KEEP
 from ui.sessions import release_when_idle
@@ -85,10 +86,16 @@ def input_side(name: str, sides: Sequence[int], key: str) -> int:
     as it was, so it is back when another network is chosen."""
     note = fixed_side_note(name)
     if note is None:
-        return int(st.selectbox("Input side", sides, key=key, persist_state=KEEP))
+        return int(st.selectbox("Input side", sides, key=key, persist_state=KEEP, bind=LINK))
     side = FIXED_INPUT_SIDE[name]
     st.selectbox(
-        "Input side", [side], key=f"{key}_fixed", disabled=True, help=note, persist_state=KEEP
+        "Input side",
+        [side],
+        key=f"{key}_fixed",
+        disabled=True,
+        help=note,
+        persist_state=KEEP,
+        bind=LINK,
     )
     st.caption(note)
     return side

@@ -11,6 +11,7 @@ from cnnplay.plots.receptive import field_growth_figure
 from cnnplay.receptive import InputSizeError
 from ui.figures import show_figure, show_table
 from ui.hosting import profile
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.receptive_field.common import (
     BLOCKED,
@@ -34,6 +35,7 @@ def render() -> None:
         offered,
         key="rf_net",
         persist_state=KEEP,
+        bind=LINK,
     )
     with c2:
         side = input_side(name, SIDES, "rf_net_side")

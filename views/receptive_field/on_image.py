@@ -20,6 +20,7 @@ from cnnplay.receptive import (
 )
 from ui.figures import show_figure
 from ui.inputs import image_picker, show_notes
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.receptive_field.common import (
     BLOCKED,
@@ -52,14 +53,14 @@ def layer_and_unit(rows: list[FieldRow]) -> tuple[FieldRow, int, int]:
         for n, r in enumerate(rows)
     ]
     keep_option("rf_img_layer", labels, labels[min(len(labels) - 1, len(labels) // 2)])
-    pick = st.selectbox("Layer", labels, key="rf_img_layer", persist_state=KEEP)
+    pick = st.selectbox("Layer", labels, key="rf_img_layer", persist_state=KEEP, bind=LINK)
     row = rows[labels.index(pick)]
     n = row.out_size
     keep_in_range("rf_img_r", 0, n - 1, n // 2)
     keep_in_range("rf_img_c", 0, n - 1, n // 2)
     a, b = st.columns(2)
-    i = int(a.number_input("unit row", 0, n - 1, key="rf_img_r", persist_state=KEEP))
-    j = int(b.number_input("unit column", 0, n - 1, key="rf_img_c", persist_state=KEEP))
+    i = int(a.number_input("unit row", 0, n - 1, key="rf_img_r", persist_state=KEEP, bind=LINK))
+    j = int(b.number_input("unit column", 0, n - 1, key="rf_img_c", persist_state=KEEP, bind=LINK))
     return row, i, j
 
 
@@ -87,6 +88,7 @@ def render() -> None:
         horizontal=True,
         key="rf_img_net",
         persist_state=KEEP,
+        bind=LINK,
         help="Random weights: the torchvision definition chosen in the Real network tab. "
         "EfficientNet-Lite0's ImageNet weights ship with the app: compare its effective field "
         "with the same network's at random weights.",

@@ -14,6 +14,7 @@ import streamlit as st
 from cnnplay.plots.grids import add_box, grid_figure
 from cnnplay.plots.receptive import field_growth_figure
 from cnnplay.plots.style import CELL_COLOUR
+from cnnplay.quiz import receptive_field_question
 from cnnplay.receptive import (
     LAYER_KINDS,
     PRESETS,
@@ -25,11 +26,15 @@ from cnnplay.receptive import (
     stack_table,
     unit_span,
 )
+from cnnplay.snippets import receptive as rf_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure, show_table
 from ui.inputs import clickable_grid
 from ui.keyboard import cell_keys
+from ui.links import LINK
 from ui.notes import option_label
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from views.receptive_field.common import keep_option, span_text
 
 MAX_GRID = 16  # output maps up to this side are shown as a clickable grid
@@ -110,7 +115,7 @@ def unit_picker(rows: list[StackRow], size: int) -> tuple[StackRow, int, int]:
     names = [r.layer for r in rows]
     keep_option("rf_pick_layer", names, names[-1])
     pick = st.selectbox(
-        "Layer whose unit to inspect", names, key="rf_pick_layer", persist_state=KEEP
+        "Layer whose unit to inspect", names, key="rf_pick_layer", persist_state=KEEP, bind=LINK
     )
     row = rows[names.index(pick)]
     n = row.out_size
@@ -165,9 +170,12 @@ def render() -> None:
         key="rf_preset",
         on_change=on_preset,
         persist_state=KEEP,
+        bind=LINK,
     )
     size = int(
-        c2.number_input("Input side n₀ (pixels)", 1, 4096, key="rf_size", persist_state=KEEP)
+        c2.number_input(
+            "Input side n₀ (pixels)", 1, 4096, key="rf_size", persist_state=KEEP, bind=LINK
+        )
     )
     records = layer_editor(preset)
     try:
@@ -175,7 +183,12 @@ def render() -> None:
     except LayerError as err:
         st.error(str(err), icon=":material/block:")
         return
+    if not predict_then_reveal(  # quiz mode: the field after a layer of the stack
+        "rf_field", lambda rng: receptive_field_question(parse_layers(records), size, rng=rng)
+    ):
+        return  # the table, the growth chart and the units wait for the answer
     field_table(rows)
+    code_panel(lambda: rf_code.layer_stack(parse_layers(records), size), "rf_code_stack")
     left, right = st.columns([1, 1])
     show_figure(
         field_growth_figure(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.receptive import stacked_3x3
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 
@@ -24,8 +25,10 @@ def render() -> None:
     )
     from_the_notes(("002", "Case Study: VGG (2014)"))
     c1, c2 = st.columns(2)
-    field = int(c1.number_input("Field F (odd)", 3, 99, step=2, key="rf_F", persist_state=KEEP))
-    c = int(c2.number_input("Channels C", 1, 4096, key="rf_C", persist_state=KEEP))
+    field = int(
+        c1.number_input("Field F (odd)", 3, 99, step=2, key="rf_F", persist_state=KEEP, bind=LINK)
+    )
+    c = int(c2.number_input("Channels C", 1, 4096, key="rf_C", persist_state=KEEP, bind=LINK))
     try:
         s = stacked_3x3(field, c)
     except ValueError as err:

@@ -11,6 +11,8 @@ from cnnplay.ops.conv import conv_transpose2d_naive
 from cnnplay.plots.grids import grid_figure
 from cnnplay.segmentation.plots import unet_diagram
 from cnnplay.segmentation.unet import UNetConfig
+from cnnplay.snippets import segmentation as seg_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure, show_table
 from ui.notes import from_the_notes, notes_name
 from ui.page import tab_body
@@ -49,6 +51,7 @@ def render(config: UNetConfig) -> None:
         hide_index=True,
         key="seg_stage_table",
     )
+    code_panel(lambda: seg_code.unet(config, SIZE), "seg_code_unet")
     left, right = st.columns(2)
     with left:
         st.markdown(

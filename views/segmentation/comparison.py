@@ -11,6 +11,7 @@ from cnnplay.segmentation.metrics import CLASS_NAMES
 from cnnplay.segmentation.plots import error_map, mask_colours, mask_overlay
 from cnnplay.segmentation.unet import SHIPPED, load_card
 from ui.figures import show_figure, show_table
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.segmentation.common import (
     COMPARE_N,
@@ -104,7 +105,7 @@ def render() -> None:
         "simple, and its mean IoU is close to the U-Net's), but where objects touch or a corner "
         "is sharp, the skips' full-resolution detail decides — see scene 18."
     )
-    k = int(st.slider("Scene", 1, COMPARE_N, key="seg_scene", persist_state=KEEP)) - 1
+    k = int(st.slider("Scene", 1, COMPARE_N, key="seg_scene", persist_state=KEEP, bind=LINK)) - 1
     scene_ = compare_scenes[k]
     show_masks(
         [(scene_.image, "scene"), (mask_colours(scene_.semantic), "ground truth")]

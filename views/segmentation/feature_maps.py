@@ -11,6 +11,7 @@ from cnnplay.models.copies import shared_weights_copy
 from cnnplay.plots.images import tile_maps
 from cnnplay.segmentation.plots import upscale
 from cnnplay.segmentation.unet import stages
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.segmentation.common import COMPARE_N, COMPARE_SEED, SIZE, model_choices, scene_set
 
@@ -19,10 +20,14 @@ from views.segmentation.common import COMPARE_N, COMPARE_SEED, SIZE, model_choic
 def render() -> None:
     choices = model_choices()
     f1, f2, f3, f4 = st.columns([2, 1, 1.4, 1])
-    chosen = f1.selectbox("Model", list(choices), key="seg_fm_model", persist_state=KEEP)
+    chosen = f1.selectbox("Model", list(choices), key="seg_fm_model", persist_state=KEEP, bind=LINK)
     fm_model = choices[chosen]
     fm_scene_k = (
-        int(f2.number_input("Scene", 1, COMPARE_N, value=1, key="seg_fm_scene", persist_state=KEEP))
+        int(
+            f2.number_input(
+                "Scene", 1, COMPARE_N, value=1, key="seg_fm_scene", persist_state=KEEP, bind=LINK
+            )
+        )
         - 1
     )
     fm_stages = stages(fm_model.config, SIZE)
@@ -35,9 +40,12 @@ def render() -> None:
         format_func=lambda i: labels[i],
         key="seg_fm_stage",
         persist_state=KEEP,
+        bind=LINK,
     )
     n_ch = int(
-        f4.select_slider("Channels", [4, 8, 16, 32], key="seg_fm_channels", persist_state=KEEP)
+        f4.select_slider(
+            "Channels", [4, 8, 16, 32], key="seg_fm_channels", persist_state=KEEP, bind=LINK
+        )
     )
     stage = fm_stages[stage_i]
     fm_scene = scene_set(COMPARE_N, COMPARE_SEED)[fm_scene_k]

@@ -11,6 +11,7 @@ from cnnplay.segmentation.metrics import CLASS_NAMES
 from cnnplay.segmentation.plots import instance_colours, mask_colours
 from cnnplay.segmentation.unet import predict
 from ui.figures import show_table
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.segmentation.common import SIZE, scene_set, shipped, show_masks
 
@@ -24,10 +25,15 @@ def render() -> None:
     )
     i1, i2 = st.columns([1, 1])
     inst_seed = int(
-        i1.number_input("Scene number", 0, 10**6, key="seg_inst_seed", persist_state=KEEP)
+        i1.number_input(
+            "Scene number", 0, 10**6, key="seg_inst_seed", persist_state=KEEP, bind=LINK
+        )
     )
     crowded = i2.toggle(
-        "Crowded scenes (up to 8 objects, more overlap)", key="seg_inst_crowd", persist_state=KEEP
+        "Crowded scenes (up to 8 objects, more overlap)",
+        key="seg_inst_crowd",
+        persist_state=KEEP,
+        bind=LINK,
     )
     inst_scene = scene_set(1, inst_seed, SIZE, crowded)[0]
     pred_sem = predict(shipped("unet_skips"), inst_scene.image)[0][0]

@@ -18,6 +18,7 @@ from cnnplay.segmentation.unet import UNet, UNetConfig, predict
 from ui.figures import show_figure, show_table
 from ui.hosting import profile
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from ui.progress import time_left
 from ui.run_limit import train_stop_row, training_slot
@@ -232,15 +233,17 @@ def settings_row() -> None:
         profile().train_scene_choices,  # the hosted profile offers fewer
         key="seg_train_scenes",
         persist_state=KEEP,
+        bind=LINK,
     )
-    t2.slider("Epochs", 1, 30, key="seg_epochs", persist_state=KEEP)
+    t2.slider("Epochs", 1, 30, key="seg_epochs", persist_state=KEEP, bind=LINK)
     t3.select_slider(
         "Peak learning rate",
         [1e-3, 2e-3, 3e-3, 5e-3, 1e-2],
         key="seg_lr",
         persist_state=KEEP,
+        bind=LINK,
     )
-    t4.toggle("Flips / rotations", key="seg_augment", persist_state=KEEP)
+    t4.toggle("Flips / rotations", key="seg_augment", persist_state=KEEP, bind=LINK)
     seed = seed_input("seg_train_seed", "the batch order and the flips", t5)
     st.caption(same_seed_note(seed))
 

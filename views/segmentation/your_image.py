@@ -14,6 +14,7 @@ from cnnplay.segmentation.metrics import CLASS_NAMES, score_masks
 from cnnplay.segmentation.plots import instance_colours, mask_colours, mask_overlay
 from cnnplay.segmentation.unet import predict
 from ui.inputs import image_picker, show_notes
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.segmentation.common import (
     SIZE,
@@ -56,15 +57,19 @@ def picture() -> tuple[np.ndarray, str, np.ndarray | None]:
     """The chosen drawing or photo: (H, W, 3) uint8 pixels, a caption, and for a drawing its
     true (H, W) int64 class mask (None for a photo)."""
     source = st.radio(
-        "Image", list(SOURCES), horizontal=True, key="seg_own_source", persist_state=KEEP
+        "Image", list(SOURCES), horizontal=True, key="seg_own_source", persist_state=KEEP, bind=LINK
     )
     if SOURCES[source] == "drawing":
         d1, d2 = st.columns(2)
         draw_seed = int(
-            d1.number_input("Drawing number", 0, 10**6, key="seg_draw_seed", persist_state=KEEP)
+            d1.number_input(
+                "Drawing number", 0, 10**6, key="seg_draw_seed", persist_state=KEEP, bind=LINK
+            )
         )
         draw_side = int(
-            d2.select_slider("Side (px)", DRAW_SIDES, key="seg_draw_side", persist_state=KEEP)
+            d2.select_slider(
+                "Side (px)", DRAW_SIDES, key="seg_draw_side", persist_state=KEEP, bind=LINK
+            )
         )
         drawing = scene_set(1, draw_seed, draw_side, drawing=True)[0]
         st.caption(size_note(draw_side))
@@ -98,7 +103,9 @@ def render() -> None:
     st.warning(WARNING, icon=":material/info:")
     picked_pixels, picked_label, truth = picture()
     choices = model_choices()
-    own_model_name = st.selectbox("Model", list(choices), key="seg_own_model", persist_state=KEEP)
+    own_model_name = st.selectbox(
+        "Model", list(choices), key="seg_own_model", persist_state=KEEP, bind=LINK
+    )
     own_model = choices[own_model_name]
     image, note = fit_to_multiple(picked_pixels, 32, max_side=256)
     if note:

@@ -15,6 +15,7 @@ from cnnplay.text.corpus import (
     sst2_available,
 )
 from ui.hosting import profile
+from ui.links import LINK
 from ui.page import KEEP
 from ui.progress import megabytes, progress_bar
 from views.text_cnn.common import (
@@ -33,7 +34,7 @@ def choose() -> tuple[SentimentCorpus, PreparedCorpus]:
     """The data expander: the chosen corpus (the generated one on any problem) and its split."""
     with st.expander("Data: which sentences to learn from", expanded=False):
         source = st.radio(
-            "Sentences", SOURCES, key="tc_source", horizontal=True, persist_state=KEEP
+            "Sentences", SOURCES, key="tc_source", horizontal=True, persist_state=KEEP, bind=LINK
         )
         if source == SOURCES[1]:
             corpus = csv_data() or builtin()
@@ -48,10 +49,13 @@ def choose() -> tuple[SentimentCorpus, PreparedCorpus]:
                 step=500,
                 key="tc_n",
                 persist_state=KEEP,
+                bind=LINK,
             )
-            c2.number_input("Corpus seed", 0, 10_000, key="tc_seed", persist_state=KEEP)
+            c2.number_input("Corpus seed", 0, 10_000, key="tc_seed", persist_state=KEEP, bind=LINK)
             corpus = builtin()
-        test_share = st.slider("Test share", 0.1, 0.5, step=0.05, key="tc_test", persist_state=KEEP)
+        test_share = st.slider(
+            "Test share", 0.1, 0.5, step=0.05, key="tc_test", persist_state=KEEP, bind=LINK
+        )
     return corpus, prepare(digest_of(corpus), float(test_share), corpus)
 
 
@@ -73,8 +77,12 @@ def csv_data() -> SentimentCorpus | None:
             if state.get(key) not in columns:  # a new file: start from the guessed columns
                 state[key] = guess
         c1, c2 = st.columns(2)
-        text_col = c1.selectbox("Text column", columns, key="tc_text_col", persist_state=KEEP)
-        label_col = c2.selectbox("Label column", columns, key="tc_label_col", persist_state=KEEP)
+        text_col = c1.selectbox(
+            "Text column", columns, key="tc_text_col", persist_state=KEEP, bind=LINK
+        )
+        label_col = c2.selectbox(
+            "Label column", columns, key="tc_label_col", persist_state=KEEP, bind=LINK
+        )
         corpus = corpus_from_frame(frame, text_col, label_col, LIMITS, f"your file {upload.name}")
     except TextDataError as err:
         st.error(f"{err} The generated corpus is used instead.", icon=":material/error:")
@@ -86,7 +94,13 @@ def csv_data() -> SentimentCorpus | None:
 
 def sst2_data() -> SentimentCorpus | None:
     rows = st.slider(
-        "SST-2 sentences to use", 1000, 10_000, step=1000, key="tc_sst_rows", persist_state=KEEP
+        "SST-2 sentences to use",
+        1000,
+        10_000,
+        step=1000,
+        key="tc_sst_rows",
+        persist_state=KEEP,
+        bind=LINK,
     )
     if not sst2_available():
         st.warning(

@@ -14,6 +14,7 @@ from cnnplay.text.models import TextCNN
 from cnnplay.text.plots import feature_map_figure, filter_figure, sentence_matrix_figure
 from cnnplay.text.vocab import OOV_ID, tokenize
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes
 from ui.page import KEEP, tab_body
 from views.text_cnn.common import MAX_LEN, trained_kim
@@ -52,6 +53,7 @@ def learned(model: TextCNN, data: PreparedCorpus, tokens: list[str], c1, c2):
         format_func=lambda j: f"filter {j} (height {model.width_of(j)})",
         key="tc_filter",
         persist_state=KEEP,
+        bind=LINK,
     )
     w, b = model.filter_weights(int(j))
     ids = data.vocab.ids(tokens)
@@ -66,8 +68,12 @@ def learned(model: TextCNN, data: PreparedCorpus, tokens: list[str], c1, c2):
 
 def made_up(tokens: list[str], c1, c2, c3):
     """Made-up word vectors and filter of the height and channels chosen in ``c1``, ``c2``."""
-    height = c1.slider("Filter height h (words)", 1, 5, key="tc_height", persist_state=KEEP)
-    dim = c2.slider("Channels d (embedding size)", 2, 8, key="tc_dim", persist_state=KEEP)
+    height = c1.slider(
+        "Filter height h (words)", 1, 5, key="tc_height", persist_state=KEEP, bind=LINK
+    )
+    dim = c2.slider(
+        "Channels d (embedding size)", 2, 8, key="tc_dim", persist_state=KEEP, bind=LINK
+    )
     c3.caption(
         "Made-up word vectors (one decimal) and filter: the same word always gets the same "
         "vector. Train a model to see learned ones."
@@ -77,7 +83,9 @@ def made_up(tokens: list[str], c1, c2, c3):
 
 @tab_body
 def render(data: PreparedCorpus) -> None:
-    sentence = st.text_input("Sentence", key="tc_sentence", max_chars=300, persist_state=KEEP)
+    sentence = st.text_input(
+        "Sentence", key="tc_sentence", max_chars=300, persist_state=KEEP, bind=LINK
+    )
     tokens = tokenize(sentence)[:MAX_LEN]
     model = trained_kim(data)
     c1, c2, c3 = st.columns(3)
@@ -88,6 +96,7 @@ def render(data: PreparedCorpus) -> None:
         help="Use the trained Kim CNN's word vectors and one of its filters (train it in the "
         "tab Train & compare first).",
         persist_state=KEEP,
+        bind=LINK,
     )
     if use_trained and model is not None:
         x, w, b = learned(model, data, tokens, c1, c2)
@@ -123,6 +132,7 @@ def render(data: PreparedCorpus) -> None:
         key="tc_pos",
         disabled=positions == 1,
         persist_state=KEEP,
+        bind=LINK,
     )
     p = min(int(p), positions - 1)
     left, right = st.columns([3, 2])

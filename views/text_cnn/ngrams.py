@@ -11,6 +11,7 @@ from cnnplay.text.corpus import PreparedCorpus, SentimentCorpus
 from cnnplay.text.explain import class_votes, top_ngrams
 from cnnplay.text.models import TextCNN
 from ui.figures import show_table
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.text_cnn.common import current
 
@@ -34,7 +35,7 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
     state = st.session_state
     if "tc_ngram_widths" not in state or not set(state.tc_ngram_widths) <= set(widths):
         state.tc_ngram_widths = widths  # every width of this model
-    pick = st.multiselect("Widths", widths, key="tc_ngram_widths", persist_state=KEEP)
+    pick = st.multiselect("Widths", widths, key="tc_ngram_widths", persist_state=KEEP, bind=LINK)
     rows = [
         {
             "filter": j,

@@ -14,6 +14,7 @@ from cnnplay.text.models import predict_probs
 from cnnplay.text.plots import influence_figure
 from cnnplay.text.vocab import OOV_ID, tokenize
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.text_cnn.common import LABELS, MAX_LEN, MIN_LEN, current
 
@@ -54,7 +55,7 @@ def influences(corpus: SentimentCorpus, data: PreparedCorpus, sentence: str) -> 
         r"z_c = \sum_j m_j\, w_{cj} + b_c, \qquad \text{influence}_j = m_j\, w_{cj}, \qquad "
         r"m_j = \max_p\, \mathrm{ReLU}(y_{j,p})"
     )
-    top = st.slider("Filters to show", 3, 12, key="tc_top_filters", persist_state=KEEP)
+    top = st.slider("Filters to show", 3, 12, key="tc_top_filters", persist_state=KEEP, bind=LINK)
     shown = explanation.filters[: int(top)]
     rest = explanation.logit - explanation.bias - sum(f.influence for f in shown)
     st.markdown(
@@ -85,7 +86,9 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
     if not trained or list(trained) == ["bow"]:
         st.info("Train a CNN first (tab *Train & compare*).", icon=":material/model_training:")
         return
-    sentence = st.text_input("Type a sentence", key="tc_read", max_chars=500, persist_state=KEEP)
+    sentence = st.text_input(
+        "Type a sentence", key="tc_read", max_chars=500, persist_state=KEEP, bind=LINK
+    )
     tokens = tokenize(sentence)
     if not tokens:
         st.warning("No words in that sentence.", icon=":material/short_text:")

@@ -5,17 +5,30 @@ and what convolution over word order gains."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import fields
 
 import pandas as pd
 import streamlit as st
 
 from cnnplay.seeding import same_seed_note
+from cnnplay.snippets import Snippet
+from cnnplay.snippets import text as text_code
 from cnnplay.text.corpus import KINDS, WORD_ORDER_KINDS, PreparedCorpus, SentimentCorpus
-from cnnplay.text.models import ARCHITECTURES, accuracy_by_kind, build_model, train_text_model
+from cnnplay.text.models import (
+    ARCHITECTURES,
+    KerasStackConfig,
+    TextCNNConfig,
+    accuracy_by_kind,
+    build_model,
+    train_text_model,
+)
 from cnnplay.text.plots import kind_accuracy_figure, model_curves_figure
 from cnnplay.train import TrainConfig
+from ui.code_panel import code_panel
 from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.notes import option_label
 from ui.page import KEEP, tab_body
 from ui.run_limit import train_stop_row, training_slot
@@ -36,12 +49,15 @@ TABLE_ORDER = ("bow", "kim", "keras")  # the table's columns: the baseline first
 
 
 @tab_body
-def settings_row() -> None:
+def settings_row(code: Callable[[], Snippet] | None = None) -> None:
     """The model and training settings: a fragment, so changing one reruns only this row (the
-    Train button reads them from session state)."""
+    Train button reads them from session state); ``code`` builds the chosen model's PyTorch
+    code from them (its panel is in the fragment, so it follows each change)."""
     with st.expander("Model and training settings", expanded=False):
         c1, c2, c3 = st.columns(3)
-        c1.multiselect("Filter widths (Kim)", [1, 2, 3, 4, 5], key="tc_widths", persist_state=KEEP)
+        c1.multiselect(
+            "Filter widths (Kim)", [1, 2, 3, 4, 5], key="tc_widths", persist_state=KEEP, bind=LINK
+        )
         c1.slider(
             "Filters per width / per conv layer",
             4,
@@ -49,15 +65,33 @@ def settings_row() -> None:
             step=4,
             key="tc_filters",
             persist_state=KEEP,
+            bind=LINK,
         )
-        c2.select_slider("Embedding size d", [8, 16, 32, 64], key="tc_embed", persist_state=KEEP)
-        c2.slider("Dropout", 0.0, 0.6, step=0.05, key="tc_dropout", persist_state=KEEP)
-        c3.number_input("Epochs", 1, 60, key="tc_epochs", persist_state=KEEP)
-        c3.select_slider("Learning rate", [3e-4, 1e-3, 3e-3, 1e-2], key="tc_lr", persist_state=KEEP)
+        c2.select_slider(
+            "Embedding size d", [8, 16, 32, 64], key="tc_embed", persist_state=KEEP, bind=LINK
+        )
+        c2.slider("Dropout", 0.0, 0.6, step=0.05, key="tc_dropout", persist_state=KEEP, bind=LINK)
+        c3.number_input("Epochs", 1, 60, key="tc_epochs", persist_state=KEEP, bind=LINK)
+        c3.select_slider(
+            "Learning rate", [3e-4, 1e-3, 3e-3, 1e-2], key="tc_lr", persist_state=KEEP, bind=LINK
+        )
         seed_input("tc_train_seed", "the batch order and the dropout masks", c3)
     st.caption(same_seed_note(int(st.session_state.tc_train_seed)))
     if not st.session_state.tc_widths:
         st.warning("No filter width chosen: using width 2.", icon=":material/warning:")
+    if code is not None:
+        code_panel(code, "tc_code_model")
+
+
+def model_code(arch: str, corpus: SentimentCorpus, data: PreparedCorpus) -> Snippet:
+    """The chosen CNN ("kim" or "keras") with the settings in session state, as a program."""
+    settings, _ = chosen(data)
+    config_type = TextCNNConfig if arch == "kim" else KerasStackConfig
+    names = {f.name for f in fields(config_type)}
+    config = config_type(
+        len(data.vocab), len(corpus.classes), **{k: v for k, v in settings.items() if k in names}
+    )
+    return text_code.text_cnn(config) if arch == "kim" else text_code.keras_stack(config)
 
 
 def chosen(data: PreparedCorpus) -> tuple[dict, TrainConfig]:
@@ -228,8 +262,9 @@ def render(corpus: SentimentCorpus, data: PreparedCorpus) -> None:
         key="tc_arch",
         horizontal=True,
         persist_state=KEEP,
+        bind=LINK,
     )
-    settings_row()
+    settings_row(lambda: model_code(arch, corpus, data))
     model_settings, config = chosen(data)
     recover_stopped(data)  # also done by the page; cheap
     if (stopped := st.session_state.pop(STOPPED_KEY, None)) is not None:

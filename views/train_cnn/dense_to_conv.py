@@ -28,6 +28,7 @@ from cnnplay.convnets.dense_to_conv import (
 )
 from cnnplay.convnets.models import SIDE, Seed001CNN
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.train_cnn.common import TrainedRun, need_training, trained
@@ -123,13 +124,14 @@ def canvas_settings(run: TrainedRun) -> tuple[tuple[int, int], int, tuple[int, .
             st.session_state[key] = count - 1
     left, right = st.columns([1, 2])
     layout = left.radio(
-        "Canvas", list(LAYOUTS), key="cv_dc_layout", horizontal=True, persist_state=KEEP
+        "Canvas", list(LAYOUTS), key="cv_dc_layout", horizontal=True, persist_state=KEEP, bind=LINK
     )
     gap = left.select_slider(
         "Gap between images (px)",
         GAPS,
         key="cv_dc_gap",
         persist_state=KEEP,
+        bind=LINK,
         help="Black pixels between the images. Multiples of 4 (the map's step), so that some "
         "window of the map sits exactly on each image.",
     )
@@ -142,6 +144,7 @@ def canvas_settings(run: TrainedRun) -> tuple[tuple[int, int], int, tuple[int, .
                 count - 1,
                 key=f"cv_dc_img{n}",
                 persist_state=KEEP,
+                bind=LINK,
                 help=f"Which test image (0 to {count - 1:,}).",
             )
         )
@@ -161,7 +164,7 @@ def position_slider(where, label: str, size: int, key: str) -> int:
     if size == 1:
         where.caption(f"{label}: 0 (the map has one position along this axis)")
         return 0
-    return int(where.slider(label, 0, size - 1, key=key, persist_state=KEEP))
+    return int(where.slider(label, 0, size - 1, key=key, persist_state=KEEP, bind=LINK))
 
 
 def legend(classes: tuple[str, ...]) -> str:
@@ -210,7 +213,9 @@ def render() -> None:
     i = position_slider(i_col, "Map row i", ho, f"cv_dc_i_{ho}")
     j = position_slider(j_col, "Map column j", wo, f"cv_dc_j_{wo}")
     options = ["top class", *classes]
-    shown = show_col.selectbox("Colour the map by", options, key="cv_dc_show", persist_state=KEEP)
+    shown = show_col.selectbox(
+        "Colour the map by", options, key="cv_dc_show", persist_state=KEEP, bind=LINK
+    )
     span_r, span_c = geo.span(i), geo.span(j)
     marks = [m for m in aligned_positions(canvas, geo.jump) if m is not None]
     left, right = st.columns(2)

@@ -14,6 +14,7 @@ from cnnplay.convnets.first_layer import (
 )
 from cnnplay.plots.images import tile_maps
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.train_cnn.common import need_training, trained
 
@@ -61,6 +62,7 @@ def render() -> None:
             count - 1,
             key="cv_fl_image",
             persist_state=KEEP,
+            bind=LINK,
             help=f"0 to {count - 1:,}.",
         )
     )
@@ -70,6 +72,7 @@ def render() -> None:
         key="cv_fl_relu",
         horizontal=True,
         persist_state=KEEP,
+        bind=LINK,
         help="After ReLU is what the next layer reads; before it, negative responses show too.",
     )
     pixels = run.split.x_test[image, 0]  # (28, 28) uint8

@@ -44,6 +44,7 @@ from cnnplay.seeding import same_seed_note
 from ui.figures import show_figure
 from ui.hosting import profile
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import duration
@@ -325,14 +326,16 @@ def settings_panel() -> None:
         FACE_CHOICES,
         key="cv_kp_faces",
         persist_state=KEEP,
+        bind=LINK,
         format_func=lambda n: f"{n:,}",
         help="Generated faces to train on; more faces give a lower error and take longer.",
     )
-    c2.slider("Epochs", 1, MAX_EPOCHS, key="cv_kp_epochs", persist_state=KEEP)
+    c2.slider("Epochs", 1, MAX_EPOCHS, key="cv_kp_epochs", persist_state=KEEP, bind=LINK)
     c3.toggle(
         "Flip augmentation",
         key="cv_kp_flip",
         persist_state=KEEP,
+        bind=LINK,
         help="Mirror each training face with probability ½: image, x coordinates and the "
         "left/right labels.",
     )

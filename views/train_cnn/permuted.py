@@ -40,6 +40,7 @@ from cnnplay.convnets.training import (
 from cnnplay.seeding import same_seed_note
 from ui.figures import show_figure
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from ui.run_limit import train_stop_row, training_slot
 from views.train_cnn.common import TrainedRun, trained
@@ -317,6 +318,7 @@ def shuffle_panel() -> None:
             10_000,
             key="cv_perm_seed",
             persist_state=KEEP,
+            bind=LINK,
             help="Which shuffle: the permutation is drawn from this seed alone.",
         )
     )
@@ -340,6 +342,7 @@ def settings_row(run: TrainedRun | None) -> None:
         "Start the shuffled MLP from the original MLP's first weights, reordered the same way",
         key="cv_perm_same_start",
         persist_state=KEEP,
+        bind=LINK,
         help="Its initial weights are then just as random as any other draw, and in exact "
         "arithmetic its whole training is the original's, reordered: the same accuracy to "
         "the image. Off: it starts from the same numbers as the original, unreordered, a "
@@ -365,8 +368,10 @@ def settings_row(run: TrainedRun | None) -> None:
         f"tab, {DEFAULT_TEST:,} test images)."
     )
     c1, c2, c3 = st.columns(3)
-    c1.select_slider("Training images", TRAIN_CHOICES, key="cv_perm_n_train", persist_state=KEEP)
-    c2.slider("Epochs", 1, 10, key="cv_perm_epochs", persist_state=KEEP)
+    c1.select_slider(
+        "Training images", TRAIN_CHOICES, key="cv_perm_n_train", persist_state=KEEP, bind=LINK
+    )
+    c2.slider("Epochs", 1, 10, key="cv_perm_epochs", persist_state=KEEP, bind=LINK)
     seed = seed_input("cv_perm_train_seed", "the batch order and the dropout masks", c3)
     st.caption(same_seed_note(seed))
 

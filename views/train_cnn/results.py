@@ -4,13 +4,18 @@ cells open the test images behind them."""
 
 from __future__ import annotations
 
+import random
+
 import pandas as pd
 import streamlit as st
 
 from cnnplay.convnets.models import MODELS
+from cnnplay.quiz import Question, model_param_question
 from ui.confusion import confusion_explorer
 from ui.figures import show_table
+from ui.links import LINK
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from views.train_cnn.common import TrainedRun, need_training, trained
 
 
@@ -29,6 +34,13 @@ def results_table(run: TrainedRun) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def params_question(run: TrainedRun, rng: random.Random) -> Question:
+    """Quiz mode: the parameter count of one of the trained models (the rng picks which)."""
+    name = rng.choice([n for n in run.results if n in run.models])
+    shape = (1, *run.split.x_test.shape[1:])  # one image, e.g. (1, 1, 28, 28)
+    return model_param_question(MODELS[name], run.models[name], shape)
 
 
 def verdict(run: TrainedRun) -> str:
@@ -58,6 +70,8 @@ def render() -> None:
         f"images, never seen in training; training seed {run.seed}"
         + (", with augmentation." if run.augmented else ".")
     )
+    if not predict_then_reveal("cv_params", lambda rng: params_question(run, rng)):
+        return  # quiz mode: the table (parameters among it) waits for the answer
     show_table(results_table(run), key="cv_results_table")
     st.caption(
         "Multiply-adds: one multiplication and one addition, counted for the convolution and "
@@ -77,6 +91,7 @@ def render() -> None:
         key="cv_cm_model",
         horizontal=True,
         persist_state=KEEP,
+        bind=LINK,
     )
     r = run.results[name]
     st.markdown(

@@ -35,6 +35,7 @@ from cnnplay.convnets.training import (
     train_side_by_side,
 )
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import progress_bar
@@ -284,10 +285,12 @@ def show(own: Scored, run: TrainedRun, copies: Copies | None) -> None:
 def augment_settings() -> None:
     """The augmentation ranges: a fragment (the Train button reads them from session state)."""
     c1, c2, c3 = st.columns(3)
-    c1.slider("Shift up to ± (pixels)", 0, 4, key="cv_rob_aug_shift", persist_state=KEEP)
+    c1.slider("Shift up to ± (pixels)", 0, 4, key="cv_rob_aug_shift", persist_state=KEEP, bind=LINK)
     c2.slider("Rotation up to ± (degrees)", 0, 45, step=5, key="cv_rob_aug_degrees",
-              persist_state=KEEP)  # fmt: skip
-    c3.slider("Scale in 1 ±", 0.0, 0.4, step=0.05, key="cv_rob_aug_scale", persist_state=KEEP)
+              persist_state=KEEP, bind=LINK)  # fmt: skip
+    c3.slider(
+        "Scale in 1 ±", 0.0, 0.4, step=0.05, key="cv_rob_aug_scale", persist_state=KEEP, bind=LINK
+    )
 
 
 def training_section(run: TrainedRun) -> tuple[bool, object]:
@@ -354,6 +357,7 @@ def render() -> None:
             IMAGE_CHOICES,
             key="cv_rob_images",
             persist_state=KEEP,
+            bind=LINK,
             help="Every point of every curve scores this many test images (at most the run's "
             "test set); the curves are computed once and kept for this run.",
         )

@@ -12,6 +12,7 @@ from cnnplay.convnets.shared_gradient import signed_map_figure, weight_gradient
 from cnnplay.plots.grids import add_box, grid_figure
 from cnnplay.plots.style import WINDOW_COLOUR
 from ui.figures import show_figure
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.train_cnn.common import need_training, trained
@@ -32,15 +33,27 @@ def choices(count: int) -> tuple[str, int, int, int, int]:
     if st.session_state.get(key, 0) >= count:  # a kept index that a new run lacks
         st.session_state[key] = count - 1
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
-    weights = c1.radio("Weights", WEIGHTS, key="cv_sg_weights", persist_state=KEEP)
+    weights = c1.radio("Weights", WEIGHTS, key="cv_sg_weights", persist_state=KEEP, bind=LINK)
     image = c2.number_input(
-        "Test image", 0, count - 1, key=key, persist_state=KEEP, help=f"0 to {count - 1:,}."
+        "Test image",
+        0,
+        count - 1,
+        key=key,
+        persist_state=KEEP,
+        bind=LINK,
+        help=f"0 to {count - 1:,}.",
     )
     channel = c3.number_input(
-        "Filter c", 0, 31, key="cv_sg_channel", persist_state=KEEP, help="One of 32 (0–31)."
+        "Filter c",
+        0,
+        31,
+        key="cv_sg_channel",
+        persist_state=KEEP,
+        bind=LINK,
+        help="One of 32 (0–31).",
     )
-    u = c4.selectbox("Kernel row u", [0, 1, 2], key="cv_sg_u", persist_state=KEEP)
-    v = c5.selectbox("Kernel column v", [0, 1, 2], key="cv_sg_v", persist_state=KEEP)
+    u = c4.selectbox("Kernel row u", [0, 1, 2], key="cv_sg_u", persist_state=KEEP, bind=LINK)
+    v = c5.selectbox("Kernel column v", [0, 1, 2], key="cv_sg_v", persist_state=KEEP, bind=LINK)
     return weights, int(image), int(channel), int(u), int(v)
 
 

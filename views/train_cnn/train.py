@@ -17,6 +17,7 @@ from cnnplay.plots.style import SERIES_COLOURS
 from cnnplay.seeding import same_seed_note
 from ui.figures import show_figure
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.progress import duration, progress_bar
@@ -153,21 +154,24 @@ def settings_row() -> None:
     Train button reads them from session state)."""
     c1, c2, c3 = st.columns(3)
     source = c1.radio("Images", list(SOURCES), format_func=SOURCES.get, key="cv_source",
-                      persist_state=KEEP)  # fmt: skip
+                      persist_state=KEEP, bind=LINK)  # fmt: skip
     c2.select_slider("Training images", TRAIN_SIZES, key="cv_n_train", persist_state=KEEP,
-                     format_func=lambda n: f"{n:,}")  # fmt: skip
-    c2.select_slider("Test images", TEST_SIZES, key="cv_n_test", persist_state=KEEP,
+                     bind=LINK, format_func=lambda n: f"{n:,}")  # fmt: skip
+    c2.select_slider("Test images", TEST_SIZES, key="cv_n_test", persist_state=KEEP, bind=LINK,
                      format_func=lambda n: f"{n:,}",
                      help="A fixed subset of the data set's own test split: the same for "
                      "every seed.")  # fmt: skip
-    c3.number_input("Epochs", 1, MAX_EPOCHS, key="cv_epochs", persist_state=KEEP)
+    c3.number_input("Epochs", 1, MAX_EPOCHS, key="cv_epochs", persist_state=KEEP, bind=LINK)
     d1, d2, d3, d4 = st.columns(4)
-    d1.select_slider("MLP hidden units", HIDDEN_WIDTHS, key="cv_hidden", persist_state=KEEP)
+    d1.select_slider(
+        "MLP hidden units", HIDDEN_WIDTHS, key="cv_hidden", persist_state=KEEP, bind=LINK
+    )
     d2.select_slider(
         "Learning rate (Adam)",
         LEARNING_RATES,
         key="cv_lr",
         persist_state=KEEP,
+        bind=LINK,
         help="The first epoch's. Later epochs take smaller steps: the rate follows a cosine "
         "from this value down towards 0 over the epochs (¾ and ¼ of it in epochs 2 and 3 of 3).",
     )
@@ -175,6 +179,7 @@ def settings_row() -> None:
         "Augmentation",
         key="cv_augment",
         persist_state=KEEP,
+        bind=LINK,
         help="Every training batch is moved by random whole-pixel shifts (±2 px), turned by "
         "up to ±10° and scaled by 0.9–1.1, drawn from the training seed. The Shifts & "
         "rotations tab compares the curves.",

@@ -22,6 +22,7 @@ from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, ImageError, load_image
 from ui.figures import show_figure
 from ui.inputs import clickable_grid
 from ui.keyboard import cell_keys
+from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.train_cnn.common import TrainedRun, need_training, trained
 
@@ -70,6 +71,7 @@ def drawing(run: TrainedRun) -> np.ndarray:
             count - 1,
             key="cv_draw_test",
             persist_state=KEEP,
+            bind=LINK,
             help=f"0 to {count - 1:,}: its coarse copy becomes the drawing.",
         )
     )
@@ -138,7 +140,7 @@ def render() -> None:
     )
     left, right = st.columns(2)
     source = left.radio(
-        "Your input", SOURCES, key="cv_draw_source", horizontal=True, persist_state=KEEP
+        "Your input", SOURCES, key="cv_draw_source", horizontal=True, persist_state=KEEP, bind=LINK
     )
     recipe_key = right.radio(
         "Preprocess like",
@@ -146,6 +148,7 @@ def render() -> None:
         format_func=lambda k: RECIPES[k].label,
         key="cv_draw_recipe",
         persist_state=KEEP,
+        bind=LINK,
         help="How the training images were made from their originals. The models were trained "
         f"on: {run.split.source}.",
     )

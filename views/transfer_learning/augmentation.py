@@ -9,6 +9,7 @@ import streamlit as st
 from cnnplay.plots.images import tile_maps
 from cnnplay.seeding import generator
 from cnnplay.transfer.strategies import STRATEGIES, augment, to_pixels
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.transfer_learning.common import DEFAULTS, Setup, augmentation
@@ -19,10 +20,10 @@ VIEWS = 3  # random augmentations shown beside each
 
 def settings_row() -> None:
     c1, c2, c3, c4 = st.columns(4)
-    c1.checkbox("Horizontal flip", key="tl_flip", persist_state=KEEP)
-    c2.slider("Rotation ± (degrees)", 0, 45, key="tl_rot", persist_state=KEEP)
-    c3.slider("Smallest crop", 0.5, 1.0, step=0.05, key="tl_crop", persist_state=KEEP)
-    c4.slider("Colour jitter", 0.0, 0.5, step=0.05, key="tl_jitter", persist_state=KEEP)
+    c1.checkbox("Horizontal flip", key="tl_flip", persist_state=KEEP, bind=LINK)
+    c2.slider("Rotation ± (degrees)", 0, 45, key="tl_rot", persist_state=KEEP, bind=LINK)
+    c3.slider("Smallest crop", 0.5, 1.0, step=0.05, key="tl_crop", persist_state=KEEP, bind=LINK)
+    c4.slider("Colour jitter", 0.0, 0.5, step=0.05, key="tl_jitter", persist_state=KEEP, bind=LINK)
 
 
 def strategy_notes(views: int) -> str:
@@ -53,7 +54,9 @@ def render(s: Setup) -> None:
     if not aug.active:
         st.info("Every transformation is off: the preview shows the images unchanged.")
     seed = int(
-        st.number_input("Preview seed", 0, 10_000, key="tl_preview_seed", persist_state=KEEP)
+        st.number_input(
+            "Preview seed", 0, 10_000, key="tl_preview_seed", persist_state=KEEP, bind=LINK
+        )
     )
     order = np.random.default_rng(seed).permutation(len(s.train_idx))[:PREVIEW_IMAGES]
     pick = s.train_idx[order]

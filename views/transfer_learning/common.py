@@ -27,6 +27,7 @@ from cnnplay.transfer.strategies import (
     stopped_result,
 )
 from ui.hosting import profile
+from ui.links import LINK
 from ui.models import shared_pretrained
 from ui.page import KEEP
 from ui.sessions import release_when_idle
@@ -280,6 +281,11 @@ def pick_model(key: str) -> Trained | None:
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     chosen = st.selectbox(
-        "Model", options, format_func=lambda k: STRATEGIES[k], key=key, persist_state=KEEP
+        "Model",
+        options,
+        format_func=lambda k: STRATEGIES[k],
+        key=key,
+        persist_state=KEEP,
+        bind=LINK,
     )
     return models[chosen]

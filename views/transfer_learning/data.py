@@ -23,6 +23,7 @@ from cnnplay.models.pretrained import (
 from cnnplay.plots.images import tile_maps
 from ui.figures import show_table
 from ui.hosting import profile
+from ui.links import LINK
 from ui.models import shared_pretrained
 from ui.page import KEEP
 from ui.progress import progress_bar
@@ -44,19 +45,27 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff"]
 
 def choose() -> Setup | None:
     """The settings column: images, backbone, side, split. None until there are images."""
-    source = st.radio("Images", SOURCES, key="tl_source", persist_state=KEEP)
+    source = st.radio("Images", SOURCES, key="tl_source", persist_state=KEEP, bind=LINK)
     if source == SOURCES[0]:
         data = builtin_data()
     elif source == SOURCES[1]:
         data = per_class_data()
     else:
         data = zip_data()
-    wanted = st.selectbox("Pretrained base", list(REGISTRY), key="tl_model", persist_state=KEEP)
+    wanted = st.selectbox(
+        "Pretrained base", list(REGISTRY), key="tl_model", persist_state=KEEP, bind=LINK
+    )
     st.caption(REGISTRY[wanted].about)
     c1, c2 = st.columns(2)
-    side = c1.select_slider("Input side (pixels)", SIDES, key="tl_side", persist_state=KEEP)
-    val_share = c2.slider("Validation share", 0.1, 0.5, step=0.05, key="tl_val", persist_state=KEEP)
-    split_seed = st.number_input("Split seed", 0, 10_000, key="tl_split_seed", persist_state=KEEP)
+    side = c1.select_slider(
+        "Input side (pixels)", SIDES, key="tl_side", persist_state=KEEP, bind=LINK
+    )
+    val_share = c2.slider(
+        "Validation share", 0.1, 0.5, step=0.05, key="tl_val", persist_state=KEEP, bind=LINK
+    )
+    split_seed = st.number_input(
+        "Split seed", 0, 10_000, key="tl_split_seed", persist_state=KEEP, bind=LINK
+    )
     name = backbone(wanted)
     if data is None:
         return None
@@ -104,8 +113,11 @@ def builtin_data() -> LabelledImages:
         step=5,
         key="tl_per_class",
         persist_state=KEEP,
+        bind=LINK,
     )
-    seed = c2.number_input("Draw seed", 0, 10_000, key="tl_data_seed", persist_state=KEEP)
+    seed = c2.number_input(
+        "Draw seed", 0, 10_000, key="tl_data_seed", persist_state=KEEP, bind=LINK
+    )
     if fashion.available():
         return fashion_set(per_class, int(seed), True)
     st.warning(
@@ -143,11 +155,12 @@ def per_class_data() -> LabelledImages | None:
         limits().max_classes,
         key="tl_n_classes",
         persist_state=KEEP,
+        bind=LINK,
     )
     files: dict[str, list[tuple[str, bytes]]] = {}
     for k in range(int(count)):
         c1, c2 = st.columns([1, 2])
-        name = c1.text_input(f"Class {k + 1}", key=f"tl_name_{k}", persist_state=KEEP)
+        name = c1.text_input(f"Class {k + 1}", key=f"tl_name_{k}", persist_state=KEEP, bind=LINK)
         uploads = c2.file_uploader(
             f"Images of class {k + 1}",
             type=IMAGE_TYPES,

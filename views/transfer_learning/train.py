@@ -22,6 +22,7 @@ from cnnplay.transfer.strategies import (
 )
 from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
+from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from ui.run_limit import train_stop_row, training_slot
@@ -72,36 +73,48 @@ def settings_row(max_blocks: int) -> None:
     st.session_state.tl_blocks = min(st.session_state.tl_blocks, max_blocks)
     with st.expander("Training settings", expanded=False):
         c1, c2, c3 = st.columns(3)
-        c1.number_input("Epochs (scratch)", 1, 100, key="tl_ep_scratch", persist_state=KEEP)
+        c1.number_input(
+            "Epochs (scratch)", 1, 100, key="tl_ep_scratch", persist_state=KEEP, bind=LINK
+        )
         c1.select_slider(
             "Learning rate (scratch)",
             [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
             key="tl_lr_scratch",
             persist_state=KEEP,
+            bind=LINK,
         )
-        c2.number_input("Epochs (head)", 1, 200, key="tl_ep_head", persist_state=KEEP)
+        c2.number_input("Epochs (head)", 1, 200, key="tl_ep_head", persist_state=KEEP, bind=LINK)
         c2.select_slider(
             "Learning rate (head)",
             [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
             key="tl_lr_head",
             persist_state=KEEP,
+            bind=LINK,
         )
-        c3.number_input("Epochs (fine-tune)", 1, 50, key="tl_ep_ft", persist_state=KEEP)
+        c3.number_input("Epochs (fine-tune)", 1, 50, key="tl_ep_ft", persist_state=KEEP, bind=LINK)
         c3.select_slider(
             "Learning rate (fine-tune)",
             [1e-5, 3e-5, 1e-4, 3e-4, 1e-3],
             key="tl_lr_ft",
             persist_state=KEEP,
+            bind=LINK,
         )
-        c3.slider("Blocks to unfreeze", 1, max_blocks, key="tl_blocks", persist_state=KEEP)
-        c2.slider("Augmented copies per image (head)", 1, 5, key="tl_views", persist_state=KEEP)
-        c1.select_slider("Batch size", [8, 16, 32, 64], key="tl_batch", persist_state=KEEP)
+        c3.slider(
+            "Blocks to unfreeze", 1, max_blocks, key="tl_blocks", persist_state=KEEP, bind=LINK
+        )
+        c2.slider(
+            "Augmented copies per image (head)", 1, 5, key="tl_views", persist_state=KEEP, bind=LINK
+        )
+        c1.select_slider(
+            "Batch size", [8, 16, 32, 64], key="tl_batch", persist_state=KEEP, bind=LINK
+        )
         seed_input("tl_train_seed", "the batch order and the augmentation", c1)
     st.caption(same_seed_note(int(st.session_state.tl_train_seed)))
     st.toggle(
         "Augment the training images (set up in the Augmentation tab)",
         key="tl_aug_on",
         persist_state=KEEP,
+        bind=LINK,
     )
 
 
