@@ -90,3 +90,18 @@ def test_threads_share_two_heap_arenas():
 
     assert arenas("limit") == 2
     assert arenas("free") > 2
+
+
+def test_numpy_blas_gets_one_thread():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from ui.server import limit_numpy_threads
+
+    before = {i["prefix"]: i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    try:
+        assert limit_numpy_threads() is True
+        blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
+        assert blas and all(i["num_threads"] == 1 for i in blas)
+        assert all(i["num_threads"] >= 1 for i in threadpool_info() if i["user_api"] != "blas")
+    finally:
+        threadpool_limits(limits=before)
