@@ -54,6 +54,9 @@ bench: install-dev
 	$(PY) -m benchmarks.bench_receptive
 	$(PY) -m benchmarks.bench_cost
 	$(PY) -m benchmarks.bench_pretrained
+	$(PY) -m benchmarks.bench_feature_space
+	$(PY) -m benchmarks.bench_synthesis
+	$(PY) -m benchmarks.bench_style
 	$(PY) -m benchmarks.bench_transfer
 	$(PY) -m benchmarks.bench_detection
 	$(PY) -m benchmarks.bench_segmentation

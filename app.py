@@ -30,7 +30,7 @@ navigation = {"": [home]}
 for section, pages in available_pages().items():
     navigation[section] = [st.Page(p.file, title=p.title, icon=p.icon) for p in pages]
 
-page = st.navigation(navigation)
+page = st.navigation(navigation, expanded=True)  # every page listed: no "View 3 more"
 device_badge()
 quiz_switch()  # quiz mode for the whole app (ui/quiz.py); ?quiz=1 turns it on
 photo_sidebar()

@@ -20,8 +20,8 @@ import torch
 from benchmarks.common import summary, timeit
 from cnnplay.device import configure_torch_threads, device_label
 from cnnplay.images import load_sample
-from cnnplay.learned.stages import model_device, truncated
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, load_pretrained
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.synthesis.style import StyleSettings, gram_matrix, gram_matrix_loops, transfer
 from cnnplay.synthesis.style_images import style_image
 

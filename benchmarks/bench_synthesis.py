@@ -22,13 +22,13 @@ import torch
 from benchmarks.common import summary, timeit
 from cnnplay.device import configure_torch_threads, device_label, get_device
 from cnnplay.images import load_sample
-from cnnplay.learned.stages import model_device, truncated
 from cnnplay.models.pretrained import (
     DEFAULT_MODEL,
     REGISTRY,
     imagenet_categories,
     load_pretrained,
 )
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.synthesis.ascent import ClassTarget, ascend, noise_start
 from cnnplay.synthesis.deepdream import DeepDreamSettings, dream, fit, octave_sizes
 from cnnplay.synthesis.regularisers import AscentSettings

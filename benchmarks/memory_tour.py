@@ -3,7 +3,8 @@
 The pages run as AppTests in this process (the same code, caches and session state as under a
 server, without the websocket), in the order of a lesson, each with the actions that cost the
 most memory: the Receptive field page's real networks (VGG-16's table and effective field),
-Inside a pretrained CNN's saliency and occlusion, all three Transfer learning trainings, a
+Inside a pretrained CNN's saliency and occlusion, What a CNN learned's gallery maps, a style
+transfer and a DeepDream run, all three Transfer learning trainings, a
 U-Net training, the Text CNN's training and Detection's sliding windows. After each step it
 prints the process's RSS and its peak (``/proc/self/status``: VmRSS, VmHWM); at the end, the
 RSS after every page's session is dropped and the garbage collected.
@@ -81,6 +82,16 @@ def detection(at) -> None:
     press(at, "det_sw_run")
 
 
+def learned(at) -> None:
+    tab(at, "wl", "Map of images")  # the gallery's features and both t-SNE maps
+    tab(at, "wl", "Top patches")
+    tab(at, "wl", "DeconvNet")
+    tab(at, "wl", "Style transfer")
+    press(at, "wl_style_run")  # 100 steps at 256 px, the page's defaults
+    tab(at, "wl", "DeepDream")
+    press(at, "wl_dream_run")
+
+
 TOUR: list[tuple[str, Callable | None]] = [
     ("kernels", None),
     ("padding", None),
@@ -88,6 +99,7 @@ TOUR: list[tuple[str, Callable | None]] = [
     ("receptive_field", receptive),
     ("bottleneck_cost", None),
     ("pretrained", pretrained),
+    ("learned", learned),
     ("transfer_learning", transfer),
     ("detection", detection),
     ("segmentation", segmentation),

@@ -72,6 +72,9 @@ HOSTED = Profile(
         "cv_n_train": 10_000,  # Train a CNN: all 60,000 Fashion-MNIST images
         "cv_kp_faces": 1000,  # Train a CNN, keypoints: 2,000 faces
         "det_loc_images": 600,  # Detection, classify + localise: 1,000 images
+        "wl_ga_steps": 120,  # What a CNN learned, gradient ascent: 200 steps
+        "wl_ga_size": 160,  # ... at 160 px: 224
+        "wl_dream_size": 256,  # DeepDream: a 384 px photo
     },
 )
 PROFILES = {p.name: p for p in (CLASS, HOSTED)}

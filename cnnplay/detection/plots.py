@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from cnnplay.plots.grids import _heatmap, _symmetric_range
+from cnnplay.plots.images import image_source
 from cnnplay.plots.style import (
     DET_A_COLOUR,
     DET_B_COLOUR,
@@ -22,18 +23,6 @@ from cnnplay.plots.style import (
     WINDOW_COLOUR,
     WINNER_COLOUR,
 )
-
-
-def image_source(image: np.ndarray) -> str:
-    """(H, W, 3) uint8 -> a PNG data URI for a plotly layout image."""
-    import base64
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def box_layer(

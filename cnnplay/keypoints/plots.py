@@ -3,15 +3,13 @@ training curves, and the error per keypoint."""
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
 
 from cnnplay.keypoints.faces import KEYPOINT_TYPES, KEYPOINTS
+from cnnplay.plots.images import image_source
 from cnnplay.plots.style import FONT_SIZE, OKABE_GREY, SERIES_COLOURS
 
 TYPES: tuple[str, ...] = tuple(dict.fromkeys(KEYPOINT_TYPES))  # the keypoint types, in order
@@ -22,13 +20,6 @@ TRUE_SYMBOL, PRED_SYMBOL = "circle-open", "x"  # marker of a true and of a predi
 FACE_PX = 4  # screen pixels per image pixel in a face figure
 GAP = 4  # image pixels between two faces of a figure
 CAPTION_GAP = 9  # image pixels above each face of a figure (room for its caption)
-
-
-def _png_source(pixels: np.ndarray) -> str:
-    """(H, W) uint8 -> a PNG data URI (a grey picture)."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def faces_figure(
@@ -66,7 +57,7 @@ def faces_figure(
     data: list[dict] = [
         {
             "type": "image",
-            "source": _png_source(mosaic),
+            "source": image_source(mosaic),
             "x0": 0,
             "y0": 0,
             "dx": 1,

@@ -46,9 +46,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnplay.learned.stages import model_device, truncated
 from cnnplay.models.copies import meta_copy, shared_weights_copy
 from cnnplay.models.pretrained import body_stages
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.receptive import FieldRow, receptive_field_table, unit_span
 
 Rule = Literal["backprop", "deconvnet", "guided"]

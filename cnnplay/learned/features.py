@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnplay.learned.stages import model_device
 from cnnplay.models.pretrained import PretrainedSpec, body_stages, feature_dim
+from cnnplay.models.stages import model_device
 from cnnplay.progress import ProgressFn, StopFn
 
 PIXEL_SIDE = 32  # pixel vectors: images shrunk to 32×32 (3,072 numbers each)

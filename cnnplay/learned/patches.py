@@ -28,8 +28,8 @@ import torch
 from torch import nn
 
 from cnnplay.learned.features import model_dtype, to_input
-from cnnplay.learned.stages import model_device, truncated
 from cnnplay.models.pretrained import PretrainedSpec
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.progress import ProgressFn, StopFn
 from cnnplay.receptive import Field, FieldRow, receptive_field_table
 

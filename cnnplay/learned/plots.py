@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from cnnplay.detection.plots import image_source
+from cnnplay.plots.images import image_source
 from cnnplay.plots.style import (
     FONT_SIZE,
     OKABE_BLUE,

@@ -220,6 +220,15 @@ def preprocess(image: np.ndarray, spec: PretrainedSpec) -> Preprocessed:
     return Preprocessed(resized, cropped, (x - mean) / std)
 
 
+def normalise_pixels(image: np.ndarray, spec: PretrainedSpec) -> torch.Tensor:
+    """(H, W, 3) uint8 picture -> (1, 3, H, W) float32 input on the CPU, (pixel / 255 − mean)
+    / std, at the picture's own size (no resize, no crop)."""
+    # a float copy: a cached (read-only) picture is never shared with the tensor
+    pixels = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1) / 255
+    mean, std = _mean_std(spec)
+    return ((pixels - mean) / std)[None]  # (1, 3, H, W)
+
+
 def denormalise(x: torch.Tensor, spec: PretrainedSpec) -> np.ndarray:
     """(3, S, S) normalised tensor -> (S, S, 3) uint8 picture (clipped to 0..255)."""
     mean, std = _mean_std(spec)

@@ -98,3 +98,15 @@ def tile_maps(maps: np.ndarray, cols: int, gap: int = 2, upscale: int = 1) -> np
         r, c = divmod(k, cols)
         mosaic[r * th : r * th + h * upscale, c * tw : c * tw + w * upscale] = np.rint(tile)
     return mosaic
+
+
+def image_source(image: np.ndarray) -> str:
+    """(H, W, 3) or (H, W) uint8 -> a PNG data URI, for a plotly layout image."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnplay.learned.stages import model_device, truncated
 from cnnplay.models.pretrained import PretrainedSpec, body_stages, denormalise, pixel_bounds
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.progress import ProgressFn, StopFn
 from cnnplay.synthesis.regularisers import (
     AscentSettings,
@@ -61,7 +61,7 @@ class UnitTarget:
     whose filter is applied everywhere (the mean, not the centre unit, so the pattern may show
     up anywhere in the image)."""
 
-    stage: int  # index into body_stages(model) (cnnplay.learned.stages.truncated)
+    stage: int  # index into body_stages(model) (cnnplay.models.stages.truncated)
     channel: int  # channel of that stage's (N, C, h, w) output
 
     def score(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -103,9 +103,10 @@ def photo_start(images: np.ndarray, size: int, spec: PretrainedSpec) -> torch.Te
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
     square = batch[:, top : top + side, left : left + side]  # (N, s, s, 3)
-    pixels = torch.from_numpy(np.ascontiguousarray(square)).permute(0, 3, 1, 2).float() / 255
-    pixels = F.interpolate(pixels, size=(size, size), mode="bilinear", antialias=True,
-                           align_corners=False).clamp(0, 1)  # (N, 3, S, S) fmt: skip
+    pixels = torch.from_numpy(np.array(square, dtype=np.float32)).permute(0, 3, 1, 2) / 255
+    pixels = F.interpolate(
+        pixels, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+    ).clamp(0, 1)  # (N, 3, S, S) fmt: skip
     mean, std = torch.tensor(spec.mean).view(3, 1, 1), torch.tensor(spec.std).view(3, 1, 1)
     return (pixels - mean) / std
 

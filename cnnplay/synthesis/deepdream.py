@@ -14,7 +14,7 @@ photo) is enlarged to the next scale and added to that scale's photo, which is d
 further. Patterns grown at a small scale come out large in the final image.
 
 The network is used read-only: a forward pass through the model's own first stages
-(cnnplay.learned.stages.truncated), ``torch.autograd.grad`` with respect to the image only,
+(cnnplay.models.stages.truncated), ``torch.autograd.grad`` with respect to the image only,
 no hooks, frozen parameters.
 """
 
@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnplay.learned.stages import model_device, truncated
-from cnnplay.models.pretrained import PretrainedSpec, denormalise, pixel_bounds
+from cnnplay.models.pretrained import PretrainedSpec, denormalise, normalise_pixels, pixel_bounds
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.progress import ProgressFn, StopFn
 from cnnplay.synthesis.ascent import grey_levels, normalised_step
 from cnnplay.synthesis.regularisers import clamp_pixels, jitter_offsets, roll
@@ -75,9 +75,7 @@ class DreamResult:
         return self.steps < self.total
 
 
-def octave_sizes(
-    height: int, width: int, octaves: int, scale: float
-) -> list[tuple[int, int]]:
+def octave_sizes(height: int, width: int, octaves: int, scale: float) -> list[tuple[int, int]]:
     """(h, w) of each octave, smallest first, the last (height, width): octave k of n is the
     photo shrunk by scale^(n−1−k), rounded, no side below MIN_SIDE (nor above the photo's)."""
     sizes = []
@@ -104,16 +102,9 @@ def fit(image: np.ndarray, max_side: int) -> np.ndarray:
     size = fitted_size(image.shape[0], image.shape[1], max_side)
     if size == image.shape[:2]:
         return image
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float()  # (1, 3, H, W)
+    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None]  # (1, 3, H, W)
     small = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
     return small[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
-
-
-def normalise(image: np.ndarray, spec: PretrainedSpec) -> torch.Tensor:
-    """(H, W, 3) uint8 -> (1, 3, H, W) float32, (pixel/255 − mean) / std."""
-    pixels = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float() / 255
-    mean, std = torch.tensor(spec.mean).view(3, 1, 1), torch.tensor(spec.std).view(3, 1, 1)
-    return ((pixels - mean) / std)[None]  # (1, 3, H, W)
 
 
 def resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -153,7 +144,7 @@ def dream(
     the full-size photo plus the detail dreamt so far (enlarged)."""
     device = model_device(model)
     photo = fit(image, settings.max_side)
-    full = normalise(photo, spec).to(device)  # (1, 3, H, W)
+    full = normalise_pixels(photo, spec).to(device)  # (1, 3, H, W)
     h, w = photo.shape[:2]
     sizes = octave_sizes(h, w, max(1, settings.octaves), settings.octave_scale)
     body = truncated(model, stage)

@@ -24,7 +24,7 @@ stage and network):
 - total::    L = α · L_content + β · L_style + λ_TV · TV(x)
 
 The network is used read-only: one forward pass through
-:func:`cnnplay.learned.stages.truncated` up to the deepest stage needed, iterating the
+:func:`cnnplay.models.stages.truncated` up to the deepest stage needed, iterating the
 Sequential and keeping the stages' outputs (no hooks); the targets are computed once under
 ``torch.inference_mode``; the gradient is taken with respect to x alone
 (``torch.autograd.grad``); x lives in the network's normalised input space and is clamped to
@@ -42,8 +42,14 @@ import torch
 from PIL import Image
 from torch import nn
 
-from cnnplay.learned.stages import model_device, truncated
-from cnnplay.models.pretrained import PretrainedSpec, body_stages, denormalise, pixel_bounds
+from cnnplay.models.pretrained import (
+    PretrainedSpec,
+    body_stages,
+    denormalise,
+    normalise_pixels,
+    pixel_bounds,
+)
+from cnnplay.models.stages import model_device, truncated
 from cnnplay.progress import ProgressFn, StopFn
 
 STARTS = ("content", "noise")  # where x starts
@@ -215,10 +221,7 @@ def fit_images(content: np.ndarray, style: np.ndarray, side: int) -> tuple[np.nd
 
 def to_input(image: np.ndarray, spec: PretrainedSpec, device: torch.device) -> torch.Tensor:
     """(H, W, 3) uint8 -> (1, 3, H, W) float32 normalised input on ``device`` (no resize)."""
-    mean = torch.tensor(spec.mean).view(1, 3, 1, 1)
-    std = torch.tensor(spec.std).view(1, 3, 1, 1)
-    x = torch.from_numpy(np.array(image, dtype=np.float32)).permute(2, 0, 1)[None] / 255
-    return ((x - mean) / std).to(device)  # (1, 3, H, W)
+    return normalise_pixels(image, spec).to(device)
 
 
 def stage_outputs(
@@ -277,9 +280,7 @@ def image_grams(
 # --- the optimisation ----------------------------------------------------------------------
 
 
-def _start(
-    content_x: torch.Tensor, settings: StyleSettings, spec: PretrainedSpec
-) -> torch.Tensor:
+def _start(content_x: torch.Tensor, settings: StyleSettings, spec: PretrainedSpec) -> torch.Tensor:
     """x at step 0: the content image, or mid-grey noise (pixels 0.5 ± 0.25, uniform, drawn
     from ``settings.seed`` on the CPU so every device starts from the same image)."""
     if settings.start == "content":

@@ -23,8 +23,14 @@ from cnnplay.images import load_sample, sample_names
 
 # Palettes: (k, 3) uint8 colours each texture mixes.
 NIGHT = np.array(  # deep blues to a warm yellow (a starry night)
-    [[16, 30, 78], [34, 72, 145], [76, 130, 196], [160, 196, 222], [236, 214, 110],
-     [246, 238, 190]],  # fmt: skip
+    [
+        [16, 30, 78],
+        [34, 72, 145],
+        [76, 130, 196],
+        [160, 196, 222],
+        [236, 214, 110],
+        [246, 238, 190],
+    ],  # fmt: skip
     np.uint8,
 )
 TILES = np.array(  # glazed tiles: terracotta, ochre, teal, cobalt, cream, olive
@@ -32,8 +38,14 @@ TILES = np.array(  # glazed tiles: terracotta, ochre, teal, cobalt, cream, olive
     np.uint8,
 )
 MEADOW = np.array(  # an impressionist field: greens, yellow, orange, sky blue, violet
-    [[52, 104, 60], [110, 150, 70], [226, 196, 80], [222, 130, 60], [110, 160, 210],
-     [130, 100, 170]],  # fmt: skip
+    [
+        [52, 104, 60],
+        [110, 150, 70],
+        [226, 196, 80],
+        [222, 130, 60],
+        [110, 160, 210],
+        [130, 100, 170],
+    ],  # fmt: skip
     np.uint8,
 )
 BANNERS = np.array(  # bold stripes: red, orange, yellow, green, blue, purple

@@ -51,7 +51,7 @@ def test_a_zip_bomb_gets_a_message_and_other_sessions_keep_working(
         expect(attacker.get_by_text("No zip yet", exact=False)).to_be_visible()
         wait_for_app_idle(attacker)
 
-        attacker.locator('input[type="file"]').set_input_files(
+        attacker.get_by_test_id("stMain").locator('input[type="file"]').set_input_files(
             files=[{"name": "bomb.zip", "mimeType": "application/zip", "buffer": bomb}]
         )
         start = time.monotonic()

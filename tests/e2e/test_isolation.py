@@ -58,7 +58,7 @@ def switch_to(page: Page, title: str) -> None:
 
 
 def upload(page: Page, name: str, mime: str, data: bytes) -> None:
-    page.locator('input[type="file"]').set_input_files(
+    page.get_by_test_id("stMain").locator('input[type="file"]').set_input_files(
         files=[{"name": name, "mimeType": mime, "buffer": data}]
     )
 

@@ -19,7 +19,9 @@ def test_nearest_images_and_deconvnet(page: Page, app_url: str, save_screenshot)
     open_page(page, app_url, TITLE, PATH)
     wait_for_app_idle(page)
     panel = page.get_by_role("tabpanel", name="Nearest images", exact=True)
-    expect(panel.get_by_text(re.compile(r"^Of the 6 nearest images, \d+ have the query"))).to_be_visible()
+    expect(
+        panel.get_by_text(re.compile(r"^Of the 6 nearest images, \d+ have the query"))
+    ).to_be_visible()
     expect(panel.get_by_text("by features").first).to_be_visible()
     save_screenshot(page, "learned_neighbours.png")
     panel = open_tab(page, "DeconvNet")
@@ -29,7 +31,9 @@ def test_nearest_images_and_deconvnet(page: Page, app_url: str, save_screenshot)
     assert_no_exception(page)
 
 
-def test_style_transfer_runs_and_shows_the_result(page: Page, app_url: str, save_screenshot) -> None:
+def test_style_transfer_runs_and_shows_the_result(
+    page: Page, app_url: str, save_screenshot
+) -> None:
     open_page(page, app_url, TITLE, PATH)
     panel = open_tab(page, "Style transfer")
     expect(panel.get_by_role("heading", name="Fast style transfer")).to_be_visible()

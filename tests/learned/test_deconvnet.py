@@ -43,8 +43,8 @@ from cnnplay.learned.deconvnet_plots import (
     steps_figure,
     view_steps,
 )
-from cnnplay.learned.stages import truncated
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, load_pretrained, preprocess
+from cnnplay.models.stages import truncated
 from cnnplay.ops.pool import SEED002_UNPOOL, max_unpool2d
 from cnnplay.seeding import generator
 

@@ -25,36 +25,14 @@ from cnnplay.learned.patches import (
     top_units,
     unit_box,
 )
-from cnnplay.learned.stages import truncated
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, PretrainedSpec, load_pretrained
+from cnnplay.models.stages import truncated
 from cnnplay.receptive import Field, receptive_field, receptive_field_table
+from tests.models.tiny import Tiny
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 SPEC = PretrainedSpec(build=lambda _: None, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
                       offline=True, about="")  # fmt: skip
-
-
-class Tiny(nn.Module):
-    """A ResNet-shaped toy (body_stages knows it): conv 3/2 p1, bn, relu, max pool 2,
-    conv 3 p1, conv 3/2 p1, identity, conv 1×1."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
-        self.bn1 = nn.BatchNorm2d(4)
-        self.relu = nn.ReLU()
-        self.maxpool = nn.MaxPool2d(2)
-        self.layer1 = nn.Conv2d(4, 6, 3, padding=1)
-        self.layer2 = nn.Conv2d(6, 8, 3, stride=2, padding=1)
-        self.layer3 = nn.Identity()
-        self.layer4 = nn.Conv2d(8, 5, 1)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(5, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(self.avgpool(x).flatten(1))
 
 
 @pytest.fixture(scope="module")

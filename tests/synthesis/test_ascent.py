@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from cnnplay.learned.stages import truncated
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, denormalise, load_pretrained
+from cnnplay.models.stages import truncated
 from cnnplay.synthesis.ascent import (
     ClassTarget,
     UnitTarget,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from cnnplay.learned.stages import truncated
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, load_pretrained
+from cnnplay.models.pretrained import normalise_pixels as normalise
+from cnnplay.models.stages import truncated
 from cnnplay.synthesis.deepdream import (
     MIN_SIDE,
     DeepDreamSettings,
@@ -17,7 +18,6 @@ from cnnplay.synthesis.deepdream import (
     dream_objective,
     fit,
     fitted_size,
-    normalise,
     octave_sizes,
     resize,
 )

@@ -67,7 +67,9 @@ def test_an_upload_on_one_page_is_the_photo_of_the_others(at):
     assert at.radio(key="pt_img_source").value == "Upload"  # this page stays on its upload
     _pooling_photo(at)
     assert at.radio(key="pl_ph_source").value == "Your photo"
-    assert np.array_equal(at.session_state[PHOTO_KEY].pixels[10:30, 20:50], np.full((20, 30, 3), 255))
+    assert np.array_equal(
+        at.session_state[PHOTO_KEY].pixels[10:30, 20:50], np.full((20, 30, 3), 255)
+    )
 
 
 def test_a_bad_sidebar_upload_is_refused_and_the_photo_stays(at):

@@ -18,7 +18,7 @@ from cnnplay.detection.detector import (
     raw_detections,
 )
 from cnnplay.detection.metrics import match_detections
-from cnnplay.detection.plots import box_layer, boxes_figure, image_source
+from cnnplay.detection.plots import box_layer, boxes_figure
 from cnnplay.models.pretrained import (
     DEFAULT_MODEL,
     REGISTRY,
@@ -26,6 +26,7 @@ from cnnplay.models.pretrained import (
     imagenet_categories,
     preprocess,
 )
+from cnnplay.plots.images import image_source
 from cnnplay.plots.style import DET_GT_COLOUR
 from cnnplay.scenes import CLASSES, SceneConfig, make_scene, make_scenes
 from ui.models import shared_pretrained

@@ -37,8 +37,8 @@ from cnnplay.synthesis.plots import objective_figure
 from cnnplay.synthesis.regularisers import AscentSettings
 from ui.hosting import profile
 from ui.inputs import PickedImage, image_picker, show_notes
-from ui.notes import from_the_notes, notes_name
 from ui.links import LINK
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.learned.common import (
     Made,
@@ -136,7 +136,8 @@ def target_widgets(net: Net) -> None:
         format_func={"class": "a class (its logit)", "unit": "a unit (one channel of a stage)"}.get,
         horizontal=True,
         key="wl_ga_kind",
-        persist_state=KEEP, bind=LINK,
+        persist_state=KEEP,
+        bind=LINK,
     )
     if kind == "class":
         st.selectbox(
@@ -302,8 +303,9 @@ def starting_images(net: Net, choice: Choice) -> tuple[np.ndarray | None, list[s
             return None, []
         return picked.pixels[None], [picked.label]
     if choice.start == "facets":
-        found, labels = facet_starts(net.name, target_key(choice.target), choice.n_facets,
-                                     net.model)
+        found, labels = facet_starts(
+            net.name, target_key(choice.target), choice.n_facets, net.model
+        )
         return found.images, [f"facet {k + 1}: a crop of {label}" for k, label in
                               enumerate(labels)]  # fmt: skip
     return None, []

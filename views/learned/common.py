@@ -22,8 +22,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnplay.learned.stages import Stage, feature_stages
 from cnnplay.models.pretrained import REGISTRY, PretrainedSpec, imagenet_categories
+from cnnplay.models.stages import Stage, feature_stages
 from cnnplay.progress import ProgressFn, StopFn
 from ui.figures import show_figure
 from ui.progress import time_left

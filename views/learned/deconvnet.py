@@ -49,8 +49,8 @@ from cnnplay.learned.deconvnet_plots import (
     steps_figure,
     view_steps,
 )
-from cnnplay.learned.stages import Stage, truncated
 from cnnplay.models.pretrained import REGISTRY, Preprocessed, preprocess
+from cnnplay.models.stages import Stage, truncated
 from cnnplay.plots.images import heat_colours, normalise_map
 from cnnplay.receptive import FieldRow, image_to_input
 from ui.catalog import SECTIONS

@@ -25,8 +25,8 @@ from cnnplay.synthesis.deepdream import (
 from cnnplay.synthesis.plots import octave_figure
 from ui.hosting import profile
 from ui.inputs import PickedImage, image_picker, show_notes
-from ui.notes import from_the_notes, notes_name
 from ui.links import LINK
+from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
 from views.learned.common import Made, Net, made, optimise, run_buttons, show, stages, stopped_line
 

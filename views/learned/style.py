@@ -22,7 +22,7 @@ import streamlit as st
 import torch
 
 from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, DecodedImage, ImageError, decode_image
-from cnnplay.learned.stages import Stage
+from cnnplay.models.stages import Stage
 from cnnplay.plots.grids import grid_figure
 from cnnplay.plots.style import fmt
 from cnnplay.synthesis.style import (
@@ -294,21 +294,21 @@ def settings_panel(net: Net) -> Chosen:
     alpha = d1.select_slider("Content weight α", ALPHAS, key="wl_style_alpha",
                              persist_state=KEEP, bind=LINK, format_func=lambda v: f"{v:g}",
                              help="0: no content — a texture of the style alone.")  # fmt: skip
-    beta = d2.select_slider("Style weight β", BETAS, key=keys["beta"], persist_state=KEEP, bind=LINK,
-                            format_func=lambda v: f"{v:g}",
+    beta = d2.select_slider("Style weight β", BETAS, key=keys["beta"], persist_state=KEEP,
+                            bind=LINK, format_func=lambda v: f"{v:g}",
                             help="0: no style — x only reproduces the photo's map at the "
                             "content stage.")  # fmt: skip
-    tv = d3.select_slider("Smoothness λ_TV", TV_WEIGHTS, key="wl_style_tv", persist_state=KEEP, bind=LINK,
-                          format_func=lambda v: f"{v:g}",
+    tv = d3.select_slider("Smoothness λ_TV", TV_WEIGHTS, key="wl_style_tv", persist_state=KEEP,
+                          bind=LINK, format_func=lambda v: f"{v:g}",
                           help="Total variation: penalises differences between neighbouring "
                           "pixels, against the speckle that optimising pixels leaves.")  # fmt: skip
     e1, e2, e3, e4 = st.columns(4)
     steps = e1.slider("Steps", 5, 400, step=5, key="wl_style_steps", persist_state=KEEP, bind=LINK)
-    side = e2.select_slider("Image side (px)", SIDES, key="wl_style_side", persist_state=KEEP, bind=LINK,
-                            help="The photo's longer side; the style image is cut to a square "
-                            "of this side. Time grows with the pixels.")  # fmt: skip
-    start = e3.radio("Start from", list(STARTS), key="wl_style_start", persist_state=KEEP, bind=LINK,
-                     format_func=STARTS.get, horizontal=True)  # fmt: skip
+    side = e2.select_slider("Image side (px)", SIDES, key="wl_style_side", persist_state=KEEP,
+                            bind=LINK, help="The photo's longer side; the style image is cut "
+                            "to a square of this side. Time grows with the pixels.")  # fmt: skip
+    start = e3.radio("Start from", list(STARTS), key="wl_style_start", persist_state=KEEP,
+                     bind=LINK, format_func=STARTS.get, horizontal=True)  # fmt: skip
     optimiser = e4.radio("Optimiser", list(OPTIMISERS), key="wl_style_optimiser",
                          persist_state=KEEP, bind=LINK, format_func=OPTIMISERS.get, horizontal=True,
                          help="Adam takes a step of fixed size per pixel; L-BFGS (Gatys et "

@@ -22,7 +22,7 @@ from cnnplay.learned.patches import (
     unit_box,
 )
 from cnnplay.learned.plots import tile_figure
-from cnnplay.learned.stages import Stage, truncated
+from cnnplay.models.stages import Stage, truncated
 from cnnplay.plots.receptive import field_on_image_figure
 from cnnplay.receptive import FieldRow, receptive_field_table
 from ui.figures import show_figure, show_table

@@ -1,35 +1,13 @@
-"""cnnplay.learned.stages: which stages of a backbone give feature maps, and the truncated
+"""cnnplay.models.stages: which stages of a backbone give feature maps, and the truncated
 network built from the model's own modules (read-only)."""
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from cnnplay.learned.stages import feature_stages, model_device, truncated
 from cnnplay.models.pretrained import DEFAULT_MODEL, body_stages, load_pretrained
-
-
-class Tiny(nn.Module):
-    """A ResNet-shaped toy (the family body_stages knows by its children's names)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 4, 3, stride=2, padding=1)
-        self.bn1 = nn.BatchNorm2d(4)
-        self.relu = nn.ReLU()
-        self.maxpool = nn.MaxPool2d(2)
-        self.layer1 = nn.Conv2d(4, 6, 3, padding=1)
-        self.layer2 = nn.Conv2d(6, 8, 3, stride=2, padding=1)
-        self.layer3 = nn.Identity()
-        self.layer4 = nn.Conv2d(8, 5, 1)
-        self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(5, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
-        return self.fc(self.avgpool(x).flatten(1))
+from cnnplay.models.stages import feature_stages, model_device, truncated
+from tests.models.tiny import Tiny
 
 
 def test_feature_stages_of_a_toy_follow_its_shapes() -> None:

@@ -27,7 +27,6 @@ class Stage:
     depth: int  # how many stages that hold a convolution are at or before this one (1 = first)
     name: str = ""  # the module's name in the model ("blocks.2", "features.16"); "" if none
 
-
     @property
     def label(self) -> str:
         """e.g. "stage 5 (blocks.3) · 80 channels, 14×14" (the side for the probed input)."""
@@ -53,9 +52,7 @@ def feature_stages(model: nn.Module, side: int = 224) -> list[Stage]:
                 depth += 1
             if out.dim() == 4 and out.shape[-1] > 1:  # not a global pool's 1×1
                 name = names.get(id(stage), "")
-                rows.append(
-                    Stage(i, type(stage).__name__, out.shape[1], out.shape[2], depth, name)
-                )
+                rows.append(Stage(i, type(stage).__name__, out.shape[1], out.shape[2], depth, name))
     return rows
 
 
