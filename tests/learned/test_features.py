@@ -6,21 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 from cnnplay.learned.features import embed, pixel_vectors, resized, to_input
 from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, PretrainedSpec, load_pretrained
-from tests.models.tiny import Tiny
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 SPEC = PretrainedSpec(build=lambda _: None, mean=(0.5, 0.4, 0.3), std=(0.2, 0.25, 0.5),
                       offline=True, about="")  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def tiny() -> nn.Module:
-    torch.manual_seed(0)
-    return Tiny().eval().requires_grad_(False)
 
 
 @pytest.fixture(scope="module")

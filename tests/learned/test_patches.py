@@ -36,12 +36,6 @@ SPEC = PretrainedSpec(build=lambda _: None, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5,
 
 
 @pytest.fixture(scope="module")
-def tiny() -> nn.Module:
-    torch.manual_seed(0)
-    return Tiny().eval().requires_grad_(False)
-
-
-@pytest.fixture(scope="module")
 def images() -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (9, 32, 32, 3), dtype=np.uint8)
 
