@@ -13,7 +13,12 @@ from ui.catalog import available_pages
 from ui.quiz import quiz_switch
 from ui.server import prepare_process
 from ui.sessions import note_session
-from ui.sidebar import device_badge, photo_sidebar
+from ui.sidebar import (
+    collapse_sidebar_after_navigation,
+    device_badge,
+    narrow_screen_style,
+    photo_sidebar,
+)
 
 st.set_page_config(page_title="cnnplay: learn CNNs by touching them", page_icon="🧮", layout="wide")
 
@@ -31,6 +36,8 @@ for section, pages in available_pages().items():
     navigation[section] = [st.Page(p.file, title=p.title, icon=p.icon) for p in pages]
 
 page = st.navigation(navigation, expanded=True)  # every page listed: no "View 3 more"
+collapse_sidebar_after_navigation(page.url_path)
+narrow_screen_style()
 device_badge()
 quiz_switch()  # quiz mode for the whole app (ui/quiz.py); ?quiz=1 turns it on
 photo_sidebar()

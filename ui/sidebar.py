@@ -97,3 +97,45 @@ def photo_sidebar() -> None:
 
     box.button("Forget it", key="photo_forget", icon=":material/delete:", on_click=forget)
     st.sidebar.image(photo.pixels, width=THUMB_PX, caption=f"Your photo: {photo.label}")
+
+
+PHONE_MARKERS = ("Mobi", "Android", "iPhone", "iPad")  # user-agent words of phones and tablets
+LAST_PAGE_KEY = "nav_last_page"  # session state: the page of the previous run
+
+
+def is_phone() -> bool:
+    """Whether the browser says it is a phone or a tablet (its User-Agent header)."""
+    agent = (st.context.headers or {}).get("User-Agent", "")
+    return any(marker in agent for marker in PHONE_MARKERS)
+
+
+def collapse_sidebar_after_navigation(page: str) -> None:
+    """On a phone or a tablet, close the sidebar once a page has been chosen in it: open, it
+    covers about three quarters of a 390 px screen, and Streamlit leaves it open."""
+    last = st.session_state.get(LAST_PAGE_KEY)
+    st.session_state[LAST_PAGE_KEY] = page
+    if last is not None and last != page and is_phone():
+        st.set_page_config(initial_sidebar_state="collapsed")
+
+
+# On narrow screens a wide formula or table scrolls sideways inside its own box; these rules
+# give that box a scroll bar that stays visible and a shadow on the side that has more, so it
+# does not look cut off. Nothing changes on wider screens.
+NARROW_SCREEN_CSS = """<style>
+@media (max-width: 640px) {
+  .katex-display, [data-testid="stMarkdownContainer"] table {
+    display: block; overflow-x: auto; overflow-y: hidden; max-width: 100%;
+    scrollbar-width: thin;
+    background:
+      radial-gradient(farthest-side at 0 50%, rgba(128,128,128,.35), transparent) left / 10px 100% no-repeat scroll,
+      radial-gradient(farthest-side at 100% 50%, rgba(128,128,128,.35), transparent) right / 10px 100% no-repeat scroll;
+  }
+  .katex-display::-webkit-scrollbar { height: 6px; }
+  .katex-display::-webkit-scrollbar-thumb { background: rgba(128,128,128,.6); border-radius: 3px; }
+}
+</style>"""
+
+
+def narrow_screen_style() -> None:
+    """The scroll cues of :data:`NARROW_SCREEN_CSS`, once per run (an element of no height)."""
+    st.html(NARROW_SCREEN_CSS)
