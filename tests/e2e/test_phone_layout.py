@@ -71,8 +71,14 @@ def test_a_wide_formula_scrolls_in_its_own_box(phone: Page, app_url: str) -> Non
     phone.goto(f"{app_url}/padding")
     expect(phone.get_by_role("heading", name="Padding, stride & dilation", exact=True)).to_be_visible()
     wait_for_app_idle(phone)
-    boxes = phone.locator(".katex-display")
-    expect(boxes.first).to_be_visible()
+    expect(phone.locator(".katex-display").first).to_be_visible()
+    # the style element and KaTeX's layout may land a moment after the run: wait for a wide
+    # formula with its cue (a timeout fails the test)
+    phone.wait_for_function(
+        "() => [...document.querySelectorAll('.katex-display')].some(e => "
+        "e.scrollWidth > e.clientWidth "
+        "&& getComputedStyle(e).backgroundImage.includes('radial-gradient'))"
+    )
     boxes = phone.evaluate(
         "() => [...document.querySelectorAll('.katex-display')].map(e => "
         "[getComputedStyle(e).overflowX, getComputedStyle(e).backgroundImage, "
