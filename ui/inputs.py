@@ -45,13 +45,15 @@ class PickedImage:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _sample(name: str, max_side: int) -> np.ndarray:
+def sample_pixels(name: str, max_side: int) -> np.ndarray:
+    """A bundled sample, (H, W, 3) uint8, cached for every session."""
     return load_sample(name, max_side)
 
 
 @st.cache_data(max_entries=32, ttl=3600, show_spinner="Decoding the image…")
-def _decode(data: bytes, max_side: int) -> DecodedImage:
-    """Cached by the bytes' content, so a rerun does not decode the same upload again."""
+def decoded_upload(data: bytes, max_side: int) -> DecodedImage:
+    """:func:`cnnplay.images.decode_image`, cached by the bytes' content: a rerun does not
+    decode the same upload again (every uploader of the app decodes through it)."""
     return decode_image(data, max_side)
 
 
@@ -84,7 +86,7 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
         )
         if upload is not None:
             try:
-                decoded = _decode(upload.getvalue(), max_side)
+                decoded = decoded_upload(upload.getvalue(), max_side)
             except ImageError as err:
                 problem = f"**{upload.name}**: {err} Showing the sample photo instead."
     mine = session_photo() if source == YOURS else None
@@ -98,7 +100,8 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
         disabled=decoded is not None or mine is not None,  # only a photo replaces the sample
     )
     if decoded is not None and upload is not None:
-        if set_session_photo(_decode(upload.getvalue(), EVERY_PAGE_SIDE).pixels, upload.name):
+        everywhere = decoded_upload(upload.getvalue(), EVERY_PAGE_SIDE).pixels
+        if set_session_photo(everywhere, upload.name):
             mark_followed(key)
         st.caption(
             "This photo is now your photo on every page that takes one (see the sidebar); "
@@ -118,7 +121,7 @@ def image_picker(key: str, max_side: int = 1024, default: str | None = None) -> 
             "here). Showing the sample photo."
         )
         st.caption(NO_PHOTO_IN_LINKS)
-    return PickedImage(_sample(name, max_side), f"sample: {name}")
+    return PickedImage(sample_pixels(name, max_side), f"sample: {name}")
 
 
 def show_notes(picked: PickedImage) -> None:

@@ -17,9 +17,11 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui.photo import YOURS
+
 LINK = "query-params"  # the bind= of every keyed widget: its value lives in the URL too
 SNAPSHOT_KEY = "link_params_seen"  # session state: the page's params as the run started
-PHOTO_SOURCES = ("Upload", "Your photo")  # picker sources whose photo a link cannot carry
+PHOTO_SOURCES = ("Upload", YOURS)  # picker sources whose photo a link cannot carry
 
 
 def params() -> list[tuple[str, str]]:

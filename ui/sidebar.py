@@ -6,8 +6,17 @@ import streamlit as st
 import torch
 
 from cnnplay.device import device_label, get_device
+from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, ImageError, sample_names
+from ui.inputs import decoded_upload, sample_pixels
 from ui.links import LINK
 from ui.page import KEEP
+from ui.photo import (
+    EVERY_PAGE_SIDE,
+    THUMB_PX,
+    forget_session_photo,
+    session_photo,
+    set_session_photo,
+)
 
 
 @st.cache_resource
@@ -28,27 +37,20 @@ PHOTO_PROBLEM_KEY = "photo_problem"  # session state: why the last sidebar uploa
 
 def _photo_chosen() -> None:
     """The sidebar's sample select changed: that sample is the photo for every page."""
-    from ui.inputs import _sample
-    from ui.photo import EVERY_PAGE_SIDE, set_session_photo
-
     choice = st.session_state.photo_sample
     if choice != NO_SAMPLE:
-        set_session_photo(_sample(choice, EVERY_PAGE_SIDE), choice)
+        set_session_photo(sample_pixels(choice, EVERY_PAGE_SIDE), choice)
 
 
 def _photo_uploaded() -> None:
     """A file was dropped on the sidebar's uploader: decode it (the intake rules of
     cnnplay.images) and make it the photo for every page, or note why it was refused."""
-    from cnnplay.images import ImageError
-    from ui.inputs import _decode
-    from ui.photo import EVERY_PAGE_SIDE, set_session_photo
-
     upload = st.session_state.photo_upload
     st.session_state.pop(PHOTO_PROBLEM_KEY, None)
     if upload is None:
         return
     try:
-        set_session_photo(_decode(upload.getvalue(), EVERY_PAGE_SIDE).pixels, upload.name)
+        set_session_photo(decoded_upload(upload.getvalue(), EVERY_PAGE_SIDE).pixels, upload.name)
     except ImageError as err:
         st.session_state[PHOTO_PROBLEM_KEY] = (
             f"**{upload.name}**: {err} Your photo stays as it was."
@@ -63,9 +65,6 @@ def photo_sidebar() -> None:
     sample to choose or a file to upload, and "Forget it". A bad upload is refused with its
     reason; the current photo stays. Choices act once (callbacks), so a photo uploaded later on
     a page is not overwritten by the sidebar's older choice."""
-    from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, sample_names
-    from ui.photo import THUMB_PX, forget_session_photo, session_photo
-
     box = st.sidebar.expander("Your photo, on every page", icon=":material/photo_camera:")
     box.selectbox(
         "Choose a sample",
@@ -127,8 +126,10 @@ NARROW_SCREEN_CSS = """<style>
     display: block; overflow-x: auto; overflow-y: hidden; max-width: 100%;
     scrollbar-width: thin;
     background:
-      radial-gradient(farthest-side at 0 50%, rgba(128,128,128,.35), transparent) left / 10px 100% no-repeat scroll,
-      radial-gradient(farthest-side at 100% 50%, rgba(128,128,128,.35), transparent) right / 10px 100% no-repeat scroll;
+      radial-gradient(farthest-side at 0 50%, rgba(128,128,128,.35), transparent)
+        left / 10px 100% no-repeat scroll,
+      radial-gradient(farthest-side at 100% 50%, rgba(128,128,128,.35), transparent)
+        right / 10px 100% no-repeat scroll;
   }
   .katex-display::-webkit-scrollbar { height: 6px; }
   .katex-display::-webkit-scrollbar-thumb { background: rgba(128,128,128,.6); border-radius: 3px; }

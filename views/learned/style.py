@@ -21,7 +21,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, DecodedImage, ImageError, decode_image
+from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, ImageError
 from cnnplay.models.stages import Stage
 from cnnplay.plots.grids import grid_figure
 from cnnplay.plots.style import fmt
@@ -47,7 +47,7 @@ from cnnplay.synthesis.style_plots import (
     relative_gap,
 )
 from ui.hosting import profile
-from ui.inputs import image_picker, show_notes
+from ui.inputs import decoded_upload, image_picker, show_notes
 from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
@@ -212,12 +212,6 @@ def _style_source(name: str) -> np.ndarray:
     return style_image(name, MAX_STYLE_SIDE)
 
 
-@st.cache_data(max_entries=8, ttl=3600, show_spinner="Decoding the image…")
-def _decode(data: bytes) -> DecodedImage:
-    """Cached by the bytes' content: a rerun does not decode the same upload again."""
-    return decode_image(data, MAX_STYLE_SIDE)
-
-
 def style_picker() -> tuple[np.ndarray, str]:
     """The style image: a generated texture, a sample photo or an upload. A bad upload says
     why and the tab goes on with the default texture (nothing else is lost)."""
@@ -243,7 +237,7 @@ def style_picker() -> tuple[np.ndarray, str]:
         st.caption(f"No file yet: using the {DEFAULT_STYLE} texture.")
         return _style_source(DEFAULT_STYLE), DEFAULT_STYLE
     try:
-        decoded = _decode(upload.getvalue())
+        decoded = decoded_upload(upload.getvalue(), MAX_STYLE_SIDE)
     except ImageError as err:
         st.error(
             f"**{upload.name}** cannot be used as the style image: {err} Using the "
