@@ -34,9 +34,8 @@ def code_panel(snippet: Snippet | Callable[[], Snippet], key: str, where=st) -> 
         except ValueError as err:
             st.info(f"No code for these settings: {err}", icon=":material/code_off:")
             return
-        uses = ", ".join(ALLOWED_IMPORTS[:-1]) + f" and {ALLOWED_IMPORTS[-1]}"
         st.caption(
-            f"Runs on its own in a notebook or as a script (it needs only {uses}); "
+            f"Runs on its own in a notebook or as a script (it needs only {_uses(made)}); "
             f"the result is in `{made.result_name}`."
             + (
                 " The input is a random stand-in of the page's size: the result has the "
@@ -55,3 +54,21 @@ def code_panel(snippet: Snippet | Callable[[], Snippet], key: str, where=st) -> 
             on_click="ignore",
             icon=":material/download:",
         )
+        for n, (name, content) in enumerate(made.files):
+            st.download_button(
+                f"Download {name} (the program reads it from its own folder)",
+                data=content,
+                file_name=name,
+                key=f"{key}_file{n}",
+                on_click="ignore",
+                icon=":material/image:" if name.endswith(".png") else ":material/draft:",
+            )
+
+
+def _uses(made: Snippet) -> str:
+    """"torch, torchvision, numpy and math" plus the snippet's own packages, with pip's line."""
+    names = [*ALLOWED_IMPORTS, *made.needs]
+    text = ", ".join(names[:-1]) + f" and {names[-1]}"
+    if made.needs:
+        text += f": `pip install {' '.join(made.needs)}`"
+    return text

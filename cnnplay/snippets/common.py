@@ -2,7 +2,8 @@
 arrays and argument lists as readable Python source.
 
 A snippet is a short program a student can paste into a notebook: it imports only ``torch``,
-``torchvision``, ``numpy`` and ``math``, builds what a page shows, and leaves its result in one
+``torchvision``, ``numpy`` and ``math`` (plus the modules of the PyPI packages it names in
+:attr:`Snippet.needs`, e.g. timm for a pretrained network), builds what a page shows, and leaves its result in one
 variable (:attr:`Snippet.result_name`). Arrays a page shows as grids go into the code as literal
 nested lists, written so that Python reads back exactly the same numbers.
 """
@@ -28,6 +29,10 @@ class Snippet:
     file_name: str = "cnnplay_code.py"  # name offered when the code is downloaded
     shape_only: bool = False  # True: the input is a stand-in (e.g. a random "photo"), so the
     # result matches the page's in shape only, not in its numbers
+    needs: tuple[str, ...] = ()  # PyPI packages beyond torch, torchvision and numpy that the
+    # program imports (e.g. "timm" for the offline EfficientNet-Lite0), named on the panel
+    files: tuple[tuple[str, bytes], ...] = ()  # (file name, content) the program reads from
+    # its own folder (e.g. the photo the page's model sees), offered as downloads beside it
 
 
 class SnippetError(ValueError):

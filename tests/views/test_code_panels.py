@@ -30,14 +30,18 @@ def page(name: str) -> AppTest:
 
 
 def snippets(at: AppTest) -> list[str]:
-    """The panels' programs on the page (st.code elements that import torch; st.code drops the
-    final newline, put back here)."""
-    return [c.value.rstrip("\n") + "\n" for c in at.code if c.value.startswith("import torch")]
+    """The panels' programs on the page (st.code elements that start with an import; st.code
+    drops the final newline, put back here)."""
+    return [
+        c.value.rstrip("\n") + "\n"
+        for c in at.code
+        if c.value.startswith(("import ", "from ")) and "import torch" in c.value
+    ]
 
 
-def open_panel(at: AppTest, key: str) -> dict:
-    """Open the panel ``key``, check the panel and its download, run its program; returns the
-    program's namespace."""
+def open_panel(at: AppTest, key: str, files: tuple[tuple[str, bytes], ...] = ()) -> dict:
+    """Open the panel ``key``, check the panel and its download, run its program (with
+    ``files`` in its folder); returns the program's namespace."""
     assert not at.exception
     assert snippets(at) == [], "a closed panel sends no code"
     assert any(e.label == PANEL for e in at.expander)
@@ -45,16 +49,20 @@ def open_panel(at: AppTest, key: str) -> dict:
     at.run()
     buttons = [b for b in at.get("download_button") if b.proto.id.endswith(f"{key}_download")]
     assert len(buttons) == 1
-    return rerun_code(at)
+    return rerun_code(at, files)
 
 
-def rerun_code(at: AppTest) -> dict:
-    """Run the open panel's program (after a widget change, the new one)."""
+def rerun_code(at: AppTest, files: tuple[tuple[str, bytes], ...] = ()) -> dict:
+    """Run the open panel's program (after a widget change, the new one), with ``files`` in its
+    folder and the packages its caption names (``pip install …``) allowed."""
     assert not at.exception
     (code,) = snippets(at)
-    result = re.search(r"the result is in `(\w+)`", " ".join(texts(at, "caption")))
+    caption = " ".join(texts(at, "caption"))
+    result = re.search(r"the result is in `(\w+)`", caption)
     assert result, "the panel names the result's variable"
-    return run(Snippet(code, result.group(1)))
+    pip = re.search(r"`pip install ([^`]+)`", caption)
+    needs = tuple(pip.group(1).split()) if pip else ()
+    return run(Snippet(code, result.group(1), needs=needs, files=files))
 
 
 def clickable_values(at: AppTest, key: str) -> np.ndarray:

@@ -21,6 +21,8 @@ from cnnplay.learned.gallery import photo_gallery
 from cnnplay.models.pretrained import REGISTRY
 from cnnplay.plots.charts import topk_figure
 from cnnplay.progress import ProgressFn, StopFn
+from cnnplay.snippets import Snippet
+from cnnplay.snippets import learned as learned_code
 from cnnplay.synthesis.ascent import (
     AscentResult,
     ClassTarget,
@@ -35,6 +37,7 @@ from cnnplay.synthesis.ascent import (
 )
 from cnnplay.synthesis.plots import objective_figure
 from cnnplay.synthesis.regularisers import AscentSettings
+from ui.code_panel import code_panel
 from ui.hosting import profile
 from ui.inputs import PickedImage, image_picker, show_notes
 from ui.links import LINK
@@ -243,6 +246,20 @@ def settings_panel(net: Net) -> None:
         help="Runs plain gradient ascent x ← x + λ ∂f/∂x after the regularised run: twice "
         "the time (the first starting image only).",
     )  # fmt: skip
+    code_panel(lambda: ascent_code(net), "wl_code_ascent")  # these settings' run, as a program
+
+
+def ascent_code(net: Net) -> Snippet:
+    """The program that makes what Climb the gradient makes with the current settings (the
+    regularised run; the same start pictures), without running it here."""
+    choice = chosen(net)
+    pictures, _ = starting_images(net, choice)
+    layer = ""
+    if isinstance(choice.target, UnitTarget):
+        layer = {s.index: s.name for s in stages(net.name, net.model)}.get(choice.target.stage, "")
+    return learned_code.gradient_ascent(
+        net.name, choice.target, choice.settings, choice.start, pictures, layer
+    )
 
 
 def chosen(net: Net) -> Choice:

@@ -41,6 +41,7 @@ from cnnplay.learned.plots import class_style, thumbnail_sources
 from cnnplay.learned.retrieval import Agreement, knn_agreement
 from cnnplay.models.pretrained import REGISTRY
 from cnnplay.receptive import FieldRow
+from cnnplay.snippets.learned import gallery_file
 from ui.links import LINK
 from ui.page import KEEP
 from ui.progress import progress_bar
@@ -198,6 +199,18 @@ def _pixels(key: str, _images: np.ndarray) -> np.ndarray:
 def pixels(picked: Picked) -> np.ndarray:
     """(N, 3,072) float32 pixel vectors (32×32×3, 0..1) of the gallery (read-only, shared)."""
     return _pixels(picked.key, picked.gallery.images)
+
+
+@release_when_idle
+@st.cache_resource(max_entries=4, show_spinner="Packing the gallery into one picture…")
+def _sheet(key: str, _images: np.ndarray) -> tuple[str, bytes]:
+    return gallery_file(_images)
+
+
+def sheet(picked: Picked) -> tuple[str, bytes]:
+    """The gallery as one PNG sheet for the code panel's program (file name, bytes; shared:
+    the photo crops' 3.2 MB, at most 4)."""
+    return _sheet(picked.key, picked.gallery.images)
 
 
 def vectors(net: Net, picked: Picked, space: str) -> np.ndarray:

@@ -15,6 +15,8 @@ from cnnplay.learned.features import embed, pixel_vectors
 from cnnplay.learned.plots import neighbours_figure
 from cnnplay.learned.retrieval import nearest
 from cnnplay.plots.charts import grouped_bar_figure
+from cnnplay.snippets import learned as learned_code
+from ui.code_panel import code_panel
 from ui.figures import show_table
 from ui.hosting import profile
 from ui.inputs import image_picker, show_notes
@@ -31,6 +33,7 @@ from views.learned.gallery import (
     megabytes,
     pick_gallery,
     pixels,
+    sheet,
     short,
 )
 
@@ -185,6 +188,14 @@ def render(net: Net) -> None:
             columns[f"{space}: class"] = [g.labels[i] for i in idx]
             columns[f"{space}: distance"] = np.round(found[space].distances[0], 4)
         show_table(pd.DataFrame(columns), key="wl_nn_table")
+    member = None if exclude is None else int(exclude[0])  # the query's gallery index
+    code_panel(  # the search above as a program: the gallery travels as one picture
+        lambda: learned_code.nearest_images(
+            net.name, g.images, g.labels, k, metric, member,
+            query if member is None else None, SIDE, sheet(picked),
+        ),
+        "wl_code_neighbours",
+    )  # fmt: skip
 
     whole_gallery(net, picked, metric, k, feats)
 

@@ -25,6 +25,8 @@ from cnnplay.images import MAX_FILE_BYTES, UPLOAD_TYPES, ImageError
 from cnnplay.models.stages import Stage
 from cnnplay.plots.grids import grid_figure
 from cnnplay.plots.style import fmt
+from cnnplay.snippets import Snippet, SnippetError
+from cnnplay.snippets import learned as learned_code
 from cnnplay.synthesis.style import (
     StyleResult,
     StyleSettings,
@@ -46,6 +48,7 @@ from cnnplay.synthesis.style_plots import (
     matrix_latex,
     relative_gap,
 )
+from ui.code_panel import code_panel
 from ui.hosting import profile
 from ui.inputs import decoded_upload, image_picker, show_notes
 from ui.links import LINK
@@ -336,7 +339,20 @@ def settings_panel(net: Net) -> Chosen:
         problem = str(err)
     if settings is None:
         st.warning(f"These settings cannot run: {problem}.", icon=":material/warning:")
-    return Chosen(picked.pixels, picked.label, style, style_label, settings, labels)
+    chosen = Chosen(picked.pixels, picked.label, style, style_label, settings, labels)
+    code_panel(lambda: style_code(net, chosen, problem), "wl_code_style")  # these settings' run
+    return chosen
+
+
+def style_code(net: Net, chosen: Chosen, problem: str) -> Snippet:
+    """The program that paints what the Run button paints with these settings (the photo and
+    the style image as the run uses them), without running it here."""
+    settings = chosen.settings
+    if settings is None:
+        raise SnippetError(problem)
+    content, style = fit_images(chosen.content, chosen.style, settings.side)
+    names = {i: stage_name(label) for i, label in chosen.stage_labels.items()}
+    return learned_code.style_transfer(net.name, settings, content, style, names)
 
 
 # --- the run --------------------------------------------------------------------------------

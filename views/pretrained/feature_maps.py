@@ -8,6 +8,8 @@ import streamlit as st
 
 from cnnplay.explain import strongest_channels
 from cnnplay.plots.images import tile_maps
+from cnnplay.snippets import pretrained as code
+from ui.code_panel import code_panel
 from ui.figures import show_table
 from ui.links import LINK
 from ui.page import KEEP, tab_body
@@ -42,6 +44,9 @@ def render(seen: Seen) -> None:
         f"Strongest channel: **{int(order[0])}** (mean {means[order[0]]:.3f}); "
         f"{int((maps.max(axis=(1, 2)) <= 0).sum())} of {row.shape[0]} maps are all zero or "
         "negative here."
+    )
+    code_panel(
+        lambda: code.feature_maps(seen.name, seen.prep.cropped, row.name, count), "pt_code_maps"
     )
     first, last = table[0], table[-1]
     st.markdown(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.plots.images import normalise_map
+from cnnplay.snippets import pretrained as code
+from ui.code_panel import code_panel
 from ui.page import tab_body
 from views.pretrained.common import Seen
 
@@ -31,3 +33,4 @@ def render(seen: Seen) -> None:
     )
     lo, hi = float(x.min()), float(x.max())
     st.caption(f"The tensor's values run from {lo:.2f} to {hi:.2f}.")
+    code_panel(lambda: code.prediction(seen.name, prep.cropped, len(seen.idx)), "pt_code_predict")

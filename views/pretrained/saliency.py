@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from cnnplay.plots.images import heat_colours, heat_overlay, normalise_map
+from cnnplay.snippets import pretrained as code
+from ui.code_panel import code_panel
 from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.pretrained.common import Seen, explanations, layers, session_copy
@@ -38,8 +40,16 @@ def render(seen: Seen) -> None:
     )
     if st.button("Explain this class", key="pt_explain"):
         st.session_state.pt_explain_on = True
+
+    def panel() -> None:  # the code is there before the button is pressed, and below the maps
+        code_panel(
+            lambda: code.explanations(seen.name, seen.prep.cropped, int(target), layer),
+            "pt_code_explain",
+        )
+
     if not st.session_state.get("pt_explain_on"):
         st.caption("Gradients need a backward pass through the network: press the button.")
+        panel()
         return
     with st.spinner("Back-propagating to the pixels…"):
         maps = explanations(seen.name, layer, int(target), seen.digest, seen.model, private, seen.x)
@@ -60,3 +70,4 @@ def render(seen: Seen) -> None:
         "chosen layer's maps by their average gradient — coarse (that layer's resolution) but "
         "class-specific. Pick another class to see where the network finds *its* evidence."
     )
+    panel()

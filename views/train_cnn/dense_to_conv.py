@@ -27,6 +27,8 @@ from cnnplay.convnets.dense_to_conv import (
     sliding_windows,
 )
 from cnnplay.convnets.models import SIDE, Seed001CNN
+from cnnplay.snippets import training as train_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure
 from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
@@ -256,6 +258,7 @@ def render() -> None:
         "computes the convolutions once for the whole canvas; the windows overlap, so the "
         "crops compute most pixels' features many times over."
     )
+    code_panel(lambda: train_code.dense_to_conv(cnn.state_dict(), canvas.pixels), "cv_code_dense")
     if st.button("Time both ways (20 runs each)", key="cv_dc_time"):
         one = median_seconds(lambda: class_map(converted, canvas.pixels))
         crops = median_seconds(lambda: sliding_windows(cnn, canvas.pixels, geo.jump))

@@ -15,6 +15,9 @@ from cnnplay.convnets.training import SideBySideSettings, new_run, train_side_by
 from cnnplay.plots.charts import training_curves_figure
 from cnnplay.plots.style import SERIES_COLOURS
 from cnnplay.seeding import same_seed_note
+from cnnplay.snippets import Snippet
+from cnnplay.snippets import training as train_code
+from ui.code_panel import code_panel
 from ui.figures import show_figure
 from ui.inputs import seed_input
 from ui.links import LINK
@@ -148,10 +151,19 @@ def source_note(source: str) -> None:
         )
 
 
+def program() -> Snippet:
+    """The run of the settings in session state as a PyTorch program (the data a stand-in)."""
+    state = st.session_state
+    return train_code.side_by_side(
+        chosen_settings(), state.cv_source, int(state.cv_n_train), int(state.cv_n_test)
+    )
+
+
 @tab_body
 def settings_row() -> None:
     """The data and training settings: a fragment, so changing one reruns only this row (the
-    Train button reads them from session state)."""
+    Train button reads them from session state). The PyTorch code of a run with them is at its
+    end (in the fragment, so it follows each change; nothing needs to be trained first)."""
     c1, c2, c3 = st.columns(3)
     source = c1.radio("Images", list(SOURCES), format_func=SOURCES.get, key="cv_source",
                       persist_state=KEEP, bind=LINK)  # fmt: skip
@@ -190,6 +202,7 @@ def settings_row() -> None:
     st.caption(same_seed_note(seed) + f" Batches of {BATCH_SIZE} images; the three models see "
                "the same batches in the same order.")  # fmt: skip
     source_note(source)
+    code_panel(program, "cv_code_train")
 
 
 def listing(name: str) -> None:

@@ -11,6 +11,8 @@ import streamlit as st
 
 from cnnplay.plots.charts import training_curves_figure
 from cnnplay.seeding import same_seed_note
+from cnnplay.snippets import Snippet
+from cnnplay.snippets.transfer import train_compare
 from cnnplay.train import TrainConfig
 from cnnplay.transfer.strategies import (
     STRATEGIES,
@@ -20,6 +22,7 @@ from cnnplay.transfer.strategies import (
     train_scratch,
     train_transfer,
 )
+from ui.code_panel import code_panel
 from ui.figures import show_figure, show_table
 from ui.inputs import seed_input
 from ui.links import LINK
@@ -67,9 +70,9 @@ def gap_explainer(s: Setup) -> None:
 
 
 @tab_body
-def settings_row(max_blocks: int) -> None:
-    """The training settings: a fragment, so changing one reruns only this row (the Train
-    buttons read them from session state)."""
+def settings_row(s: Setup, max_blocks: int) -> None:
+    """The training settings and the code panel that trains with them: a fragment, so changing
+    one reruns only this row and the panel (the Train buttons read them from session state)."""
     st.session_state.tl_blocks = min(st.session_state.tl_blocks, max_blocks)
     with st.expander("Training settings", expanded=False):
         c1, c2, c3 = st.columns(3)
@@ -115,6 +118,23 @@ def settings_row(max_blocks: int) -> None:
         key="tl_aug_on",
         persist_state=KEEP,
         bind=LINK,
+    )
+    code_panel(lambda: code(s), "tl_code_train")
+
+
+def code(s: Setup) -> Snippet:
+    """The three strategies with the settings in session state, as a program on stand-in
+    images of the page's side, classes and number of training images."""
+    aug = augmentation() if st.session_state.tl_aug_on else NO_AUGMENTATION
+    return train_compare(
+        s.name,
+        s.k,
+        s.side,
+        {k: config(k) for k in STRATEGIES},
+        int(st.session_state.tl_blocks),
+        aug,
+        int(st.session_state.tl_views),
+        len(s.train_idx),
     )
 
 
@@ -264,7 +284,7 @@ def render(s: Setup) -> None:
     this Streamlit a click inside a fragment never interrupts a running script (it waits), so
     Stop inside a fragment would only act after the training had finished."""
     gap_explainer(s)
-    settings_row(min(MAX_BLOCKS, len(s.tunable)))
+    settings_row(s, min(MAX_BLOCKS, len(s.tunable)))
     aug = augmentation() if st.session_state.tl_aug_on else NO_AUGMENTATION
     recover_stopped(s)  # also done by the page; cheap
     if (stopped := st.session_state.pop(STOPPED_KEY, None)) is not None:
