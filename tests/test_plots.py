@@ -1,11 +1,12 @@
 import itertools
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from cnnplay.plots.grids import add_box, grid_figure, sliding_window_animation
 from cnnplay.plots.images import to_uint8
-from cnnplay.plots.style import fmt
+from cnnplay.plots.style import INK, fmt, ink_on_white
 
 
 def test_fmt():
@@ -124,23 +125,32 @@ def test_tile_maps_layout():
 # Machado, Oliveira & Fernandes (2009), severity 1.0, applied to linear sRGB.
 MACHADO_2009 = {
     "deuteranopia": np.array(
-        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-         [-0.011820, 0.042940, 0.968881]]
+        [
+            [0.367322, 0.860646, -0.227968],
+            [0.280085, 0.672501, 0.047413],
+            [-0.011820, 0.042940, 0.968881],
+        ]
     ),
     "protanopia": np.array(
-        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-         [-0.003882, -0.048116, 1.051998]]
+        [
+            [0.152286, 1.052583, -0.204868],
+            [0.114503, 0.786281, 0.099216],
+            [-0.003882, -0.048116, 1.051998],
+        ]
     ),
 }
 _SRGB_TO_XYZ = np.array(
-    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750],
-     [0.0193339, 0.1191920, 0.9503041]]
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
 )
 _D65 = np.array([0.95047, 1.0, 1.08883])
 
 
 def _linear_rgb(colour: str | tuple[float, float, float]) -> np.ndarray:
-    """"#rrggbb" or (r, g, b) 0..255 -> (3,) linear sRGB in 0..1."""
+    """ "#rrggbb" or (r, g, b) 0..255 -> (3,) linear sRGB in 0..1."""
     if isinstance(colour, str):
         colour = tuple(int(colour.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     c = np.asarray(colour, np.float64) / 255
@@ -211,3 +221,56 @@ def test_scales_are_perceptually_ordered_not_rainbow():
     assert (np.diff(div[: mid + 1]) > 0).all() and (np.diff(div[mid:]) < 0).all()
     names = " ".join(str(v) for k, v in vars(style).items() if k.isupper()).lower()
     assert not any(bad in names for bad in ("jet", "rainbow", "turbo", "hsv"))
+
+
+def test_text_on_a_white_plot_area_is_inked_for_the_dark_theme():
+
+    spec = {
+        "data": [
+            {"type": "scatter", "x": [0], "y": [0], "mode": "markers+text", "text": ["a"]},
+            {
+                "type": "scatter",
+                "x": [0],
+                "y": [0],
+                "mode": "text",
+                "text": ["b"],
+                "textfont": {"color": "white"},
+            },  # on a dark marker: its own colour stays
+            {"type": "scatter", "x": [0], "y": [0], "mode": "lines"},
+            {"type": "bar", "x": [1], "y": [2], "text": ["2"]},
+            {"type": "heatmap", "z": [[1]]},
+        ],
+        "layout": {
+            "plot_bgcolor": "White",
+            "annotations": [
+                {"x": 0, "y": 0, "text": "in the plot"},
+                {"x": 0.5, "y": 1.1, "xref": "paper", "yref": "paper", "text": "above it"},
+                {"x": 0, "y": 0, "text": "own colour", "font": {"color": "red", "size": 9}},
+                {"x": 0, "y": 0, "text": "sized", "font": {"size": 9}},
+            ],
+        },
+    }
+    out = ink_on_white(go.Figure(spec, _validate=False)).to_plotly_json()
+    notes, traces = out["layout"]["annotations"], out["data"]
+    assert notes[0]["font"] == {"color": INK}
+    assert "font" not in notes[1]  # on the paper: the theme's colour, which suits its background
+    assert notes[2]["font"] == {"color": "red", "size": 9}
+    assert notes[3]["font"] == {"size": 9, "color": INK}
+    assert traces[0]["textfont"] == {"color": INK}
+    assert traces[1]["textfont"] == {"color": "white"}
+    assert "textfont" not in traces[2] and "textfont" not in traces[4]
+    assert traces[3]["outsidetextfont"] == {"color": INK} and "textfont" not in traces[3]
+    spec["layout"]["plot_bgcolor"] = "rgba(0,0,0,0)"  # the theme's background: nothing to do
+    out = ink_on_white(go.Figure(spec, _validate=False)).to_plotly_json()
+    assert "font" not in out["layout"]["annotations"][0]
+    assert "textfont" not in out["data"][0]
+
+
+def test_the_unet_diagram_labels_are_inked():
+    from cnnplay.segmentation.plots import unet_diagram
+    from cnnplay.segmentation.unet import UNetConfig, stages
+
+    config = UNetConfig()
+    fig = ink_on_white(unet_diagram(stages(config, 128), config, 128)).to_plotly_json()
+    labels = [a for a in fig["layout"]["annotations"] if a.get("yanchor") == "top"]
+    assert labels and all(a["font"]["color"] == INK for a in labels)

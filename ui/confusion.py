@@ -19,7 +19,7 @@ from cnnplay.metrics import confusion_matrix
 from cnnplay.plots.charts import confusion_figure
 from cnnplay.plots.grids import add_box
 from cnnplay.plots.images import tile_maps
-from cnnplay.plots.style import CHART_CONFIG, SELECTED_COLOUR
+from cnnplay.plots.style import CHART_CONFIG, SELECTED_COLOUR, ink_on_white
 from ui.keyboard import keyboard_caption
 from ui.links import LINK
 from ui.page import KEEP
@@ -84,7 +84,7 @@ def confusion_explorer(
         fig = confusion_figure(matrix, names)
         add_box(fig, [t], [p], SELECTED_COLOUR)  # the chosen cell
         st.plotly_chart(
-            fig,
+            ink_on_white(fig),
             key=chart_key,
             on_select=on_click,
             selection_mode="points",

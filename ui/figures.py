@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnplay.plots.style import CHART_CONFIG
+from cnnplay.plots.style import CHART_CONFIG, ink_on_white
 
 
 def show_figure(
@@ -17,9 +17,11 @@ def show_figure(
     where=st,
     width: Literal["content", "stretch"] = "content",
 ) -> None:
-    """``where.plotly_chart`` with the app's chart config (no mode bar); ``where`` is ``st`` or a
-    container / column; grids keep their own size ("content"), wide charts "stretch"."""
-    where.plotly_chart(fig, key=key, width=width, config=CHART_CONFIG)
+    """``where.plotly_chart`` with the app's chart config (one mode-bar button: PNG download)
+    and text on a white plot area kept dark in the dark theme (:func:`ink_on_white`);
+    ``where`` is ``st`` or a container / column; grids keep their own size ("content"), wide
+    charts "stretch"."""
+    where.plotly_chart(ink_on_white(fig), key=key, width=width, config=CHART_CONFIG)
 
 
 LONG_TEXT = 24  # characters: a text column holding longer cells gets the widest column

@@ -20,7 +20,7 @@ from cnnplay.images import (
     sample_names,
 )
 from cnnplay.plots.grids import add_box, clickable_grid_figure
-from cnnplay.plots.style import CELL_COLOUR, CHART_CONFIG
+from cnnplay.plots.style import CELL_COLOUR, CHART_CONFIG, ink_on_white
 from ui.links import LINK
 from ui.page import KEEP
 from ui.photo import (
@@ -200,7 +200,7 @@ def clickable_grid(
             on_click(int(points[0]["y"]), int(points[0]["x"]))
 
     st.plotly_chart(
-        fig,
+        ink_on_white(fig),
         key=key,
         on_select=handle,
         selection_mode="points",

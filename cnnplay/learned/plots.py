@@ -18,6 +18,7 @@ from cnnplay.plots.style import (
     OKABE_ORANGE,
     OKABE_VERMILLION,
     SERIES_COLOURS,
+    ink_on_white,
 )
 
 SAME_COLOUR = OKABE_BLUE  # frame of a neighbour of the query's class
@@ -114,7 +115,7 @@ def tile_figure(
         "dragmode": False,
     }
     trace = {"type": "image", "source": image_source(mosaic), "hoverinfo": "skip"}
-    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
+    return ink_on_white(go.Figure({"data": [trace], "layout": layout}, _validate=False))
 
 
 def neighbours_figure(
@@ -244,4 +245,4 @@ def map_figure(
             }
             for n, src in enumerate(thumbnails)
         ]
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return ink_on_white(go.Figure({"data": data, "layout": layout}, _validate=False))

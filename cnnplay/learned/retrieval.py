@@ -88,14 +88,16 @@ def pairwise_distances(queries: np.ndarray, gallery: np.ndarray, metric: str) ->
 
     cosine: 1 - (normalised queries) @ (normalised gallery)ᵀ, clipped to 0..2.
     euclidean: sqrt(|q|² + |g|² - 2 q·g) after subtracting the gallery's mean from both (the
-    distance does not change, and the products stay small, so float32 rounding stays small),
-    negative rounding clipped to 0."""
+    distance does not change, and the products stay small), in float64: in float32 the
+    cancellation left ~0.01 for a near-duplicate whose true distance is 0.00002; negative
+    rounding clipped to 0."""
     _check_metric(metric)
     q = np.asarray(queries, np.float32)
     g = np.asarray(gallery, np.float32)
     if metric == "cosine":
         sim = normalise_rows(q) @ normalise_rows(g).T  # (M, N)
         return np.clip(1.0 - sim, 0.0, 2.0).astype(np.float32, copy=False)
+    q, g = q.astype(np.float64), g.astype(np.float64)
     centre = g.mean(axis=0, keepdims=True)  # (1, D)
     q, g = q - centre, g - centre
     sq = (q * q).sum(1)[:, None] + (g * g).sum(1)[None, :] - 2.0 * (q @ g.T)  # (M, N)

@@ -14,6 +14,7 @@ most of a page's rerun time; the specs only use properties plotly.js knows.
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 from plotly.colors import get_colorscale, hex_to_rgb, sequential
 
 # Okabe–Ito colours used below (names as in the palette).
@@ -54,6 +55,38 @@ CHART_CONFIG = {
     "modeBarButtons": [["toImage"]],
     "toImageButtonOptions": {"format": "png", "scale": 2},
 }
+
+INK = "#31333F"  # text drawn on a white plot area: the light theme's own text colour
+WHITE = {"white", "#fff", "#ffffff", "rgb(255,255,255)"}  # spaces removed, lower case
+
+
+def ink_on_white(fig: go.Figure) -> go.Figure:
+    """Text drawn on a white plot area in :data:`INK`, in both themes.
+
+    A figure with ``plot_bgcolor`` white keeps that white in the dark theme, while text without
+    a colour of its own takes the theme's: light grey on white, unreadable. This gives such
+    text (annotations placed in data coordinates, text of scatter traces, bar labels outside
+    their bars) the light theme's
+    colour, which changes nothing in the light theme. Text outside the plot area (titles, axis
+    labels, legends, annotations placed on the paper) keeps the theme's colour. Changes ``fig``
+    in place and returns it; a figure with another background is left as it is."""
+    layout, traces = fig._layout, fig._data  # the raw specs: plotly's property objects
+    # validate on every access (~20 ms per annotation); serialising reads these dicts
+    if str(layout.get("plot_bgcolor", "")).replace(" ", "").lower() not in WHITE:
+        return fig
+    for note in layout.get("annotations", ()):
+        refs = str(note.get("xref", "x")) + str(note.get("yref", "y"))
+        if "paper" not in refs and "color" not in note.get("font", {}):
+            note["font"] = {**note.get("font", {}), "color": INK}
+    for trace in traces:
+        kind = trace.get("type", "scatter")
+        text = "text" in str(trace.get("mode", "")) and kind == "scatter"
+        if text and "color" not in trace.get("textfont", {}):
+            trace["textfont"] = {**trace.get("textfont", {}), "color": INK}
+        bar_text = kind == "bar" and trace.get("text") is not None  # numbers past the bar's end
+        if bar_text and "color" not in trace.get("textfont", {}):
+            trace["outsidetextfont"] = {**trace.get("outsidetextfont", {}), "color": INK}
+    return fig
 
 
 def fmt(value: float) -> str:

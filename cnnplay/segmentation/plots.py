@@ -134,6 +134,21 @@ def _box(x: float, y: float, w: float, h: float, colour: str) -> dict:
     }
 
 
+LINE_PX = 16  # one line of the diagram's small label text; a staggered label sits as many
+# lines lower as its left neighbour's label has
+
+
+def label_rows(stages: Sequence[Stage]) -> list[int]:
+    """0 or 1 per stage: the row of its label under the box. Consecutive stages on one level
+    (up, dec, head side by side) alternate rows, so that their labels never overlap, even when
+    the columns are narrower than a label (a phone's 390 px)."""
+    rows: list[int] = []
+    for i, s in enumerate(stages):
+        beside = i > 0 and stages[i - 1].level == s.level
+        rows.append(1 - rows[-1] if beside else 0)
+    return rows
+
+
 def unet_diagram(stages: Sequence[Stage], config: UNetConfig, size: int) -> go.Figure:
     """The network as a "U": stages left to right in forward order, each a box placed at its
     resolution level (down = smaller maps), box height growing with the map side and width with
@@ -143,25 +158,39 @@ def unet_diagram(stages: Sequence[Stage], config: UNetConfig, size: int) -> go.F
     max_c = max(s.shape[0] for s in stages)
     shapes_, annotations = [], []
     hover_x, hover_y, hover_text = [], [], []
-    for s in stages:
+    sized_levels: set[int] = set()
+    lines_before = 0  # lines in the label of the stage before
+    deepest = max(s.level for s in stages)
+    lowest_shift = 0  # px: the largest stagger on the deepest level
+    for s, row in zip(stages, label_rows(stages), strict=True):
         c, h, w = s.shape
         x, y = xs[s.name], -float(s.level)
         bw = 0.25 + 0.55 * np.sqrt(c / max_c)
         bh = 0.25 + 0.6 * h / size
         shapes_.append(_box(x, y, bw, bh, PART_COLOURS[s.part]))
+        # the name and channels under each box; a level's map size once, under its first box
+        text = f"<b>{s.label}</b><br>{c} ch"
+        if s.level not in sized_levels:
+            sized_levels.add(s.level)
+            text += f"<br>{h}×{w}"
+        shift = LINE_PX * lines_before * row  # neighbours on a level alternate rows
+        if s.level == deepest:
+            lowest_shift = max(lowest_shift, shift)
         annotations.append(
             {
                 "x": x,
                 "y": y - bh / 2 - 0.05,
-                "text": f"<b>{s.label}</b><br>{c}×{h}×{w}",
+                "yshift": -shift,
+                "text": text,
                 "showarrow": False,
                 "yanchor": "top",
-                "font": {"size": FONT_SIZE - 1},
+                "font": {"size": FONT_SIZE - 2},
             }
         )
         hover_x.append(x)
         hover_y.append(y)
         hover_text.append(f"{s.label} ({s.part}): {c} channels × {h} × {w}")
+        lines_before = text.count("<br>") + 1
     if config.decoder == "unet" and config.skips:
         for i in range(config.depth):
             a, b = xs[f"encoders.{i}"], xs[f"decoders.{i}"]
@@ -186,7 +215,9 @@ def unet_diagram(stages: Sequence[Stage], config: UNetConfig, size: int) -> go.F
                 {
                     "x": (a + b) / 2,
                     "y": -i + 0.42,
-                    "text": f"skip: concatenate {config.width(i)} channels",
+                    "text": f"skip: {config.width(i)} ch",  # short: it fits a phone's width
+                    "hovertext": f"skip: concatenate enc {i + 1}'s {config.width(i)} channels "
+                    f"onto up {i + 1}'s",
                     "showarrow": False,
                     "yanchor": "bottom",
                     "font": {"size": FONT_SIZE - 2, "color": SKIP_COLOUR},
@@ -218,8 +249,9 @@ def unet_diagram(stages: Sequence[Stage], config: UNetConfig, size: int) -> go.F
         *legend,
     ]
     layout = {
-        "height": 170 + 95 * (config.depth + 1),
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "height": 200 + 100 * (config.depth + 1),
+        # room below for a staggered label on the deepest level (the FCN's head)
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10 + lowest_shift},
         "xaxis": {"visible": False, "range": [-0.7, len(stages) - 0.3]},
         "yaxis": {"visible": False, "range": [-config.depth - 0.9, 0.75]},
         "shapes": shapes_,

@@ -28,7 +28,7 @@ def test_every_tab_and_a_short_training(page: Page, app_url: str, save_screensho
     expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=180_000)
     wait_for_app_idle(page)
     architecture = page.get_by_role("tabpanel", name="Architecture", exact=True)
-    expect(architecture.get_by_text("skip: concatenate 8 channels")).to_be_visible()
+    expect(architecture.get_by_text("skip: 8 ch", exact=True)).to_be_visible()
     expect(architecture.get_by_text("Smallest map")).to_be_visible()
     # lazy tabs: nothing of the comparison exists before its tab is clicked
     expect(page.get_by_text("pixels within 1 px of a true boundary")).to_have_count(0)

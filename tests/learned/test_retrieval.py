@@ -136,3 +136,15 @@ def test_agreement_of_well_separated_classes_is_one():
     assert shuffled.nearest_same < 0.9
     with pytest.raises(ValueError, match="two images"):
         knn_agreement(x[:1], ["a"], 1, "cosine")
+
+
+def test_a_near_duplicate_is_near():
+    """Features of a real network's size (1280) and scale, one gallery row nudged by 1e-6 per
+    value: its distance is the nudge's length, not float32's cancellation error (it was ~0.01)."""
+    rng = np.random.default_rng(5)
+    gallery = (rng.random((40, 1280)) * 4).astype(np.float32)
+    query = gallery[7:8] + np.float32(1e-6) * np.sign(rng.standard_normal((1, 1280)))
+    query = query.astype(np.float32)
+    true = np.linalg.norm(query.astype(np.float64) - gallery[7].astype(np.float64))
+    got = pairwise_distances(query, gallery, "euclidean")[0, 7]
+    assert abs(got - true) < 1e-6, (got, true)

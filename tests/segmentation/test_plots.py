@@ -3,7 +3,10 @@ stand-in network (the real weights need a download)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -11,11 +14,18 @@ from cnnplay.segmentation.deeplab import torchvision_segment, voc_categories
 from cnnplay.segmentation.metrics import CLASS_NAMES
 from cnnplay.segmentation.plots import (
     CLASS_RGB,
+    LINE_PX,
     class_legend_figure,
     instance_colours,
+    label_rows,
     mask_colours,
     mask_overlay,
+    unet_diagram,
 )
+from cnnplay.segmentation.unet import UNetConfig, stages
+
+PHONE_PLOT_PX = 370  # a 390 px screen less the page's padding and the figure's margins
+CHAR_PX = 0.62  # a generous width of one character, in units of the font size
 
 
 def test_overlay_blends_only_where_the_label_is_not_background() -> None:
@@ -66,3 +76,52 @@ def test_class_legend_names_every_class_in_its_mask_colour() -> None:
     colours = [t["marker"]["color"] for t in spec["data"]]
     assert colours == ["rgb({},{},{})".format(*c) for c in CLASS_RGB.tolist()]
     assert mask_colours(np.arange(len(CLASS_NAMES))[None]).tolist()[0] == CLASS_RGB.tolist()
+
+
+def _label_boxes(figure, width_px: float) -> list[tuple[float, float, float, float]]:
+    """(left, right, top, bottom) in pixels of every box label of a U-Net diagram drawn
+    ``width_px`` wide: widths from the longest line at CHAR_PX per character, heights from
+    the line count; y from the annotation's data y, scaled like the figure's height."""
+    layout = figure.layout
+    x0, x1 = layout.xaxis.range
+    y0, y1 = layout.yaxis.range
+    height = layout.height - layout.margin.t - layout.margin.b
+    boxes = []
+    for note in layout.annotations:
+        if note.yanchor != "top":  # the skip labels sit above their arrows
+            continue
+        lines = [re.sub("<[^>]+>", "", t) for t in note.text.split("<br>")]
+        size = note.font.size
+        half = max(len(t) for t in lines) * CHAR_PX * size / 2
+        cx = (note.x - x0) / (x1 - x0) * width_px
+        top = (y1 - note.y) / (y1 - y0) * height - (note.yshift or 0)
+        boxes.append((cx - half, cx + half, top, top + LINE_PX * len(lines)))
+    return boxes
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4, 5])
+@pytest.mark.parametrize("decoder", ["unet", "fcn"])
+def test_unet_diagram_labels_do_not_overlap_on_a_phone(depth, decoder):
+    config = UNetConfig(depth=depth, decoder=decoder)
+    parts = stages(config, 128)
+    figure = unet_diagram(parts, config, 128)
+    boxes = _label_boxes(figure, PHONE_PLOT_PX)
+    assert len(boxes) == len(parts)
+    below = figure.layout.height - figure.layout.margin.t
+    assert max(bottom for *_, bottom in boxes) <= below  # no label cut off at the bottom
+    margin = figure.layout.margin.l
+    assert all(-margin <= left and right <= PHONE_PLOT_PX + margin for left, right, *_ in boxes)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            apart = a[1] <= b[0] or b[1] <= a[0] or a[3] <= b[2] or b[3] <= a[2]
+            assert apart, (a, b)
+
+
+def test_neighbours_on_one_level_alternate_label_rows():
+    parts = stages(UNetConfig(depth=3), 128)
+    rows = label_rows(parts)
+    by_name = {s.label: r for s, r in zip(parts, rows, strict=True)}
+    assert by_name["enc 1"] == by_name["enc 2"] == by_name["bottleneck"] == 0  # alone on a level
+    assert (by_name["up 1"], by_name["dec 1"], by_name["1×1 head"]) == (0, 1, 0)
+    assert (by_name["up 3"], by_name["dec 3"]) == (0, 1)
+    assert LINE_PX >= 1.25 * 12  # a line of the small font
