@@ -16,6 +16,9 @@ generator                      answer computed with
 :func:`param_count_question`   ``cnnplay.cost.count`` (through ``count_stack``)
 :func:`model_param_question`   ``cnnplay.cost.count``
 :func:`nms_keep_question`      ``cnnplay.ops.boxes.nms`` (``batched_nms`` per class)
+:func:`normalised_pixel_question`  the page's own normalised input tensor
+:func:`head_params_question`   D · K + K, the page's own feature length D and class count K
+:func:`neighbours_question`    the page's own nearest-neighbour counts
 =============================  ==============================================================
 
 Where the settings leave a choice (which cell, which layer, which box), a ``random.Random``
@@ -380,8 +383,7 @@ def _spec_text(spec: cost.LayerSpec) -> str:
     if spec.kind == "conv":
         pad = "same padding" if spec.same else "no padding"
         return (
-            f"conv, {spec.size} filters of {spec.kernel}×{spec.kernel}, stride {spec.stride}, "
-            f"{pad}"
+            f"conv, {spec.size} filters of {spec.kernel}×{spec.kernel}, stride {spec.stride}, {pad}"
         )
     if spec.kind == "pool":
         return f"max pool {spec.kernel}×{spec.kernel}, stride {spec.stride}"
@@ -615,4 +617,106 @@ def nms_keep_question(
             f"box whose IoU with it is above {thr}. The step-through below is at that step."
         ),
         focus=(index, step),
+    )
+
+
+def normalised_pixel_question(
+    cropped: np.ndarray,
+    x: np.ndarray,
+    mean: Sequence[float],
+    std: Sequence[float],
+    rng: random.Random | None = None,
+) -> Question:
+    """What one colour value of the photo becomes in the network's input: (v / 255 − mean) /
+    std. cropped: (S, S, 3) uint8, the crop the network sees; x: (3, S, S) the page's own
+    normalised tensor, which gives the answer. The pixel and channel are drawn with ``rng``."""
+    r = _rng(rng)
+    side = cropped.shape[0]
+    i, j, c = r.randrange(side), r.randrange(cropped.shape[1]), r.randrange(3)
+    v = int(cropped[i, j, c])
+    answer = float(x[c, i, j])
+    name = ("red", "green", "blue")[c]
+    m, s = float(mean[c]), float(std[c])
+    return Question(
+        prompt=(
+            f"**Predict the network's input.** The pixel at row {i}, column {j} of the "
+            f"{side}×{side} crop has {name} value **{v}** (of 0…255). The {name} channel is "
+            f"normalised with mean {m:g} and std {s:g}. What number does the network get? "
+            f"(within ±{DECIMALS_TOLERANCE:g})"
+        ),
+        answer=round(answer, 4),
+        tolerance=DECIMALS_TOLERANCE,
+        explanation=(
+            f"Scale to 0…1, subtract the mean, divide by the std: ({v} / 255 − {m:g}) / {s:g} "
+            f"= ({v / 255:.4f} − {m:g}) / {s:g} = **{answer:.4f}**. Values sit around 0 with "
+            "a spread of about 1, the scale the network was trained on."
+        ),
+        focus=(i, j, c),
+    )
+
+
+def head_params_question(
+    last_shape: Sequence[int], dim: int, classes: int, network: str
+) -> Question:
+    """How many parameters the new classification head of transfer learning has: the last maps
+    (C, h, w) become a vector of ``dim`` numbers (global average pooling: dim = C; VGG and
+    MobileNetV3 keep dense layers of their own after it), and a dense layer maps it to
+    ``classes`` scores: dim · classes weights + classes biases."""
+    c, h, w = (int(v) for v in last_shape)
+    if classes < 2:
+        raise ValueError("a classifier needs at least two classes")
+    params = dim * classes + classes
+    pooled = dim == c
+    vector = (
+        "global average pooling turns them into one vector"
+        if pooled
+        else f"after pooling, its own dense layers end in a vector of **{dim}** numbers"
+    )
+    why = (
+        f"Average pooling keeps one number per map: a vector of **{c}** (the {h}×{w} "
+        "positions are averaged away, so the image size does not matter). "
+        if pooled
+        else f"The new layer reads the {dim}-number vector. "
+    )
+    return Question(
+        prompt=(
+            f"**Predict the parameter count.** {network}'s last feature maps are {c}×{h}×{w}; "
+            f"{vector}, and a new dense layer maps it to your **{classes}** classes. How many "
+            "parameters (weights + biases) does that new layer have?"
+        ),
+        answer=params,
+        explanation=(
+            why + f"A dense layer from {dim} inputs to {classes} outputs has {dim} × {classes} "
+            f"weights + {classes} biases = **{params:,}**: all that the frozen-base strategy "
+            "trains."
+        ),
+        unit="parameters",
+    )
+
+
+NEIGHBOUR_CHOICES = ("features", "pixels", "the same number")
+
+
+def neighbours_question(counts: dict[str, int], k: int, query_class: str) -> Question:
+    """Which search finds more images of the query's class among its k nearest: by the
+    network's features, by raw pixels, or the same number. counts: {"features": n, "pixels":
+    m}, what the page's own search found."""
+    f, p = int(counts["features"]), int(counts["pixels"])
+    answer = (
+        NEIGHBOUR_CHOICES[0] if f > p else NEIGHBOUR_CHOICES[1] if p > f else NEIGHBOUR_CHOICES[2]
+    )
+    return Question(
+        prompt=(
+            f"**Predict the search.** Among the **{k}** images nearest to the query (a "
+            f"*{query_class}*), which search finds more of the same class: nearest by the "
+            "network's features, or nearest by raw pixels?"
+        ),
+        answer=answer,
+        choices=NEIGHBOUR_CHOICES,
+        explanation=(
+            f"By features **{f}** of {k} share the class, by pixels **{p}**. Pixels compare "
+            "colours position by position, so an image of another class with a similar layout "
+            "or background is close; the features of a deep layer describe what is in the "
+            "image, wherever it sits."
+        ),
     )

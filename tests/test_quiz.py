@@ -8,21 +8,27 @@ import random
 
 import numpy as np
 import pytest
+from torch import nn
 
 from cnnplay import cost, receptive
 from cnnplay.convnets.models import build
+from cnnplay.models.pretrained import REGISTRY, preprocess
 from cnnplay.ops.activations import ACTIVATIONS
 from cnnplay.ops.boxes import batched_nms, nms
 from cnnplay.ops.conv import conv2d_naive, conv_output_size
 from cnnplay.ops.pool import pool2d_naive
 from cnnplay.quiz import (
     DECIMALS_TOLERANCE,
+    NEIGHBOUR_CHOICES,
     Question,
     answer_text,
     check,
     feature_cell_question,
+    head_params_question,
     model_param_question,
+    neighbours_question,
     nms_keep_question,
+    normalised_pixel_question,
     output_size_question,
     param_count_question,
     parse_cell,
@@ -341,3 +347,47 @@ def test_nms_box_follows_the_seed_and_prefers_contested_boxes():
     )
     for index in picks:  # a higher-scoring box overlaps each picked box
         assert "overlap it:" in nms_keep_question(boxes, scores, 0.3, index=index).prompt
+
+
+def test_normalised_pixel_by_hand_and_against_the_pages_tensor():
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 256, (300, 260, 3), dtype=np.uint8)
+    for name in ("EfficientNet-Lite0 (offline)", "ResNet-18 (download 45 MB)"):
+        spec = REGISTRY[name]
+        prep = preprocess(photo, spec)
+        x = prep.tensor.numpy()
+        for seed in range(5):
+            q = normalised_pixel_question(prep.cropped, x, spec.mean, spec.std, random.Random(seed))
+            i, j, c = q.focus
+            v = int(prep.cropped[i, j, c])
+            by_hand = (v / 255 - spec.mean[c]) / spec.std[c]
+            assert abs(q.answer - by_hand) < 1e-4 and f"**{v}**" in q.prompt
+            assert check(q, f"{by_hand + 0.009:.4f}") and not check(q, f"{by_hand + 0.02:.4f}")
+            assert "±0.01" in q.prompt
+    picks = {
+        normalised_pixel_question(prep.cropped, x, spec.mean, spec.std, random.Random(s)).focus
+        for s in range(6)
+    }
+    assert len(picks) > 1  # the seed chooses the pixel: each student gets their own
+
+
+def test_head_parameters_by_hand_and_against_a_linear_layer():
+    q = head_params_question((1280, 7, 7), 1280, 5, "EfficientNet-Lite0")
+    assert q.answer == 1280 * 5 + 5 == sum(p.numel() for p in nn.Linear(1280, 5).parameters())
+    assert "global average pooling" in q.prompt and "**6,405**" in q.explanation
+    vgg = head_params_question((512, 7, 7), 4096, 3, "VGG-16")  # dense layers after the maps
+    assert vgg.answer == 4096 * 3 + 3 and "vector of **4096** numbers" in vgg.prompt
+    assert check(vgg, "12,291") and not check(vgg, str(512 * 3 + 3))
+    with pytest.raises(ValueError):
+        head_params_question((8, 2, 2), 8, 1, "x")
+
+
+@pytest.mark.parametrize(
+    "features, pixels, answer",
+    [(5, 2, "features"), (1, 4, "pixels"), (3, 3, "the same number")],
+)
+def test_neighbours_question_follows_the_counts(features, pixels, answer):
+    q = neighbours_question({"features": features, "pixels": pixels}, 6, "cat")
+    assert q.answer == answer and q.choices == NEIGHBOUR_CHOICES
+    assert check(q, answer) and not check(q, next(c for c in q.choices if c != answer))
+    assert f"**{features}** of 6" in q.explanation and f"pixels **{pixels}**" in q.explanation

@@ -179,3 +179,50 @@ def test_train_a_cnn_asks_a_trained_models_parameter_count(at):
     answer(at, "cv_params", f"{run.results[name].params:,}")  # the table's own figure
     assert not at.exception and at.success and at.dataframe
     assert sidebar_score(at).endswith("1 right of 1 asked")
+
+
+def test_inside_a_pretrained_cnn_asks_a_normalised_pixel(at):
+    at.switch_page("views/pretrained.py").run()
+    assert not at.exception and any("3. centre crop" in c for i in at.image for c in i.captions)
+    quiz_on(at)
+    (prompt,) = prompts(at)
+    assert "**Predict the network's input.**" in prompt and "±0.01" in prompt
+    assert not any("3. centre crop" in c for i in at.image for c in i.captions)  # hidden
+    value = int(re.search(r"value \*\*(\d+)\*\*", prompt).group(1))
+    answer(at, "pt_norm", f"{(value / 255 - 0.5) / 0.5:.3f}")  # EfficientNet-Lite0: 0.5, 0.5
+    assert not at.exception and at.success
+    assert any("3. centre crop" in c for i in at.image for c in i.captions)
+    assert sidebar_score(at).endswith("1 right of 1 asked")
+
+
+def test_transfer_learning_asks_the_new_heads_parameters(at):
+    at.switch_page("views/transfer_learning.py").run()
+    explained = [m for m in texts(at, "markdown") if "new parameters for your" in m]
+    assert not at.exception and explained
+    count = re.search(r"\*\*([\d,]+)\*\* new parameters", explained[0]).group(1)
+    quiz_on(at)
+    (prompt,) = prompts(at)
+    assert "**Predict the parameter count.**" in prompt and "new dense layer" in prompt
+    assert not [m for m in texts(at, "markdown") if "new parameters for your" in m]
+    answer(at, "tl_head", count)  # the page's own figure is the right answer
+    assert not at.exception and at.success
+    assert [m for m in texts(at, "markdown") if "new parameters for your" in m]
+
+
+def test_what_a_cnn_learned_asks_which_search_finds_more(at):
+    at.switch_page("views/learned.py").run()
+    assert not at.exception and shown(at, "wl_nn_strip")
+    found = next(m for m in texts(at, "markdown") if m.startswith("Of the "))
+    by_features, by_pixels = (int(n) for n in re.findall(r"\*\*(\d+)\*\*", found)[:2])
+    quiz_on(at)
+    assert "**Predict the search.**" in prompts(at)[0] and not shown(at, "wl_nn_strip")
+    right = (
+        "features"
+        if by_features > by_pixels
+        else "pixels"
+        if by_pixels > by_features
+        else "the same number"
+    )
+    at.radio(key="quiz_in_wl_nn_more").set_value(right)
+    at.button(key="quiz_check_wl_nn_more").click().run()
+    assert not at.exception and at.success and shown(at, "wl_nn_strip")

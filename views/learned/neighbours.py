@@ -15,6 +15,7 @@ from cnnplay.learned.features import embed, pixel_vectors
 from cnnplay.learned.plots import neighbours_figure
 from cnnplay.learned.retrieval import nearest
 from cnnplay.plots.charts import grouped_bar_figure
+from cnnplay.quiz import neighbours_question
 from cnnplay.snippets import learned as learned_code
 from ui.code_panel import code_panel
 from ui.figures import show_table
@@ -23,6 +24,7 @@ from ui.inputs import image_picker, show_notes
 from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from views.learned.common import Net, show
 from views.learned.gallery import (
     SIDE,
@@ -159,16 +161,22 @@ def render(net: Net) -> None:
         "features": nearest(q_feat, feats, k, metric, exclude),
         "pixels": nearest(q_pix, pix, k, metric, exclude),
     }
+    counts = (
+        {s: int(sum(g.labels[i] == query_label for i in found[s].indices[0])) for s in SPACES}
+        if query_label is not None
+        else None
+    )
+    if counts is not None and not predict_then_reveal(
+        "wl_nn_more", neighbours_question(counts, k, query_label)
+    ):
+        return  # quiz mode: the two searches wait for the answer
     rows = []
     for space in SPACES:
         idx, dist = found[space].indices[0], found[space].distances[0]
         texts, same = texts_for(picked, idx, dist, query_label)
         rows.append((SPACE_TITLES[space], [g.images[i] for i in idx], texts, same))
     show(neighbours_figure(query, query_text, rows), key="wl_nn_strip")
-    if query_label is not None:
-        counts = {
-            s: int(sum(g.labels[i] == query_label for i in found[s].indices[0])) for s in SPACES
-        }
+    if counts is not None:
         st.markdown(
             f"Of the {k} nearest images, **{counts['features']}** have the query's class "
             f"*{query_label}* by features and **{counts['pixels']}** by pixels (blue frame: same "

@@ -3,12 +3,16 @@ normalisation)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from cnnplay.plots.images import normalise_map
+from cnnplay.quiz import normalised_pixel_question
 from cnnplay.snippets import pretrained as code
 from ui.code_panel import code_panel
 from ui.page import tab_body
+from ui.quiz import predict_then_reveal
 from views.pretrained.common import Seen
 
 
@@ -21,6 +25,9 @@ def render(seen: Seen) -> None:
         f"cut out, and each colour channel is normalised: (pixel/255 − mean) / std with mean = "
         f"{spec.mean}, std = {spec.std}, the statistics the network was trained with."
     )
+    ask = partial(normalised_pixel_question, prep.cropped, x.numpy(), spec.mean, spec.std)
+    if not predict_then_reveal("pt_norm", ask):
+        return  # quiz mode: the steps wait for the answer
     a, b, c, d = st.columns(4)
     h, w = seen.picked.pixels.shape[:2]
     a.image(seen.picked.pixels, caption=f"1. your image, {w}×{h}")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnplay.plots.charts import training_curves_figure
+from cnnplay.quiz import head_params_question
 from cnnplay.seeding import same_seed_note
 from cnnplay.snippets import Snippet
 from cnnplay.snippets.transfer import train_compare
@@ -28,6 +29,7 @@ from ui.inputs import seed_input
 from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
+from ui.quiz import predict_then_reveal
 from ui.run_limit import train_stop_row, training_slot
 from views.transfer_learning.common import (
     NO_AUGMENTATION,
@@ -55,8 +57,12 @@ MAX_BLOCKS = 4  # most stages the fine-tuning strategy unfreezes
 
 
 def gap_explainer(s: Setup) -> None:
-    shape = "×".join(str(v) for v in last_maps_shape(s.name, s.side))
+    last = last_maps_shape(s.name, s.side)
+    shape = "×".join(str(v) for v in last)
     dim, k = s.dim, s.k
+    network = s.name.split(" (")[0]  # "EfficientNet-Lite0 (offline)" -> "EfficientNet-Lite0"
+    if not predict_then_reveal("tl_head", head_params_question(last, dim, k, network)):
+        return  # quiz mode: the count waits for the answer
     st.markdown(
         f"{notes_name('001', capital=True)}, on *ResNet*: a **global average pooling** layer "
         "turns the last feature maps "
