@@ -1,16 +1,16 @@
 """PyTorch code for the What a CNN learned page: gradient ascent on a class or a unit, style
-transfer, and the nearest images of a gallery in feature space, each with the page's network
-and settings.
+transfer, the nearest images of a gallery in feature space, and DeepDream (``dream``: a photo
+dreamt on at a few octaves), each with the page's network and settings.
 
 Every program loads the network exactly as ``cnnplay.models.pretrained`` does
 (:mod:`cnnplay.snippets.backbone`), cuts it into stages the way
 ``cnnplay.models.stages.truncated`` does (``body_stages``: the stem, then each block, in forward
 order), and reads the images it needs from PNG files beside it (``Snippet.files``), stored
 exactly as the page uses them: the start pictures of the ascent, the photo and the style image
-at the page's working size, the gallery as one sheet. The loops are the page's own, step for
-step (same random draws from the same seeds, same order of operations), so the programs make
-the page's images and numbers (tested against ``cnnplay.synthesis`` and
-``cnnplay.learned.retrieval``).
+at the page's working size, the gallery as one sheet, DeepDream's photo at the size it is
+dreamt at. The loops are the page's own, step for step (same random draws from the same seeds,
+same order of operations), so the programs make the page's images and numbers (tested against
+``cnnplay.synthesis`` and ``cnnplay.learned.retrieval``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from cnnplay.models.pretrained import REGISTRY, imagenet_categories
 from cnnplay.snippets import backbone
 from cnnplay.snippets.common import Snippet, SnippetError, number, program
 from cnnplay.synthesis.ascent import ClassTarget, Target, UnitTarget
+from cnnplay.synthesis.deepdream import MIN_SIDE as OCTAVE_MIN_SIDE
+from cnnplay.synthesis.deepdream import DeepDreamSettings
 from cnnplay.synthesis.regularisers import AscentSettings, blur_radius
 from cnnplay.synthesis.style import LBFGS_EVALS, MIN_SIDE, StyleSettings
 
@@ -33,6 +35,7 @@ CONTENT_FILE = "cnnplay_content.png"  # style transfer: the photo p, as the page
 STYLE_FILE = "cnnplay_style.png"  # style transfer: the style image a, as the page uses it
 GALLERY_FILE = "cnnplay_gallery.png"  # nearest images: every gallery image, in one sheet
 QUERY_FILE = "cnnplay_query.png"  # nearest images: a photo as the query
+DREAM_FILE = "cnnplay_dream_photo.png"  # DeepDream: the photo, at the size the page dreams at
 MAX_LABEL_RUNS = 30  # gallery labels are written as runs ("x" * 26 + …) when there are no more
 PIXEL_SIDE = 32  # pixel space: each image shrunk to 32 × 32 (cnnplay.learned.features)
 BATCH = 32  # gallery images per forward pass (as cnnplay.learned.features.embed)
@@ -770,3 +773,154 @@ def nearest_images(
     return Snippet(
         code, "nearest", "nearest_images.py", needs=backbone.needs(name, True), files=tuple(files)
     )
+
+
+# --- DeepDream ------------------------------------------------------------------------------
+
+DREAM_HELPERS = '''\
+def objective(x):
+    """L = ½ · the mean of the squared activations a of the stage: every unit counts, the
+    strong ones most (∂L/∂a = a / (C·h·w)). (1, 3, H, W) -> a number."""
+    a = body(x)  # (1, C, h, w)
+    return 0.5 * (a * a).mean()
+
+
+def resize(x, size):
+    """(1, 3, h, w) -> (1, 3, *size), bilinear (smoothed first when shrinking)."""
+    if tuple(x.shape[-2:]) == size:
+        return x
+    return F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
+'''
+
+
+def _dream_settings(stage: int, s: DeepDreamSettings, layer: str) -> str:
+    """The settings block: the stage, the octaves, the steps (the jitter only when it is on)."""
+    named = f" ({layer})" if layer else ""
+    lines = [
+        f"stage = {stage}  # the stage{named} whose activations the dream amplifies\n",
+        f"octaves = {s.octaves}  # the scales the photo is dreamt at, smallest first\n",
+        f"octave_scale = {number(s.octave_scale)}  # each octave is this much smaller than the next\n",
+        f"steps = {s.steps}  # gradient steps per octave\n",
+        f"step_size = {number(s.step_size)}  # λ: grey levels a pixel moves per step, on average\n",
+    ]
+    if s.jitter > 0:
+        lines += [
+            f"jitter = {s.jitter}  # roll the image by up to this many px before each step\n",
+            f"seed = {s.seed}  # draws the jitter\n",
+        ]
+    return "".join(lines)
+
+
+def _dream_loop(s: DeepDreamSettings) -> str:
+    """The octaves, smallest first, each a loop of normalised gradient steps."""
+    jitter = s.jitter > 0
+    lines = [
+        "# octave k is the photo shrunk by octave_scale^(octaves − 1 − k): the smallest first,\n",
+        f"# the last the photo's own size; no side below {OCTAVE_MIN_SIDE} px\n",
+        "sizes = []\n",
+        "for k in range(octaves):\n",
+        "    shrink = octave_scale ** (octaves - 1 - k)\n",
+        f"    sizes.append((min(h, max({OCTAVE_MIN_SIDE}, round(h / shrink))),\n",
+        f"                  min(w, max({OCTAVE_MIN_SIDE}, round(w / shrink)))))\n",
+        "\n",
+        "step = step_size / 255 / std  # λ in the network's units, per channel: (3, 1, 1)\n",
+    ]
+    if s.clamp:
+        lines.append(
+            "low, high = (0 - mean) / std, (1 - mean) / std  # pixels 0 and 255, normalised\n"
+        )
+    if jitter:
+        lines.append("shifts = torch.Generator().manual_seed(seed)  # the jitter's own draws\n")
+    lines += [
+        "curve = []  # L at every step (before it)\n",
+        "detail = torch.zeros(1, 3, *sizes[0])  # what the dream has added to the photo so far\n",
+        "for size in sizes:  # smallest first\n",
+        "    base = resize(full, size)  # the photo at this octave's size\n",
+        "    x = base + resize(detail, size)  # plus the detail dreamt so far, enlarged\n",
+        "    for _ in range(steps):\n",
+    ]
+    if jitter:
+        lines += [
+            "        # jitter: roll the image a few random px, so no pattern sticks to a grid\n",
+            "        dy, dx = torch.randint(-jitter, jitter + 1, (2,), generator=shifts).tolist()\n",
+            "        x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))\n",
+        ]
+    lines += [
+        "        x.requires_grad_(True)  # the pixels get a gradient; the weights stay frozen\n",
+        "        loss = objective(x)\n",
+        "        (grad,) = torch.autograd.grad(loss, x)  # ∂L/∂x: (1, 3, h, w)\n",
+        "        curve.append(loss.item())\n",
+        "        # gradient ascent x ← x + λ g / mean|g|: pixels move λ grey levels on average\n",
+        "        scale = grad.abs().mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)\n",
+        "        x = x.detach() + step * grad / scale\n",
+    ]
+    if jitter:
+        lines.append("        x = torch.roll(x, shifts=(-dy, -dx), dims=(2, 3))  # roll back\n")
+    if s.clamp:
+        lines.append("        x = x.clamp(low, high)  # keep the pixels a picture can show\n")
+    lines += [
+        "    detail = x - base  # what the dream has added, at this octave's size\n",
+        '    print(f"{size[1]}×{size[0]} px: L = {curve[-steps]:.3f} → {curve[-1]:.3f}")\n',
+        "\n",
+        "# the photo plus all the detail dreamt (the last octave is the photo's own size)\n",
+        "x = full + resize(detail, (h, w))  # (1, 3, H, W)\n",
+    ]
+    if s.clamp:
+        lines.append("x = x.clamp(low, high)\n")
+    lines += [
+        "with torch.no_grad():  # L of the whole photo, before and after\n",
+        "    before, after = objective(full).item(), objective(x).item()\n",
+        'print(f"L went from {before:.3f} to {after:.3f}")\n',
+        "# back to pixels, as the page shows them: (H, W, 3) uint8\n",
+        "image = ((x[0] * std + mean).clamp(0, 1) * 255).round().to(torch.uint8)\n",
+        "image = image.permute(1, 2, 0)\n",
+    ]
+    return "".join(lines)
+
+
+def dream(
+    name: str,
+    stage: int,
+    settings: DeepDreamSettings,
+    photo: np.ndarray,
+    layer: str = "",
+) -> Snippet:
+    """DeepDream as ``cnnplay.synthesis.deepdream.dream`` runs it: gradient ascent on the
+    photo's pixels of L = ½ · mean(a²), a the map of stage ``stage``, at ``settings.octaves``
+    scales from small to large, each step λ · g / mean|g| after a random roll (jitter, undone
+    after), the pixels clamped to the range a picture shows.
+
+    photo: the photo as the page dreams on it, i.e. already shrunk to ``settings.max_side``
+    (``cnnplay.synthesis.deepdream.fit``), (H, W, 3) uint8; it travels as a PNG. layer: the
+    stage's module name for a comment ("blocks.4"). The result ``image`` is the (H, W, 3)
+    uint8 dream; ``curve`` (L at every step, before it, all octaves in order), ``before`` and
+    ``after`` (L of the whole photo and of the dream) are left too."""
+    s = settings
+    if stage < 0:
+        raise SnippetError("a stage is a number >= 0")
+    if s.octaves < 1:
+        raise SnippetError("at least one octave")
+    if s.steps < 1:
+        raise SnippetError("at least one step per octave")
+    if s.octave_scale < 1:
+        raise SnippetError(f"an octave scale of {s.octave_scale:g} would enlarge the photo")
+    cut = _cut(name, stage, layer).replace(f"stages[: {stage} + 1]", "stages[: stage + 1]")
+    file = backbone.photo_file(photo, DREAM_FILE)  # SnippetError for what is not a picture
+    h, w = np.asarray(photo).shape[:2]
+    read = (
+        f"# the photo, as the page dreams on it ({w}×{h} px)\n"
+        f'photo = np.array(Image.open("{DREAM_FILE}").convert("RGB"))  # (H, W, 3) uint8\n'
+        "pixels = torch.from_numpy(photo).permute(2, 0, 1).float() / 255  # (3, H, W) in 0..1\n"
+        "full = ((pixels - mean) / std)[None]  # (1, 3, H, W) in the network's units\n"
+        "h, w = photo.shape[:2]\n"
+    )
+    code = program(
+        backbone.imports(name, "import torch.nn.functional as F", photo=True),
+        backbone.load_model(name),
+        "# the page's settings\n" + _dream_settings(stage, s, layer),
+        read,
+        cut,
+        DREAM_HELPERS,
+        _dream_loop(s),
+    )
+    return Snippet(code, "image", "deepdream.py", needs=backbone.needs(name, True), files=(file,))

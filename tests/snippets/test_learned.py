@@ -2,10 +2,12 @@
 EfficientNet-Lite0 with small images and 1–3 steps: gradient ascent (the same images, scores and
 probabilities as ``cnnplay.synthesis.ascent.ascend``, every regulariser on, the jitter drawn
 from the same seed), style transfer (the same Gram matrices and losses as
-``cnnplay.synthesis.style``, the same image as ``transfer`` with Adam and L-BFGS) and the nearest
+``cnnplay.synthesis.style``, the same image as ``transfer`` with Adam and L-BFGS), the nearest
 images (the same features as ``cnnplay.learned.features.embed``, the same ranking as
-``cnnplay.learned.retrieval.nearest`` on distinct random images); the stage and feature lines of
-the torchvision networks against ``body_stages`` (random weights: no download)."""
+``cnnplay.learned.retrieval.nearest`` on distinct random images) and DeepDream (the same image,
+step-by-step objective and before/after L as ``cnnplay.synthesis.deepdream.dream``, jitter on,
+one to three octaves); the stage and feature lines of the torchvision networks against
+``body_stages`` (random weights: no download)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, body_stages, load
 from cnnplay.models.stages import feature_stages, truncated
 from cnnplay.snippets.common import SnippetError
 from cnnplay.snippets.learned import (
+    DREAM_FILE,
+    dream,
     gallery_file,
     gradient_ascent,
     nearest_images,
@@ -38,6 +42,8 @@ from cnnplay.synthesis.ascent import (
     noise_start,
     photo_start,
 )
+from cnnplay.synthesis.deepdream import DeepDreamSettings, fit
+from cnnplay.synthesis.deepdream import dream as page_dream
 from cnnplay.synthesis.regularisers import AscentSettings
 from cnnplay.synthesis.style import (
     StyleSettings,
@@ -251,6 +257,76 @@ def test_the_gallery_sheet_holds_every_image_in_order():
     np.testing.assert_array_equal(tiles[:7], gallery)
 
 
+# --- DeepDream -------------------------------------------------------------------------------
+
+DREAM = DeepDreamSettings(octaves=2, steps=2, max_side=64, jitter=5, seed=3)
+
+
+@pytest.fixture(scope="module")
+def dream_photo() -> np.ndarray:
+    """A photo-like picture of 48 × 72 px: the page shrinks it to 43 × 64 (max_side 64)."""
+    return pictures(1, 48, 72, seed=2)[0]
+
+
+@pytest.mark.parametrize(
+    ("stage", "settings"),
+    [
+        (6, DREAM),  # two octaves (32 × 46, then 43 × 64), jitter on
+        (3, replace(DREAM, steps=1, octave_scale=1.2, step_size=5.0, jitter=0)),
+        (8, replace(DREAM, octaves=3, jitter=20, seed=1, clamp=False)),  # 32 × 33 px first
+    ],
+)
+def test_deepdream_dreams_the_pages_image(model, dream_photo, stage, settings):
+    page = page_dream(model, SPEC, dream_photo, stage, settings)
+    photo = fit(dream_photo, settings.max_side)  # as the tab offers it
+    ns = run(dream(NAME, stage, settings, photo, "blocks.4"))
+    assert ns["image"].shape == page.image.shape == (43, 64, 3)
+    same_pictures(ns["image"].numpy(), page.image)
+    assert len(ns["curve"]) == settings.octaves * settings.steps
+    np.testing.assert_allclose(ns["curve"], page.objective, rtol=1e-6)
+    np.testing.assert_allclose([ns["before"], ns["after"]], [page.before, page.after], rtol=1e-6)
+    assert (page.image != page.original).mean() > 0.5  # the dream changed the photo
+    assert f"L went from {page.before:.3f} to {page.after:.3f}" in ns["__stdout__"]
+
+
+def test_the_dream_follows_the_jitter_seed(model, dream_photo):
+    """With jitter, the seed decides the image: the snippet's seed line is the page's seed."""
+    ns = run(dream(NAME, 6, DREAM, fit(dream_photo, 64)))
+    page = page_dream(model, SPEC, dream_photo, 6, replace(DREAM, seed=4))
+    assert (ns["image"].numpy() != page.image).mean() > 0.1
+
+
+def test_dream_code_shows_the_settings_and_ships_the_photo(dream_photo):
+    photo = fit(dream_photo, 64)
+    snippet = dream(NAME, 6, replace(DREAM, octave_scale=1.4000000000000001), photo, "blocks.4")
+    code = snippet.code
+    assert "stage = 6  # the stage (blocks.4) whose activations" in code
+    assert "octaves = 2" in code and "octave_scale = 1.4000000000000001" in code
+    assert "steps = 2" in code and "jitter = 5" in code and "seed = 3" in code
+    assert "(64×43 px)" in code and "x = x.clamp(low, high)" in code
+    assert [name for name, _ in snippet.files] == [DREAM_FILE]
+    assert snippet.result_name == "image" and snippet.needs[0] == "pillow"
+    plain = dream(NAME, 6, replace(DREAM, jitter=0, clamp=False), photo).code
+    for word in ("jitter", "seed", "torch.roll", "low, high"):
+        assert word not in plain
+
+
+def test_dream_settings_without_a_program_are_refused(dream_photo):
+    photo = fit(dream_photo, 64)
+    with pytest.raises(SnippetError, match="at least one octave"):
+        dream(NAME, 6, replace(DREAM, octaves=0), photo)
+    with pytest.raises(SnippetError, match="at least one step"):
+        dream(NAME, 6, replace(DREAM, steps=0), photo)
+    with pytest.raises(SnippetError, match="would enlarge the photo"):
+        dream(NAME, 6, replace(DREAM, octave_scale=0.8), photo)
+    with pytest.raises(SnippetError, match="a stage is a number"):
+        dream(NAME, -1, DREAM, photo)
+    with pytest.raises(SnippetError, match="a picture is"):
+        dream(NAME, 6, DREAM, photo.astype(np.float32))
+    with pytest.raises(SnippetError, match="no network"):
+        dream("AlexNet", 6, DREAM, photo)
+
+
 # --- the other networks' stages ---------------------------------------------------------------
 
 
@@ -303,6 +379,7 @@ def test_stages_and_features_of_the_torchvision_networks(name, build):
             *[np.zeros((64, 64, 3), np.uint8)] * 2,
         ),
         nearest_images(name, np.zeros((5, 8, 8, 3), np.uint8), ["a"] * 5, 2, "cosine", 0),
+        dream(name, deepest, DeepDreamSettings(), np.zeros((40, 48, 3), np.uint8)),
     ):
         compile(snippet.code, snippet.file_name, "exec")
         assert "torchvision.models.get_model(" in snippet.code and snippet.needs == ("pillow",) * (

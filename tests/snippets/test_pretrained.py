@@ -1,6 +1,9 @@
 """The Inside a pretrained CNN snippets against cnnplay.explain on the offline network: the
 same top-5, the same feature maps and strongest channel, the same saliency and Grad-CAM; and the
-shared loading lines (cnnplay.snippets.backbone) give cnnplay's network, offline and torchvision."""
+shared loading lines (cnnplay.snippets.backbone) give cnnplay's network, offline and torchvision;
+the same occlusion map and FGSM example, also through a network normalised with ImageNet's
+per-channel mean and std (a small stand-in for ResNet-18), where the grey patch and the ε / std
+step depend on the channel."""
 
 from __future__ import annotations
 
@@ -9,10 +12,27 @@ import pytest
 import torch
 from skimage import data
 
-from cnnplay.explain import activations, grad_cam, predict, saliency, strongest_channels
+from cnnplay.explain import (
+    activations,
+    fgsm,
+    grad_cam,
+    occlusion,
+    predict,
+    saliency,
+    strongest_channels,
+)
 from cnnplay.models.copies import shared_weights_copy
-from cnnplay.models.pretrained import DEFAULT_MODEL, REGISTRY, imagenet_categories, preprocess
+from cnnplay.models.pretrained import (
+    DEFAULT_MODEL,
+    REGISTRY,
+    denormalise,
+    grey,
+    imagenet_categories,
+    pixel_bounds,
+    preprocess,
+)
 from cnnplay.snippets import backbone
+from cnnplay.snippets import pretrained as code
 from cnnplay.snippets.common import Snippet, SnippetError, program
 from cnnplay.snippets.pretrained import explanations, feature_maps, prediction
 from tests.snippets.runner import imported, run
@@ -121,6 +141,95 @@ def test_saliency_and_grad_cam_are_the_pages(model, photo, target, layer):
     assert float(ns["cam"].max()) == pytest.approx(1.0)
 
 
+IMAGENET_NET = "ResNet-18 (download 45 MB)"  # normalised with per-channel mean and std
+
+
+@pytest.fixture
+def stand_in(monkeypatch) -> torch.nn.Module:
+    """A small fixed CNN that torchvision's get_model returns for ResNet-18 (no download): the
+    snippet loads it and cnnplay computes with it, through ImageNet's mean and std."""
+    import torchvision
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 16, 7, stride=4),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(4),
+        torch.nn.Flatten(),
+        torch.nn.Linear(256, 1000),
+    )
+    with torch.no_grad():
+        net[-1].weight *= 30  # a confident stand-in: one class near 50%, not all near 0.1%
+    net.eval().requires_grad_(False)
+    monkeypatch.setattr(torchvision.models, "get_model", lambda tv_name, weights=None: net)
+    return net
+
+
+def check_occlusion(ns: dict, model, x, spec, target, patch, stride) -> None:
+    made = occlusion(model, x, target, patch, stride, fill=grey(spec))
+    torch.testing.assert_close(ns["drops"], torch.from_numpy(made.drops))
+    assert ns["positions"] == made.positions
+    assert float(ns["base"]) == pytest.approx(made.base, rel=1e-5)
+    torch.testing.assert_close(ns["heat"], torch.from_numpy(made.heat))
+    assert float(made.drops.max()) > 1e-3  # the patch matters somewhere: the map is no blank
+
+
+@pytest.mark.parametrize("target, patch, stride", [(281, 64, 32), (285, 48, 32)])
+def test_occlusion_is_cnnplays_map(model, photo, target, patch, stride):
+    """48 / 32: the positions 0, 32, ..., 160 and one more at 176, so the last pixels are
+    covered too (7 × 7 positions)."""
+    ns = run(code.occlusion(DEFAULT_MODEL, photo, target, patch, stride))
+    check_occlusion(ns, model, page_input(photo), REGISTRY[DEFAULT_MODEL], target, patch, stride)
+    side = 7 if patch == 48 else 6
+    assert ns["drops"].shape == (side, side)
+    said = f"{ns['categories'][target]}: {100 * float(ns['base']):.1f}% unoccluded"
+    assert said in ns["__stdout__"]
+
+
+def test_occlusion_fills_with_the_networks_grey(stand_in):
+    """Per-channel mean and std: the grey patch is (0.5 - mean) / std, not 0."""
+    spec = REGISTRY[IMAGENET_NET]
+    prep = preprocess(data.astronaut(), spec)
+    target = int(stand_in(prep.tensor[None]).argmax())
+    ns = run(code.occlusion(IMAGENET_NET, prep.cropped, target, 64, 32))
+    check_occlusion(ns, stand_in, prep.tensor, spec, target, 64, 32)
+    black = occlusion(stand_in, prep.tensor, target, 64, 32, fill=0.0).drops  # not grey here
+    assert np.abs(ns["drops"].numpy() - black).max() > 1e-2
+
+
+def check_fgsm(ns: dict, model, x, spec, label, levels) -> None:
+    made = fgsm(model, x, levels / 255, label, spec.std, pixel_bounds(spec))
+    torch.testing.assert_close(ns["x_adv"][0], made.x)
+    probs = model(made.x[None]).softmax(1)[0].sort(descending=True).values
+    assert probs[0] - probs[1] > 1e-4  # no tie at the top: the new class is defined
+    assert ns["new_label"] == made.label
+    assert ns["new_prob"] == pytest.approx(made.prob, rel=1e-4)
+    assert np.abs(ns["picture"].astype(int) - denormalise(made.x, spec)).max() <= 1
+    # every pixel moved by at most ε grey levels (less where the clamp cut it)
+    moved = (ns["x_adv"][0] - x) * torch.tensor(spec.std).view(3, 1, 1) * 255
+    assert float(moved.abs().max()) == pytest.approx(levels, rel=1e-3)
+
+
+@pytest.mark.parametrize("levels", [0.25, 2.0, 16.0])
+def test_fgsm_is_cnnplays_attack(model, photo, levels):
+    x = page_input(photo)
+    label = int(predict(model, x, 1)[1][0])
+    ns = run(code.fgsm(DEFAULT_MODEL, photo, label, levels))
+    check_fgsm(ns, model, x, REGISTRY[DEFAULT_MODEL], label, levels)
+    assert f"epsilon = {levels:g} / 255" in code.fgsm(DEFAULT_MODEL, photo, label, levels).code
+    cats = imagenet_categories()
+    assert f"{cats[label]} -> {cats[ns['new_label']]}" in ns["__stdout__"]
+
+
+def test_fgsm_steps_by_epsilon_over_std(stand_in):
+    """Per-channel std: ε grey levels are a different step in each normalised channel."""
+    spec = REGISTRY[IMAGENET_NET]
+    prep = preprocess(data.astronaut(), spec)
+    label = int(stand_in(prep.tensor[None]).argmax())
+    ns = run(code.fgsm(IMAGENET_NET, prep.cropped, label, 4.0))
+    check_fgsm(ns, stand_in, prep.tensor, spec, label, 4.0)
+
+
 def test_settings_that_make_no_program_are_refused(photo):
     with pytest.raises(SnippetError):
         prediction(DEFAULT_MODEL, photo, k=0)
@@ -132,3 +241,9 @@ def test_settings_that_make_no_program_are_refused(photo):
         backbone.photo_file(photo.astype(np.float32))
     with pytest.raises(SnippetError):
         backbone.torchvision_name("AlexNet")
+    for bad in ((1000, 32, 16), (281, 0, 16), (281, 32, 0)):
+        with pytest.raises(SnippetError):
+            code.occlusion(DEFAULT_MODEL, photo, *bad)
+    for label, levels in ((-1, 2.0), (281, -1.0), (281, float("nan"))):
+        with pytest.raises(SnippetError):
+            code.fgsm(DEFAULT_MODEL, photo, label, levels)

@@ -2,8 +2,9 @@
 closed, a panel builds and sends nothing; open, it is built from the tab's current settings
 without running anything (no result appears), its program runs on its own with the files the
 panel offers, and it makes what the tab shows after Run: the gradient-ascent image with its
-logit and the network's verdict, the style-transfer image with its loss caption, and the
-nearest images with the distances of the table. A widget change makes the open panel follow."""
+logit and the network's verdict, the style-transfer image with its loss caption, the nearest
+images with the distances of the table, and the DeepDream image with its before/after L and
+the curve of L per step. A widget change makes the open panel follow."""
 
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnplay.models.pretrained import imagenet_categories
-from cnnplay.snippets.learned import CONTENT_FILE, GALLERY_FILE, QUERY_FILE, START_FILE, STYLE_FILE
+from cnnplay.snippets.learned import (
+    CONTENT_FILE,
+    DREAM_FILE,
+    GALLERY_FILE,
+    QUERY_FILE,
+    START_FILE,
+    STYLE_FILE,
+)
 from tests.snippets.test_learned import same_pictures
-from tests.views.apptest_utils import image_captions, joined, open_tab, texts
+from tests.views.apptest_utils import chart, image_captions, joined, open_tab, plot_array, texts
 from tests.views.test_code_panels import (
     PANEL,
     open_panel,
@@ -30,6 +38,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 CATS = imagenet_categories()
 LOGIT = re.compile(r"Its logit went from \*\*(-?[\d.]+)\*\* to \*\*(-?[\d.]+)\*\*")
 STAGES_KEY = "wl_style_stages_efficientnet_lite0"
+DREAM_L = re.compile(
+    r"objective L on the whole photo went from \*\*(-?[\d.]+)\*\* to \*\*(-?[\d.]+)\*\*"
+)
 
 
 def learned(tab: str, **state) -> AppTest:
@@ -169,3 +180,40 @@ def test_neighbours_panel_finds_the_tables_images(downloads):
     at.radio(key="wl_nn_query").set_value("A photo (sample or upload)").run()
     ns = rerun_code(at, files(downloads, GALLERY_FILE, QUERY_FILE))
     check_neighbours(at, ns)
+
+
+# --- DeepDream ------------------------------------------------------------------------------
+
+
+def check_dream(at: AppTest, ns: dict) -> None:
+    """Dream on the tab and compare: the same image, the before/after L the text shows, and
+    the L of every step on the curve (one line per octave)."""
+    at.button(key="wl_dream_run").click().run()
+    assert not at.exception and not at.error
+    result = at.session_state["wl_dream_made"].extras["dream"]
+    same_pictures(ns["image"].numpy(), result.image)
+    before, after = DREAM_L.search(joined(at)).groups()
+    assert (f"{ns['before']:.3f}", f"{ns['after']:.3f}") == (before, after)
+    lines = chart(at, "wl_dream_curve")["data"]
+    shown = np.concatenate([plot_array(line["y"]) for line in lines])
+    np.testing.assert_allclose(ns["curve"], shown, rtol=1e-6)
+
+
+def test_dream_panel_dreams_the_tabs_image(downloads):
+    at = learned("DeepDream", wl_dream_size=96, wl_dream_steps=2, wl_dream_octaves=2)
+    ns = open_with_files(at, "wl_code_dream", downloads, DREAM_FILE)
+    assert "Nothing dreamt yet in this session" in joined(at)  # the panel ran nothing
+    (code,) = snippets(at)
+    assert "stage = 6  # the stage (blocks.4)" in code and "(96×64 px)" in code
+    assert "octaves = 2" in code and "steps = 2" in code and "jitter = 32" in code
+    assert len(ns["curve"]) == 4
+    check_dream(at, ns)
+    # a shallow stage, other octaves, another jitter seed: the open panel follows
+    at.button(key="wl_dream_shallow").click().run()
+    at.slider(key="wl_dream_scale").set_value(1.6)
+    at.slider(key="wl_dream_jitter").set_value(8)
+    at.number_input(key="wl_dream_seed").set_value(7).run()
+    ns = rerun_code(at, files(downloads, DREAM_FILE))
+    (code,) = snippets(at)
+    assert "stage = 3" in code and "octave_scale = 1.6" in code and "seed = 7" in code
+    check_dream(at, ns)

@@ -15,14 +15,18 @@ import numpy as np
 import streamlit as st
 
 from cnnplay.progress import ProgressFn, StopFn
+from cnnplay.snippets import Snippet
+from cnnplay.snippets import learned as learned_code
 from cnnplay.synthesis.deepdream import (
     DeepDreamSettings,
     DreamResult,
     dream,
+    fit,
     fitted_size,
     octave_sizes,
 )
 from cnnplay.synthesis.plots import octave_figure
+from ui.code_panel import code_panel
 from ui.hosting import profile
 from ui.inputs import PickedImage, image_picker, show_notes
 from ui.links import LINK
@@ -116,6 +120,16 @@ def settings_panel(net: Net) -> None:
         sizes = octave_sizes(h, w, int(st.session_state.wl_dream_octaves),
                              float(st.session_state.wl_dream_scale))  # fmt: skip
         st.caption("Octave sizes: " + " → ".join(f"{b}×{a}" for a, b in sizes) + " px.")
+    code_panel(lambda: dream_code(net, picked), "wl_code_dream")  # these settings' dream
+
+
+def dream_code(net: Net, picked: PickedImage) -> Snippet:
+    """The program that dreams what Dream dreams with the current settings (the photo at the
+    size the run uses travels beside it), without running it here."""
+    stage, settings = chosen()
+    layer = {s.index: s.name for s in stages(net.name, net.model)}.get(stage, "")
+    photo = fit(picked.pixels, settings.max_side)  # as dream() shrinks it
+    return learned_code.dream(net.name, stage, settings, photo, layer)
 
 
 def chosen() -> tuple[int, DeepDreamSettings]:

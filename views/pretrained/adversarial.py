@@ -7,6 +7,8 @@ import numpy as np
 import streamlit as st
 
 from cnnplay.models.pretrained import denormalise
+from cnnplay.snippets import pretrained as code
+from ui.code_panel import code_panel
 from ui.links import LINK
 from ui.page import KEEP, tab_body
 from views.pretrained.common import Seen, attack, needed_epsilon
@@ -56,7 +58,12 @@ def render(seen: Seen) -> None:
                     "A close runner-up flips first: when two classes are almost tied, the "
                     "smallest push decides. Try a photo the network is sure about (coffee)."
                 )
+
+    def panel() -> None:  # the code is there before the button is pressed, and below the result
+        code_panel(lambda: code.fgsm(name, seen.prep.cropped, top, eps_levels), "pt_code_fgsm")
+
     if not st.session_state.get("pt_attack_on"):
+        panel()
         return
     with st.spinner("One gradient step…"):
         result = attack(name, top, eps, digest, model, x)
@@ -74,3 +81,4 @@ def render(seen: Seen) -> None:
         f"With ε = {eps_levels:g}/255 the network says **{cats[result.label]}** "
         f"({100 * result.prob:.1f}%): {verdict}."
     )
+    panel()

@@ -19,6 +19,8 @@ import streamlit as st
 
 from cnnplay.explain import Occlusion
 from cnnplay.plots.images import heat_overlay, normalise_map
+from cnnplay.snippets import pretrained as code
+from ui.code_panel import code_panel
 from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP
@@ -101,6 +103,7 @@ def render(seen: Seen) -> None:
     held: tuple[OcclusionRun, Occlusion] | None = st.session_state.get(RESULT_KEY)
     if held is None:
         st.caption("One forward pass per patch position: press **Run occlusion**.")
+        panel(seen, wanted)
         return
     made, result = held
     if made != wanted:
@@ -111,6 +114,18 @@ def render(seen: Seen) -> None:
             icon=":material/refresh:",
         )
     show_result(seen, made, result)
+    panel(seen, wanted)
+
+
+def panel(seen: Seen, wanted: OcclusionRun) -> None:
+    """The code for the current settings (made from them, not from a run: it is there before
+    the first press, and follows a changed setting before the next)."""
+    code_panel(
+        lambda: code.occlusion(
+            seen.name, seen.prep.cropped, wanted.target, wanted.patch, wanted.stride
+        ),
+        "pt_code_occlusion",
+    )
 
 
 def run(seen: Seen, wanted: OcclusionRun) -> None:
