@@ -1,6 +1,7 @@
 """The "PyTorch code for what is on screen" panel every page shares: a closed expander with the
-short, runnable program that reproduces the tab's result (copy button included) and a download
-of it as a .py file.
+short, runnable program that reproduces the tab's result (copy button included), a download
+of it as a .py file, and downloads of the files it reads (the photo the network sees, trained
+weights); the caption names the packages it needs beyond torch, torchvision and numpy.
 
 The expander is lazy (``on_change="rerun"``): while it is closed the snippet is not even built,
 and nothing of it is sent to the browser; opening it reruns only the tab (the panels sit inside

@@ -51,6 +51,7 @@ from views.learned.common import (
     optimise,
     run_buttons,
     show,
+    stage_module,
     stages,
     stopped_line,
 )
@@ -256,7 +257,7 @@ def ascent_code(net: Net) -> Snippet:
     pictures, _ = starting_images(net, choice)
     layer = ""
     if isinstance(choice.target, UnitTarget):
-        layer = {s.index: s.name for s in stages(net.name, net.model)}.get(choice.target.stage, "")
+        layer = stage_module(net, choice.target.stage)
     return learned_code.gradient_ascent(
         net.name, choice.target, choice.settings, choice.start, pictures, layer
     )

@@ -65,6 +65,12 @@ def stages(name: str, _model: torch.nn.Module) -> list[Stage]:
     return feature_stages(_model)
 
 
+def stage_module(net: Net, index: int) -> str:
+    """The module name of the network's stage ``index`` (e.g. "blocks.4"), "" if none has it:
+    what the code panels name in a comment."""
+    return next((s.name for s in stages(net.name, net.model) if s.index == index), "")
+
+
 # --- the optimisation pattern --------------------------------------------------------------
 
 

@@ -32,7 +32,17 @@ from ui.inputs import PickedImage, image_picker, show_notes
 from ui.links import LINK
 from ui.notes import from_the_notes, notes_name
 from ui.page import KEEP, tab_body
-from views.learned.common import Made, Net, made, optimise, run_buttons, show, stages, stopped_line
+from views.learned.common import (
+    Made,
+    Net,
+    made,
+    optimise,
+    run_buttons,
+    show,
+    stage_module,
+    stages,
+    stopped_line,
+)
 
 SLOT = "dream"  # this tab's Made slot and widget prefix: wl_dream_...
 SIZES = (96, 128, 192, 256, 384, 512)  # longest side of the photo dreamt on, px
@@ -127,7 +137,7 @@ def dream_code(net: Net, picked: PickedImage) -> Snippet:
     """The program that dreams what Dream dreams with the current settings (the photo at the
     size the run uses travels beside it), without running it here."""
     stage, settings = chosen()
-    layer = {s.index: s.name for s in stages(net.name, net.model)}.get(stage, "")
+    layer = stage_module(net, stage)
     photo = fit(picked.pixels, settings.max_side)  # as dream() shrinks it
     return learned_code.dream(net.name, stage, settings, photo, layer)
 
