@@ -114,3 +114,37 @@ def test_wait_text_gives_the_place_and_the_estimate():
     assert "**2nd** in line" in text and "1 training run going" in text
     assert "about 42 s" in text and "Waited 3 s" in text
     assert "**11th**" in wait_text(Wait(11, 2, 5), 0) and "**3rd**" in wait_text(Wait(3, 2, 5), 0)
+
+
+def test_the_end_of_a_run_or_of_long_work_hands_memory_back(monkeypatch):
+    """A training slot and a progress bar trim the heap when their block ends, also when it
+    fails: what the run freed goes back to the system before the next heavy step stacks on it."""
+    from streamlit.testing.v1 import AppTest
+
+    import ui.progress
+    import ui.run_limit
+
+    trims: list[str] = []
+    monkeypatch.setattr(ui.run_limit, "trim_memory", lambda: trims.append("slot") or True)
+    monkeypatch.setattr(ui.progress, "trim_memory", lambda: trims.append("bar") or True)
+
+    def script() -> None:
+        import streamlit as st
+
+        from ui.progress import progress_bar
+        from ui.run_limit import training_slot
+
+        with training_slot("test run"):
+            st.write("trained")
+        with progress_bar("working") as on_progress:
+            on_progress(1, 1, {})
+        try:
+            with training_slot("failing run"):
+                raise RuntimeError("a run that fails")
+        except RuntimeError:
+            st.write("failed")
+
+    at = AppTest.from_function(script, default_timeout=60).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["trained", "failed"]
+    assert trims == ["slot", "bar", "slot"]

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnplay.progress import ProgressFn
+from ui.server import trim_memory
 
 Describe = Callable[[int, int, dict], str]  # (step, total, metrics) -> the bar's text
 
@@ -42,7 +43,8 @@ def progress_bar(text: str, describe: Describe = steps, where=st) -> Iterator[Pr
     """``with progress_bar("Downloading SST-2…", megabytes) as on_progress: download(on_progress)``
 
     The bar starts empty with ``text`` and then shows ``text`` followed by ``describe(...)``;
-    ``where`` is ``st`` or a container. The bar is removed when the block ends, however it ends."""
+    ``where`` is ``st`` or a container. The bar is removed when the block ends, however it ends,
+    and the heap's free pages go back to the system then (long work frees large buffers)."""
     bar = where.progress(0.0, text=text)
 
     def on_progress(step: int, total: int, metrics: dict) -> None:
@@ -54,3 +56,4 @@ def progress_bar(text: str, describe: Describe = steps, where=st) -> Iterator[Pr
         yield on_progress
     finally:
         bar.empty()
+        trim_memory()

@@ -30,6 +30,7 @@ from itertools import count
 import streamlit as st
 
 from ui.hosting import profile
+from ui.server import trim_memory
 
 ENV_VAR = "CNNPLAY_TRAINING_RUNS"
 POLL_S = 0.5  # how often a waiting run looks at its place (and lets a click interrupt it)
@@ -192,7 +193,9 @@ def training_slot(label: str, where=st) -> Iterator[None]:
 
     Waits for a slot of the server's queue, showing the place in line in ``where`` (cleared when
     the run starts), then runs the block. The slot is freed when the block ends, also on Stop, an
-    error or a page change. When the browser goes away while waiting, the script stops
+    error or a page change, and the heap's free pages are handed back to the system then: what
+    the run freed would otherwise stay in the process until the housekeeping thread's next trim,
+    and the next heavy step would stack on it. When the browser goes away while waiting, the script stops
     (``st.stop()``): nobody is there to see the run."""
     queue = server_queue()
     session = _session_id()
@@ -211,6 +214,7 @@ def training_slot(label: str, where=st) -> Iterator[None]:
         yield
     finally:
         queue.release(ticket)
+        trim_memory()  # the run's batches, activations and gradients go back to the system
 
 
 def queue_caption(where=st) -> None:
