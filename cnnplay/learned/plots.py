@@ -18,7 +18,6 @@ from cnnplay.plots.style import (
     OKABE_ORANGE,
     OKABE_VERMILLION,
     SERIES_COLOURS,
-    ink_on_white,
 )
 
 SAME_COLOUR = OKABE_BLUE  # frame of a neighbour of the query's class
@@ -115,7 +114,7 @@ def tile_figure(
         "dragmode": False,
     }
     trace = {"type": "image", "source": image_source(mosaic), "hoverinfo": "skip"}
-    return ink_on_white(go.Figure({"data": [trace], "layout": layout}, _validate=False))
+    return go.Figure({"data": [trace], "layout": layout}, _validate=False)
 
 
 def neighbours_figure(
@@ -245,4 +244,4 @@ def map_figure(
             }
             for n, src in enumerate(thumbnails)
         ]
-    return ink_on_white(go.Figure({"data": data, "layout": layout}, _validate=False))
+    return go.Figure({"data": data, "layout": layout}, _validate=False)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from cnnplay.plots.style import INK
 from tests.views.apptest_utils import (
     chart,
     forbid,
@@ -145,6 +146,8 @@ def test_map_of_images(at, monkeypatch):
     assert "The map made from **features** keeps the classes together better" in joined(at)
     at.number_input(key="wl_map_pick").set_value(30).run()
     assert any(c.startswith("Image #30 (") for c in texts(at, "caption"))
+    strip = chart(at, "wl_map_neighbours")["layout"]["annotations"]  # shown without show_figure
+    assert strip and all(a["font"]["color"] == INK for a in strip)  # readable in the dark theme
     ring = chart(at, "wl_map_chart_features_0")["data"][-1]
     assert ring["name"] == "#30"
     at.toggle(key="wl_map_thumbs").set_value(False).run()

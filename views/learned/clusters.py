@@ -10,7 +10,7 @@ import streamlit as st
 from cnnplay.learned.clustering import METHODS, TSNE_PCA_DIMS
 from cnnplay.learned.plots import map_figure, neighbours_figure
 from cnnplay.learned.retrieval import knn_agreement, nearest
-from cnnplay.plots.style import CHART_CONFIG
+from cnnplay.plots.style import CHART_CONFIG, ink_on_white
 from ui.hosting import profile
 from ui.keyboard import keyboard_caption
 from ui.links import LINK
@@ -121,7 +121,7 @@ def render(net: Net) -> None:
         fig = map_figure(proj.points, g.labels, TITLES[space], sources, selected=pick)
         key = chart_key(space)
         column.plotly_chart(
-            fig,
+            ink_on_white(fig),  # shown here, not through show_figure (points are selectable)
             key=key,
             on_select=lambda key=key: clicked(key),
             selection_mode="points",
@@ -185,7 +185,7 @@ def picked_image(net: Net, picked: Picked, pick: int) -> None:
         )
     st.image(g.images[pick], width=224, caption=f"#{pick} · {g.labels[pick]}")
     st.plotly_chart(
-        neighbours_figure(g.images[pick], f"#{pick} · {short(g.labels[pick])}", rows),
+        ink_on_white(neighbours_figure(g.images[pick], f"#{pick} · {short(g.labels[pick])}", rows)),
         key="wl_map_neighbours",
         config=CHART_CONFIG,
     )
